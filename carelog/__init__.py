@@ -1,0 +1,52 @@
+"""carelog: point-of-care hand-massage logs for nursing homes."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from carelog import config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, the route policy, blueprints and commands."""
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    config.load(app, test_config)
+
+    from carelog import errors, security
+    from carelog.database import configure_engine, render_migration_type
+    from carelog.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        render_item=render_migration_type,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = "basic"
+    app.session_interface = security.CarelogSessionInterface()
+    with app.app_context():
+        configure_engine(db.engine)
+
+    app.before_request(security.enforce_route_policy)
+    app.after_request(security.set_security_headers)
+    errors.register(app)
+
+    from carelog import display
+    from carelog.views import admin, auth, home, residents
+
+    display.register(app)
+    for blueprint in (home.bp, auth.bp, admin.bp, residents.bp):
+        app.register_blueprint(blueprint)
+
+    from carelog import commands
+
+    commands.register(app)
+    return app

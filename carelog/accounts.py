@@ -1,0 +1,197 @@
+"""Use cases for staff accounts and wards, and signing in and out with a lockout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from carelog import audit, security
+from carelog.audit import Actor
+from carelog.database import utcnow, write_transaction
+from carelog.extensions import db
+from carelog.models import Role, User, Ward
+
+ACCOUNT_FIELDS_HIDDEN = ("password_hash", "failed_sign_ins", "locked_until")
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out, in words for the admin."""
+
+
+def _user_snapshot(user: User) -> dict:
+    return audit.snapshot(user, exclude=ACCOUNT_FIELDS_HIDDEN)
+
+
+def _refuse_duplicate_ward(session, name: str, ward_id: int | None = None) -> None:
+    clash = session.scalar(select(Ward.id).where(func.lower(Ward.name) == name.lower()))
+    if clash is not None and clash != ward_id:
+        raise AccountError(f"There is already a ward called {name}.")
+
+
+def create_ward(actor: Actor, name: str) -> Ward:
+    """Add a ward."""
+    with write_transaction(db.session) as session:
+        _refuse_duplicate_ward(session, name)
+        ward = Ward(name=name)
+        session.add(ward)
+        session.flush()
+        audit.record(session, actor, "ward.create", "ward", ward.id, new=audit.snapshot(ward))
+    return ward
+
+
+def rename_ward(actor: Actor, ward_id: int, name: str) -> None:
+    """Rename a ward."""
+    with write_transaction(db.session) as session:
+        _refuse_duplicate_ward(session, name, ward_id)
+        ward = session.get(Ward, ward_id)
+        old = audit.snapshot(ward)
+        ward.name = name
+        session.flush()
+        before, after = audit.changed(old, audit.snapshot(ward))
+        audit.record(session, actor, "ward.update", "ward", ward.id, old=before, new=after)
+
+
+def create_user(
+    actor: Actor,
+    *,
+    username: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    ward_id: int | None = None,
+    registration_number: str | None = None,
+) -> User:
+    """Create a staff account with a hashed password."""
+    username = username.strip().lower()
+    with write_transaction(db.session) as session:
+        if session.scalar(select(User.id).where(User.username == username)):
+            raise AccountError(f"The username {username} is taken. Choose another.")
+        user = User(
+            username=username,
+            full_name=full_name.strip(),
+            role=Role(role).value,
+            ward_id=ward_id,
+            registration_number=registration_number or None,
+            password_hash=security.hash_password(password),
+        )
+        session.add(user)
+        session.flush()
+        audit.record(session, actor, "user.create", "user", user.id, new=_user_snapshot(user))
+    return user
+
+
+def update_user(actor: Actor, user_id: int, changes: dict, reason: str | None = None) -> User:
+    """Change an account's name, role, ward or registration number."""
+    with write_transaction(db.session) as session:
+        user = session.get(User, user_id)
+        old = _user_snapshot(user)
+        for field in ("full_name", "role", "ward_id", "registration_number"):
+            if field in changes:
+                setattr(user, field, changes[field])
+        session.flush()
+        before, after = audit.changed(old, _user_snapshot(user))
+        if after:
+            audit.record(
+                session, actor, "user.update", "user", user.id, old=before, new=after, reason=reason
+            )
+    return user
+
+
+def set_password(actor: Actor, user_id: int, password: str) -> None:
+    """Give an account a new password and end its open sessions."""
+    with write_transaction(db.session) as session:
+        user = session.get(User, user_id)
+        user.password_hash = security.hash_password(password)
+        user.failed_sign_ins = 0
+        user.locked_until = None
+        security.end_all_login_sessions(user.id, "password")
+        audit.record(session, actor, "user.password", "user", user.id)
+
+
+def set_active(actor: Actor, user_id: int, active: bool, reason: str) -> None:
+    """Deactivate (ending every session) or reactivate an account; accounts are never deleted."""
+    with write_transaction(db.session) as session:
+        user = session.get(User, user_id)
+        if actor.user_id == user_id and not active:
+            raise AccountError("You cannot deactivate your own account.")
+        if user.active == active:
+            return
+        user.active = active
+        if not active:
+            security.end_all_login_sessions(user.id, "deactivated")
+        action = "user.reactivate" if active else "user.deactivate"
+        audit.record(
+            session,
+            actor,
+            action,
+            "user",
+            user.id,
+            old={"active": not active},
+            new={"active": active},
+            reason=reason,
+        )
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the user and their session token, or neither."""
+
+    user: User | None = None
+    token: str | None = None
+
+
+def sign_in(username: str, password: str, where: Actor) -> SignIn:
+    """Check a password, counting failures per account in the database and locking it out."""
+    username = username.strip().lower()
+    config = current_app.config
+    found = db.session.execute(
+        select(User.id, User.password_hash).where(User.username == username)
+    ).first()
+    password_ok = security.check_password(found.password_hash if found else None, password)
+    now = utcnow()
+    with write_transaction(db.session) as session:
+        if found is None:
+            attempt = Actor(None, None, where.ip, where.user_agent)
+            audit.record(
+                session, attempt, "auth.sign_in_failed", "user", new={"username": username[:40]}
+            )
+            return SignIn()
+        user = session.get(User, found.id, populate_existing=True)
+        actor = Actor(user.id, user.username, where.ip, where.user_agent)
+        locked = user.locked_until is not None and user.locked_until > now
+        if password_ok and user.active and not locked:
+            user.failed_sign_ins = 0
+            user.locked_until = None
+            if security.needs_rehash(user.password_hash):
+                user.password_hash = security.hash_password(password)
+            token = security.start_login_session(user)
+            audit.record(session, actor, "auth.sign_in", "user", user.id)
+            return SignIn(user, token)
+        session.execute(
+            update(User).where(User.id == user.id).values(failed_sign_ins=User.failed_sign_ins + 1)
+        )
+        session.refresh(user)
+        reason = "locked" if locked else ("inactive" if not user.active else "password")
+        audit.record(session, actor, "auth.sign_in_failed", "user", user.id, new={"why": reason})
+        if not locked and user.failed_sign_ins >= config["CARELOG_LOCKOUT_ATTEMPTS"]:
+            user.locked_until = now + timedelta(minutes=config["CARELOG_LOCKOUT_MINUTES"])
+            user.failed_sign_ins = 0
+            audit.record(
+                session,
+                actor,
+                "auth.locked_out",
+                "user",
+                user.id,
+                new={"locked_until": user.locked_until.isoformat()},
+            )
+    return SignIn()
+
+
+def sign_out(actor: Actor, token: str) -> None:
+    """End the sign-in session on the server, so a copied cookie stops working."""
+    with write_transaction(db.session) as session:
+        security.end_login_session(token, "signed_out")
+        audit.record(session, actor, "auth.sign_out", "user", actor.user_id)

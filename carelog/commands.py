@@ -1,0 +1,91 @@
+"""Command-line tools: create-user, demo, and audit verify."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from carelog import accounts, audit
+from carelog.audit import Actor
+from carelog.extensions import db
+from carelog.models import Role, Ward
+
+CLI_ACTOR = Actor(user_id=None, name="command-line", ip=None, user_agent="flask cli")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--full-name", required=True, help="The person's full name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--ward", "ward_name", help="Ward name (nurses belong to a ward).")
+@click.option("--registration-number", help="Professional registration number.")
+@click.password_option(help="At least 12 characters.")
+def create_user_command(username, full_name, role, ward_name, registration_number, password):
+    """Create a staff account (the first admin, for instance)."""
+    ward_id = None
+    if ward_name:
+        ward = db.session.scalar(select(Ward).where(Ward.name == ward_name))
+        if ward is None:
+            raise click.BadParameter(f"no ward called {ward_name!r}", param_hint="--ward")
+        ward_id = ward.id
+    if len(password) < 12:
+        raise click.BadParameter("use at least 12 characters", param_hint="--password")
+    try:
+        user = accounts.create_user(
+            CLI_ACTOR,
+            username=username,
+            full_name=full_name,
+            role=Role(role),
+            password=password,
+            ward_id=ward_id,
+            registration_number=registration_number,
+        )
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created {user.username} ({user.role}).")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the home already has staff.")
+def demo_command(if_empty):
+    """Seed a demo home: two wards, residents, one account per role."""
+    from carelog import demo
+
+    if if_empty and demo.home_has_staff():
+        click.echo("The database already holds a home; demo data left as it is.")
+    else:
+        demo.seed()
+    click.echo(demo.SIGN_IN_HELP)
+
+
+@click.group("audit")
+def audit_group():
+    """Work with the audit trail."""
+
+
+@audit_group.command("verify")
+@click.option("--expect", metavar="HASH:COUNT", help="A checkpoint printed on an earlier report.")
+def verify_command(expect):
+    """Walk the hash chain; exit 1 naming the first bad entry."""
+    checkpoint = None
+    if expect:
+        try:
+            checkpoint = audit.parse_checkpoint(expect)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--expect") from error
+    result = audit.verify(db.session, checkpoint)
+    if result.ok:
+        click.echo(f"OK: {result.count} entries, head {result.head_hash}")
+        return
+    where = f" at entry {result.first_bad_id}" if result.first_bad_id else ""
+    click.echo(
+        f"FAILED{where}: {result.problem}. {result.count} entries verified before it.", err=True
+    )
+    raise SystemExit(1)
+
+
+def register(app: Flask) -> None:
+    """Add the commands to `flask --app carelog`."""
+    for command in (create_user_command, demo_command, audit_group):
+        app.cli.add_command(command)

@@ -1,0 +1,83 @@
+"""Configuration: defaults, then instance/config.py, then CARELOG_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+WEAK_SECRETS = frozenset({"", "dev", "secret", "change-me", "changeme"})
+MIN_SECRET_LENGTH = 32
+
+
+def defaults(instance_path: str) -> dict:
+    """Settings that suit a single home on SQLite."""
+    return {
+        "SECRET_KEY": None,
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "carelog.sqlite"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "SESSION_COOKIE_NAME": "carelog_session",
+        "WTF_CSRF_TIME_LIMIT": None,  # the sign-in session bounds the token's life
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "CARELOG_HOME_NAME": "Carelog demo home",
+        "CARELOG_TIMEZONE": "Europe/London",
+        "CARELOG_IDLE_MINUTES": 15,
+        "CARELOG_MAX_SESSION_HOURS": 12,
+        "CARELOG_LOCKOUT_ATTEMPTS": 5,
+        "CARELOG_LOCKOUT_MINUTES": 15,
+        "CARELOG_LATE_ENTRY_HOURS": 2,
+        "CARELOG_RETENTION_YEARS": 8,
+        "CARELOG_PAGE_SIZE": "A4",
+    }
+
+
+def _environment_overrides() -> dict:
+    """CARELOG_* variables; numbers are converted, DATABASE_URL and SECRET_KEY are mapped."""
+    overrides: dict = {}
+    for name, raw in os.environ.items():
+        if not name.startswith("CARELOG_"):
+            continue
+        if name == "CARELOG_DATABASE_URL":
+            overrides["SQLALCHEMY_DATABASE_URI"] = raw
+        elif name == "CARELOG_SECRET_KEY":
+            overrides["SECRET_KEY"] = raw
+        elif name == "CARELOG_SECURE_COOKIES":
+            overrides["SESSION_COOKIE_SECURE"] = raw.lower() in {"1", "true", "yes"}
+        else:
+            overrides[name] = int(raw) if raw.isdigit() else raw
+    return overrides
+
+
+def _instance_secret(instance_path: str) -> str:
+    """Read the secret key from instance/, creating it once, safely across workers."""
+    path = Path(instance_path) / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load(app: Flask, test_config: dict | None) -> None:
+    """Fill app.config and refuse to run in production with a weak secret key."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(defaults(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(_environment_overrides())
+    else:
+        app.config.update(test_config)
+    if app.config["SECRET_KEY"] is None:
+        app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+    secret = app.config["SECRET_KEY"]
+    weak = secret in WEAK_SECRETS or len(secret) < MIN_SECRET_LENGTH
+    if weak and not (app.debug or app.testing or app.config.get("TESTING")):
+        raise RuntimeError(
+            "SECRET_KEY is a default or too short; remove it to have one generated in instance/"
+        )

@@ -1,0 +1,61 @@
+"""How stored values are shown: UTC to the home's local time, dates and names in plain words."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+
+def home_zone() -> ZoneInfo:
+    """The home's time zone, from configuration."""
+    return ZoneInfo(current_app.config["CARELOG_TIMEZONE"])
+
+
+def local(moment: datetime | None) -> datetime | None:
+    """Convert a stored UTC time to the home's local time."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(home_zone())
+
+
+def local_today() -> date:
+    """Today's date where the home is."""
+    return datetime.now(home_zone()).date()
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC start and end of a local calendar day (DST-aware)."""
+    zone = home_zone()
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
+    end = start + timedelta(days=1)
+    end = datetime(end.year, end.month, end.day, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def format_datetime(moment: datetime | None) -> str:
+    """A local date and time as staff read it: 21 Nov 2026, 14:05."""
+    shown = local(moment)
+    return shown.strftime("%-d %b %Y, %H:%M") if shown else ""
+
+
+def format_date(day: date | None) -> str:
+    """A date as staff read it: 21 Nov 2026."""
+    return day.strftime("%-d %b %Y") if day else ""
+
+
+def register(app: Flask) -> None:
+    """Make the filters available to templates."""
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(local, "local")
+
+    @app.context_processor
+    def home_settings() -> dict:
+        return {
+            "home_name": app.config["CARELOG_HOME_NAME"],
+            "idle_minutes": app.config["CARELOG_IDLE_MINUTES"],
+        }

@@ -1,0 +1,200 @@
+"""Forms for sign-in, staff, wards, residents and consent, with messages in plain words."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    SelectChoice,
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from carelog.models import ConsentDecider, Role
+
+REQUIRED = "Please fill this in."
+MIN_PASSWORD = 12
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Choices for a select or radio field from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _required(message: str = REQUIRED):
+    return DataRequired(message=message)
+
+
+def _text(max_chars: int):
+    return Length(max=max_chars, message=f"Keep this under {max_chars} characters.")
+
+
+def _date_field(label: str, required: bool = True, **kwargs) -> DateField:
+    validators = [InputRequired(message="Please give a date.")] if required else [Optional()]
+    field = DateField(label, validators=validators, **kwargs)
+    return field
+
+
+class SignInForm(FlaskForm):
+    """Username and password; no remember-me on a shared tablet."""
+
+    username = StringField("Username", validators=[_required("Enter your username."), _text(40)])
+    password = PasswordField("Password", validators=[_required("Enter your password."), _text(200)])
+
+
+class SignOutForm(FlaskForm):
+    """An empty form so that signing out is a POST with a CSRF token."""
+
+
+class WardForm(FlaskForm):
+    """A ward's name."""
+
+    name = StringField("Ward name", validators=[_required(), _text(80)])
+
+
+class UserForm(FlaskForm):
+    """A staff account; the password is set only when creating or resetting it."""
+
+    username = StringField(
+        "Username (used to sign in)",
+        validators=[_required(), Length(min=3, max=40, message="Use 3 to 40 characters.")],
+    )
+    full_name = StringField("Full name", validators=[_required(), _text(120)])
+    role = SelectField("Role", choices=options((r.value, r.label) for r in Role))
+    ward_id = SelectField("Ward (for nurses)", coerce=int, validate_choice=True)
+    registration_number = StringField(
+        "Professional registration number (optional)", validators=[Optional(), _text(40)]
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            Optional(),
+            Length(min=MIN_PASSWORD, max=200, message=f"Use at least {MIN_PASSWORD} characters."),
+        ],
+    )
+
+    def validate_username(self, field):
+        if not all(c.isalnum() or c in "._-" for c in field.data):
+            raise ValidationError("Use letters, digits, dots, dashes or underscores only.")
+
+    def validate_ward_id(self, field):
+        if self.role.data == Role.NURSE and not field.data:
+            raise ValidationError("A nurse must belong to a ward.")
+
+
+class ReasonForm(FlaskForm):
+    """A required reason, for changes that must say why."""
+
+    reason = StringField("Reason", validators=[_required("Say why, in a few words."), _text(300)])
+
+
+class ResidentForm(FlaskForm):
+    """A resident's details and precautions, set by a care manager."""
+
+    given_name = StringField("Given name", validators=[_required(), _text(80)])
+    family_name = StringField("Family name", validators=[_required(), _text(80)])
+    preferred_name = StringField("Preferred name", validators=[Optional(), _text(80)])
+    room = StringField("Room", validators=[_required(), _text(20)])
+    ward_id = SelectField("Ward", coerce=int, validate_choice=True)
+    date_of_birth = _date_field("Date of birth")
+    local_identifier = StringField(
+        "Local identifier (optional)", validators=[Optional(), _text(40)]
+    )
+    admitted_on = _date_field("Admission date")
+    preferred_product = StringField(
+        "Preferred product",
+        default="Own fragrance-free emollient",
+        validators=[_required(), _text(120)],
+    )
+    sessions_per_week = IntegerField(
+        "Target sessions per week",
+        default=3,
+        validators=[
+            InputRequired(message="Give a number from 0 to 14."),
+            NumberRange(min=0, max=14, message="Give a number from 0 to 14."),
+        ],
+    )
+    defer_sessions = BooleanField("Defer all sessions (fever, infection, suspected DVT, distress)")
+    avoid_left_hand = BooleanField("Avoid the left hand")
+    avoid_right_hand = BooleanField("Avoid the right hand")
+    light_pressure_only = BooleanField(
+        "Light pressure only (anticoagulants, fragile skin, osteoporosis, lymphoedema)"
+    )
+    allergies = StringField(
+        "Allergies (e.g. nut oil, fragrance)", validators=[Optional(), _text(300)]
+    )
+    precaution_notes = TextAreaField("Precaution notes", validators=[Optional(), _text(2000)])
+    reason = StringField("Reason for the change", validators=[Optional(), _text(300)])
+
+    def validate_date_of_birth(self, field):
+        if field.data and field.data > date.today():
+            raise ValidationError("The date of birth cannot be in the future.")
+        if field.data and field.data.year < 1900:
+            raise ValidationError("Check the year of birth.")
+
+
+class DepartureForm(FlaskForm):
+    """The day a resident left and why."""
+
+    departed_on = _date_field("Date of departure")
+    departure_reason = StringField(
+        "Reason (e.g. moved to hospital, died, returned home)",
+        validators=[_required(), _text(200)],
+    )
+
+
+class ConsentForm(FlaskForm):
+    """A consent decision for hand massage."""
+
+    decided_by = RadioField(
+        "Who decided",
+        choices=options(
+            [
+                (ConsentDecider.RESIDENT.value, "The resident"),
+                (ConsentDecider.BEST_INTERESTS.value, "Best-interests decision"),
+                (ConsentDecider.LASTING_POWER_OF_ATTORNEY.value, "Lasting power of attorney"),
+            ]
+        ),
+        validators=[InputRequired(message="Choose who decided.")],
+    )
+    decision_maker = StringField("Name of the decision maker", validators=[Optional(), _text(120)])
+    consent_given = RadioField(
+        "Decision",
+        choices=options([("yes", "Consents to hand massage"), ("no", "Does not consent")]),
+        validators=[InputRequired(message="Choose the decision.")],
+    )
+    decided_on = _date_field("Date of the decision")
+    review_on = _date_field("Review by")
+    scope_hands = RadioField(
+        "Hands",
+        choices=options(
+            [("both", "Both hands"), ("left", "Left hand only"), ("right", "Right hand only")]
+        ),
+        default="both",
+        validators=[InputRequired(message="Choose which hands.")],
+    )
+    scope_products = StringField("Products agreed", validators=[Optional(), _text(200)])
+    notes = TextAreaField("Notes", validators=[Optional(), _text(2000)])
+
+    def validate_decision_maker(self, field):
+        if self.decided_by.data != ConsentDecider.RESIDENT and not (field.data or "").strip():
+            raise ValidationError("Name the person who made the decision.")
+
+    def validate_review_on(self, field):
+        if field.data and self.decided_on.data and field.data < self.decided_on.data:
+            raise ValidationError("The review date must be after the decision date.")

@@ -1,0 +1,1 @@
+"""The web blueprints; each view declares the roles that may use it."""

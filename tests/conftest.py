@@ -1,0 +1,165 @@
+"""Fixtures: a migrated demo home on real SQLite and real PostgreSQL, clients signed in by role."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+from carelog import create_app, demo
+from carelog.extensions import db
+from tests import postgres
+
+BACKENDS = ("sqlite", "postgresql")
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+PASSWORDS = {name: password for name, _, _, _, password in demo.DEMO_ACCOUNTS}
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_database_numbers = itertools.count()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--backend",
+        choices=(*BACKENDS, "both"),
+        default="both",
+        help="Run database tests on SQLite, PostgreSQL or both (the default).",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("backend")
+        params = BACKENDS if chosen == "both" else (chosen,)
+        metafunc.parametrize("backend", params, scope="session")
+
+
+def app_config(url: str, **extra) -> dict:
+    """Settings for an app under test on the given database."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": url,
+        **extra,
+    }
+
+
+def _build_template(url: str) -> None:
+    """Migrate an empty database and seed the demo home into it, once per backend."""
+    app = create_app(app_config(url))
+    with app.app_context():
+        upgrade()
+        demo.seed()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the whole run, started from the machine's binaries."""
+    server = postgres.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def template_database(backend, tmp_path_factory, request):
+    """The URL of a migrated, seeded database that each test copies."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "template.sqlite"
+        _build_template(f"sqlite:///{path}")
+        return str(path)
+    server = request.getfixturevalue("postgres_server")
+    with psycopg.connect(server.url().replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE carelog_template")
+    _build_template(server.url("carelog_template"))
+    return server.url("carelog_template")
+
+
+@pytest.fixture
+def database_url(backend, template_database, tmp_path, request):
+    """A fresh copy of the template database for one test."""
+    if backend == "sqlite":
+        copy = tmp_path / "carelog.sqlite"
+        shutil.copyfile(template_database, copy)
+        yield f"sqlite:///{copy}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"carelog_test_{next(_database_numbers)}"
+    admin_url = server.url().replace("+psycopg", "")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE carelog_template")
+    yield server.url(name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def app(database_url):
+    """The app on a fresh copy of the demo home."""
+    application = create_app(app_config(database_url))
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+class StaffClient:
+    """A test client that signs in and posts forms with their CSRF token, like a browser."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def csrf_token(self, page: str = "/auth/sign-in") -> str:
+        """Read the CSRF token from a page, as the browser's form would carry it."""
+        response = self.client.get(page, follow_redirects=True)
+        match = CSRF_PATTERN.search(response.get_data(as_text=True))
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def sign_in(self, username: str, password: str | None = None):
+        """Sign in through the form."""
+        token = self.csrf_token("/auth/sign-in")
+        return self.client.post(
+            "/auth/sign-in",
+            data={
+                "username": username,
+                "password": password or PASSWORDS[username],
+                "csrf_token": token,
+            },
+        )
+
+    def submit(self, url: str, data: dict | None = None, page: str | None = None, **kwargs):
+        """Post a form with a valid CSRF token taken from the page it lives on."""
+        fields = {"csrf_token": self.csrf_token(page or url), **(data or {})}
+        return self.client.post(url, data=fields, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    """An anonymous browser."""
+    return StaffClient(app.test_client())
+
+
+@pytest.fixture
+def signed_in(app):
+    """A factory of clients signed in as a demo account: signed_in('nurse')."""
+
+    def make(username: str) -> StaffClient:
+        staff = StaffClient(app.test_client())
+        response = staff.sign_in(username)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return staff
+
+    return make
+
+
+def database_path(url: str) -> Path:
+    """The file behind a SQLite URL."""
+    return Path(make_url(url).database)

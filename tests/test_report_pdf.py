@@ -1,0 +1,315 @@
+"""Render monthly reports and read them back: numbers, Unicode, hostile text, pages, validity."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from carelog import report_format as fmt
+from carelog.report_model import (
+    AuditFingerprint,
+    BatchReport,
+    Consent,
+    Correction,
+    Observation,
+    Precautions,
+    Rating,
+    ReportMonth,
+    Resident,
+    ResidentReport,
+    SessionRow,
+    SleepNight,
+)
+from carelog.report_pdf import render_batch, render_resident_report
+from carelog.stats import median, paired_summary, quartiles, sleep_comparison
+
+HEAD = "9f2c" * 16
+UNICODE_NAMES = ["Łucja", "Zoë", "Siobhán", "Żaneta", "Ørjan", "Ngozi", "Дмитрий", "Σοφία"]
+HOSTILE = '<b>&P "x"'
+LONG_WORD = "W" * 300
+
+
+def make_report(
+    name: str = "Łucja Nowak",
+    sessions: int = 30,
+    note: str = "",
+    given_by: str = "Zoë Adeyemi",
+    page_size: str = "A4",
+) -> ResidentReport:
+    """Return a June 2025 report with a deterministic mix of outcomes, ratings and flags."""
+    month = ReportMonth(2025, 6)
+    rows = []
+    for i in range(sessions):
+        start = datetime(2025, 6, 1 + i % 30, 9 + (i * 5) % 10, (i * 17) % 60)
+        outcome = ("completed", "completed", "completed", "stopped_early", "declined",
+                   "completed", "not_done")[i % 7]  # fmt: skip
+        given = outcome in ("completed", "stopped_early")
+        rb = Rating(absence="declined") if i % 11 == 3 else Rating((i * 3) % 7)
+        ra = Rating((i * 3) % 7 + (i % 4) - 1 if (i * 3) % 7 + (i % 4) >= 1 else 0)
+        mb = Rating(1 + i % 4, rater="observer" if i % 5 == 0 else "self")
+        ma = Rating(absence="unable") if i % 9 == 2 else Rating(min(5, 2 + i % 4))
+        rows.append(
+            SessionRow(
+                start=start,
+                given_by=given_by if i % 2 else "Ngozi Okafor",
+                outcome=outcome,
+                duration_min=10 if outcome != "stopped_early" else 4,
+                hands="both" if given else None,
+                pressure=("light" if i % 3 else "normal") if given else None,
+                product="own emollient",
+                assent="agreed" if given else "declined",
+                not_done_reason=("unwell", "asleep")[i % 2] if outcome == "not_done" else None,
+                relaxation_before=rb if given else Rating(),
+                relaxation_after=ra if given else Rating(),
+                mood_before=mb if given else Rating(),
+                mood_after=ma if given else Rating(),
+                sleep_before=Rating(5),
+                sleep_after=Rating(6 + i % 3),
+                late=i == 4,
+                corrected=i == 5,
+                voided=i == 8,
+                observations=(Observation("redness", "cream applied", "nurse in charge", "left"),)
+                if i == 6
+                else (),
+                note=note if i == 1 else "",
+                entry_ref=f"S-{100 + i}",
+            )
+        )
+    nights = [
+        SleepNight(date(2025, 6, d), None if d % 10 == 0 else (d * 7) % 11, d % 3 != 0)
+        for d in range(1, 31)
+    ]
+    return ResidentReport(
+        home_name="Rosewood House",
+        ward_name="Oak ward",
+        resident=Resident(name, name.split()[0], "12B", date(1934, 3, 3)),
+        month=month,
+        consent=Consent(
+            "best_interests",
+            "Dr Siobhán Kelly",
+            date(2025, 1, 5),
+            date(2025, 7, 5),
+            "both hands, own fragrance-free emollient",
+        ),  # fmt: skip
+        precautions=Precautions(("light pressure only", "nut-oil allergy"), "fragile skin"),
+        planned_sessions=max(sessions, 0) + 2,
+        sessions=rows,
+        corrections=[
+            Correction(
+                datetime(2025, 6, 7, 10, 0),
+                "Ørjan Berg",
+                "session Fri 06 14:32",
+                "correction",
+                "wrong hand recorded",
+                "hands left → both",
+            ),
+            Correction(
+                datetime(2025, 6, 10, 8, 0),
+                "Ørjan Berg",
+                "session Mon 09 09:00",
+                "void",
+                "entered for the wrong resident",
+            ),
+        ]
+        if sessions
+        else [],  # fmt: skip
+        sleep_nights=nights if sessions else [],
+        generated_by="Дмитрий Petrov",
+        generated_at=datetime(2025, 7, 1, 9, 30),
+        timezone="Europe/London",
+        fingerprint=AuditFingerprint(HEAD, 4821),
+        page_size=page_size,  # type: ignore[arg-type]
+    )
+
+
+def pdf_text(data: bytes) -> list[str]:
+    """Return the extracted text of each page."""
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def flat(text: str) -> str:
+    """Return text with all whitespace removed, so wrapped words compare equal."""
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture(scope="module")
+def full_report() -> ResidentReport:
+    return make_report()
+
+
+@pytest.fixture(scope="module")
+def full_pdf(full_report: ResidentReport) -> bytes:
+    return render_resident_report(full_report)
+
+
+def qpdf_check(data: bytes, tmp_path: Path) -> None:
+    """Assert that qpdf finds no structural error in the PDF."""
+    qpdf = shutil.which("qpdf")
+    assert qpdf, "qpdf is not installed"
+    path = tmp_path / "check.pdf"
+    path.write_bytes(data)
+    result = subprocess.run([qpdf, "--check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_renderer_imports_neither_flask_nor_sqlalchemy() -> None:
+    code = (
+        "import sys, carelog.report_pdf, carelog.stats; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy')]; "
+        "sys.exit(bool(bad))"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_printed_numbers_equal_the_statistics(full_report: ResidentReport, full_pdf: bytes) -> None:
+    given = [s for s in full_report.sessions if s.given and not s.voided]
+    relax = paired_summary((s.relaxation_before, s.relaxation_after) for s in given)
+    mood = paired_summary((s.mood_before, s.mood_after) for s in given)
+    sleep = sleep_comparison((n.value, n.massage_that_day) for n in full_report.sleep_nights)
+    changes = [a.value - b.value for b, a in ((s.relaxation_before, s.relaxation_after)
+               for s in given) if a.value is not None and b.value is not None]  # fmt: skip
+    assert relax.median_change == median(changes)
+    assert relax.change_iqr == quartiles(changes)
+    text = flat(pdf_text(full_pdf)[0])
+    q1, q3 = relax.change_iqr
+    relax_row = (
+        f"Relaxation0–10{relax.n_pairs}{fmt.number(relax.median_before)}"
+        f"{fmt.number(relax.median_after)}{fmt.signed(relax.median_change)}"
+        f"(IQR{fmt.signed(q1)}to{fmt.signed(q3)})"
+        f"{relax.improved}/{relax.same}/{relax.worse}{relax.n_missing}{relax.n_observer}"
+    )
+    assert relax_row in text
+    assert f"Mood1–5{mood.n_pairs}" in text
+    assert f"{mood.improved}/{mood.same}/{mood.worse}{mood.n_missing}{mood.n_observer}" in text
+    assert f"{fmt.number(sleep.median_after_massage)}(n={sleep.n_after_massage})" in text
+    assert f"{fmt.number(sleep.median_other)}(n={sleep.n_other})" in text
+    voided = sum(s.voided for s in full_report.sessions)
+    completed = sum(s.outcome == "completed" and not s.voided for s in full_report.sessions)
+    assert (
+        f"{full_report.planned_sessions}{len(given)}of{full_report.planned_sessions}{completed}"
+        in text
+    )
+    assert voided == 1 and text.endswith("") and "Voided" in text
+
+
+def test_every_page_has_numbering_and_fingerprint(full_pdf: bytes) -> None:
+    pages = pdf_text(full_pdf)
+    assert len(pages) >= 2
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in text
+        assert HEAD in flat(text) and "4821 entries" in text
+    joined = flat("".join(pages))
+    assert flat("Changes in routine care records do not show that massage caused them.") in joined
+    assert flat("Generated by Дмитрий Petrov") in joined
+
+
+def test_session_table_header_repeats_on_each_page_it_spans() -> None:
+    pages = pdf_text(render_resident_report(make_report(sessions=90)))
+    spanned = [t for t in pages if "Hands, pressure" in t]
+    assert len(spanned) >= 2
+
+
+def test_unicode_names_print(tmp_path: Path) -> None:
+    name = " ".join(UNICODE_NAMES)
+    data = render_resident_report(make_report(name=name, given_by="Σοφία Παππά"))
+    qpdf_check(data, tmp_path)
+    text = flat("".join(pdf_text(data)))
+    for word in [*UNICODE_NAMES, "Παππά"]:
+        assert word in text
+
+
+@pytest.mark.parametrize("page_size", ["A4", "letter"])
+def test_hostile_text_long_words_emoji_and_cjk_do_not_break_the_pdf(
+    page_size: str, tmp_path: Path
+) -> None:
+    note = f"{HOSTILE} {LONG_WORD} tea 😀☕ 王秀英 end\nsecond line \x00 ok"
+    data = render_resident_report(
+        make_report(name=f"{HOSTILE} 😀 Ngozi", note=note, given_by=LONG_WORD, page_size=page_size)
+    )
+    qpdf_check(data, tmp_path)
+    text = flat("".join(pdf_text(data)))
+    assert flat(HOSTILE) in text
+    assert LONG_WORD in text
+    assert "tea" in text and "secondline" in text and "end" in text
+
+
+def test_empty_month_is_one_clean_page(tmp_path: Path) -> None:
+    data = render_resident_report(make_report(sessions=0))
+    qpdf_check(data, tmp_path)
+    pages = pdf_text(data)
+    assert len(pages) == 1
+    assert "No sessions were recorded this month." in pages[0]
+    assert "Page 1 of 1" in pages[0]
+
+
+def test_batch_has_cover_and_each_resident_starts_a_new_page(tmp_path: Path) -> None:
+    residents = [make_report(name=f"{n} Test{i}", sessions=(12, 0, 30)[i % 3])
+                 for i, n in enumerate(UNICODE_NAMES[:4])]  # fmt: skip
+    batch = BatchReport(
+        home_name="Rosewood House",
+        ward_name=None,
+        month=ReportMonth(2025, 6),
+        residents=residents,
+        generated_by="Ørjan Berg",
+        generated_at=datetime(2025, 7, 1, 9, 0),
+        timezone="Europe/London",
+        fingerprint=AuditFingerprint(HEAD, 4821),
+    )
+    data = render_batch(batch)
+    qpdf_check(data, tmp_path)
+    pages = pdf_text(data)
+    assert "Hand massage monthly records: June 2025" in pages[0]
+    assert "Whole home" in pages[0]
+    starts = [i for i, t in enumerate(pages) if "Hand massage monthly record: June" in t]
+    assert len(starts) == len(residents)
+    for i, report in zip(starts, residents, strict=True):
+        assert flat(report.resident.full_name) in flat(
+            pages[i].split("Hand massage monthly record")[1]
+        )
+        assert flat(report.resident.full_name) in flat(pages[0])
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in text
+
+
+def test_first_page_renders_to_a_non_blank_image(full_pdf: bytes, tmp_path: Path) -> None:
+    pdftoppm = shutil.which("pdftoppm")
+    assert pdftoppm, "pdftoppm (poppler-utils) is not installed"
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(full_pdf)
+    subprocess.run([pdftoppm, "-r", "60", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")],
+                   check=True)  # fmt: skip
+    png = next(tmp_path.glob("p*.png"))
+    from PIL import Image
+
+    with Image.open(png) as img:
+        lo, hi = img.convert("L").getextrema()
+        dark = sum(img.convert("L").histogram()[:128])
+    assert png.stat().st_size > 5000
+    assert lo < 60 and hi > 200 and dark > 2000
+
+
+def test_voided_sessions_are_listed_but_not_counted(full_report: ResidentReport) -> None:
+    voided = replace(full_report, sessions=[replace(s, voided=True) for s in full_report.sessions])
+    text = flat("".join(pdf_text(render_resident_report(voided))))
+    assert "VOIDED" in text
+    assert "0of32" in text
+
+
+def test_qpdf_passes_on_the_full_report(full_pdf: bytes, tmp_path: Path) -> None:
+    qpdf_check(full_pdf, tmp_path)
+
+
+def test_report_dates_cover_the_month(full_report: ResidentReport) -> None:
+    starts = [s.start for s in full_report.sessions]
+    assert min(starts) >= datetime(2025, 6, 1) and max(starts) < datetime(2025, 6, 1) + timedelta(
+        days=30
+    )
