@@ -14,7 +14,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
     config.load(app, test_config)
 
-    from carelog import errors, security
+    from carelog import audit, care_records, errors, models, security  # noqa: F401 - tables
     from carelog.database import configure_engine, render_migration_type
     from carelog.extensions import csrf, db, login_manager, migrate
 
@@ -40,10 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
 
     from carelog import display
-    from carelog.views import admin, auth, home, residents
+    from carelog.views import admin, auth, home, residents, sessions, ward
 
     display.register(app)
-    for blueprint in (home.bp, auth.bp, admin.bp, residents.bp):
+    for blueprint in (home.bp, auth.bp, admin.bp, residents.bp, ward.bp, sessions.bp):
         app.register_blueprint(blueprint)
 
     from carelog import commands

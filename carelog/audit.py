@@ -171,8 +171,7 @@ def _rows(session: Session) -> Iterator[dict[str, Any]]:
     result = session.execute(
         select(*columns).order_by(AuditEntry.id).execution_options(yield_per=5000)
     )
-    for row in result.mappings():
-        yield row
+    yield from result.mappings()
 
 
 def verify_rows(

@@ -95,20 +95,20 @@ def write_transaction(session: Session) -> Iterator[Session]:
         raise
 
 
-def append_only_ddl(dialect: str, table: str) -> list[str]:
-    """Triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) on a table."""
+def append_only_ddl(dialect: str, table: str, verbs: tuple[str, ...] = ("UPDATE", "DELETE")):
+    """Triggers that refuse the given verbs (and TRUNCATE on PostgreSQL) on a table."""
     message = f"{table} is append-only: records are never changed or deleted"
     if dialect == "sqlite":
         return [
             f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
             f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
-            for verb in ("UPDATE", "DELETE")
+            for verb in verbs
         ]
     if dialect == "postgresql":
         return [
             f"CREATE FUNCTION {table}_refuse_change() RETURNS trigger LANGUAGE plpgsql AS "
             f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$",
-            f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+            f"CREATE TRIGGER {table}_no_change BEFORE {' OR '.join(verbs)} ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION {table}_refuse_change()",
             f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_refuse_change()",
@@ -116,10 +116,12 @@ def append_only_ddl(dialect: str, table: str) -> list[str]:
     raise ValueError(f"no append-only triggers for {dialect}")
 
 
-def drop_append_only_ddl(dialect: str, table: str) -> list[str]:
+def drop_append_only_ddl(
+    dialect: str, table: str, verbs: tuple[str, ...] = ("UPDATE", "DELETE")
+) -> list[str]:
     """Undo append_only_ddl, for downgrades."""
     if dialect == "sqlite":
-        return [f"DROP TRIGGER {table}_no_{verb}" for verb in ("update", "delete")]
+        return [f"DROP TRIGGER {table}_no_{verb.lower()}" for verb in verbs]
     return [f"DROP FUNCTION {table}_refuse_change() CASCADE"]
 
 

@@ -6,12 +6,12 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    SelectChoice,
     BooleanField,
     DateField,
     IntegerField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from carelog import report_format as fmt
 from carelog import report_styles as st
 from carelog.report_charts import mood_chart, relaxation_chart, sleep_chart
-from carelog.report_model import MOOD, RELAXATION, SLEEP, Consent, ResidentReport, SessionRow
+from carelog.report_model import Consent, ResidentReport, SessionRow
 from carelog.report_summary import ResidentSummary
 from carelog.stats import PairedSummary
 

@@ -1,10 +1,12 @@
-// carelog on a shared tablet: sign out when idle, tell the server while the tablet is in use.
+// carelog on a shared tablet: idle sign-out, keep-alive while in use, drafts kept on the
+// tablet for the same nurse only, and the 10-minute massage timer.
 (function () {
   "use strict";
   var body = document.body;
   var userId = body.dataset.user;
   if (!userId) { return; }
 
+  // ---- Idle sign-out and keep-alive -------------------------------------------------------
   var idleMs = Number(body.dataset.idleMinutes || 15) * 60 * 1000;
   var lastActivity = Date.now();
   var lastPing = Date.now();
@@ -17,23 +19,230 @@
       method: "POST",
       headers: { "X-CSRFToken": body.dataset.csrf },
       credentials: "same-origin"
-    }).catch(function () { /* offline: the draft is kept locally anyway */ });
+    }).catch(function () { /* offline: drafts are kept on the tablet anyway */ });
   }
-
-  function activity() {
-    lastActivity = Date.now();
-    keepAlive();
-  }
+  function activity() { lastActivity = Date.now(); keepAlive(); }
   ["pointerdown", "keydown", "input"].forEach(function (name) {
     document.addEventListener(name, activity, { passive: true });
   });
-  document.addEventListener("carelog:busy", activity);
-
   window.setInterval(function () {
     if (Date.now() - lastActivity >= idleMs) {
       window.location.assign(body.dataset.signInUrl);
     }
-  }, 15 * 1000);
+  }, 5 * 1000);
 
-  window.carelog = { userId: userId, activity: activity };
+  // ---- Drafts -----------------------------------------------------------------------------
+  var PREFIX = "carelog:draft:" + userId + ":";
+  var MAX_AGE_MS = 12 * 60 * 60 * 1000;
+
+  function storage() {
+    try { return window.localStorage; } catch (e) { return null; }
+  }
+  function readDraft(key) {
+    var store = storage();
+    if (!store) { return null; }
+    try {
+      var draft = JSON.parse(store.getItem(key));
+      if (draft && Date.now() - draft.savedAt < MAX_AGE_MS) { return draft; }
+    } catch (e) { /* unreadable: drop it */ }
+    store.removeItem(key);
+    return null;
+  }
+  function allDraftKeys() {
+    var store = storage();
+    var keys = [];
+    if (!store) { return keys; }
+    for (var i = 0; i < store.length; i++) {
+      var key = store.key(i);
+      if (key && key.indexOf(PREFIX) === 0) { keys.push(key); }
+    }
+    return keys;
+  }
+  function serialise(form) {
+    var fields = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "csrf_token" || el.type === "submit" || el.type === "button") { return; }
+      if ((el.type === "radio" || el.type === "checkbox") && !el.checked) { return; }
+      fields.push([el.name, el.value]);
+    });
+    return fields;
+  }
+  function restoreInto(form, fields) {
+    var values = {};
+    fields.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "csrf_token" || !(el.name in values)) { return; }
+      if (el.type === "radio" || el.type === "checkbox") {
+        el.checked = values[el.name].indexOf(el.value) !== -1;
+      } else if (el.type !== "submit" && el.type !== "button") {
+        el.value = values[el.name][0];
+      }
+    });
+    // Radios and checkboxes that were unticked in the draft are unticked here too.
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if ((el.type === "radio" || el.type === "checkbox") && el.name && !(el.name in values)) {
+        el.checked = false;
+      }
+    });
+  }
+  function submissionKey(form) {
+    var field = form.elements.namedItem("submission_key");
+    return field ? field.value : "";
+  }
+  function touched(form) {
+    return serialise(form).some(function (pair) {
+      var el = form.elements.namedItem(pair[0]);
+      return el && (el.type === "radio" || el.type === "checkbox" || pair[0] === "note");
+    });
+  }
+
+  function watch(form) {
+    var key = PREFIX + form.dataset.draft;
+    var draft = readDraft(key);
+    var notice = document.createElement("p");
+    notice.className = "flash flash-info draft-notice";
+    notice.setAttribute("role", "status");
+    if (draft && draft.submissionKey) {
+      restoreInto(form, draft.fields);
+      if (form.timer) { form.timer.restore(draft.timer); }
+      notice.textContent = "Restored what you had entered at " +
+        new Date(draft.savedAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + ". ";
+      var discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "button secondary";
+      discard.textContent = "Start again";
+      discard.addEventListener("click", function () {
+        storage().removeItem(key);
+        window.location.reload();
+      });
+      notice.appendChild(discard);
+      form.insertBefore(notice, form.firstChild);
+    }
+    function save() {
+      var store = storage();
+      if (!store || !touched(form)) { return; }
+      try {
+        store.setItem(key, JSON.stringify({
+          savedAt: Date.now(),
+          url: window.location.pathname,
+          title: form.dataset.residentName || document.title,
+          submissionKey: submissionKey(form),
+          fields: serialise(form),
+          timer: form.timer ? form.timer.state() : null
+        }));
+      } catch (e) { /* storage full or blocked: nothing more we can do here */ }
+    }
+    form.addEventListener("input", save);
+    form.addEventListener("change", save);
+    form.addEventListener("carelog:timer", save);
+  }
+
+  function clearSavedDraft() {
+    var saved = document.querySelector("[data-saved-key]");
+    var savedKey = saved && saved.dataset.savedKey;
+    if (!savedKey) { return; }
+    allDraftKeys().forEach(function (key) {
+      var draft = readDraft(key);
+      if (draft && draft.submissionKey === savedKey) { storage().removeItem(key); }
+    });
+  }
+
+  function listDrafts() {
+    var holder = document.getElementById("draft-notice");
+    if (!holder) { return; }
+    var drafts = allDraftKeys().map(readDraft).filter(function (d) { return d && d.url; });
+    if (!drafts.length) { return; }
+    holder.textContent = "Not saved yet: ";
+    drafts.forEach(function (draft, index) {
+      var link = document.createElement("a");
+      link.href = draft.url;
+      link.textContent = draft.title;
+      if (index) { holder.appendChild(document.createTextNode(", ")); }
+      holder.appendChild(link);
+    });
+    holder.hidden = false;
+  }
+
+  document.querySelectorAll("form[data-clears-drafts]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      allDraftKeys().forEach(function (key) { storage().removeItem(key); });
+    });
+  });
+
+  // ---- The massage timer ------------------------------------------------------------------
+  function Timer(root, form) {
+    var minutes = Number(root.dataset.minutes || 10);
+    var display = root.querySelector(".timer-display");
+    var status = root.querySelector(".timer-status");
+    var startButton = root.querySelector("[data-timer-start]");
+    var pauseButton = root.querySelector("[data-timer-pause]");
+    var stopButton = root.querySelector("[data-timer-stop]");
+    var duration = form.elements.namedItem("duration_minutes");
+    var elapsedBefore = 0;
+    var startedAt = null;
+    var ticking = null;
+
+    function elapsed() { return elapsedBefore + (startedAt ? Date.now() - startedAt : 0); }
+    function pad(n) { return (n < 10 ? "0" : "") + n; }
+    function render() {
+      var remaining = Math.max(minutes * 60 * 1000 - elapsed(), 0);
+      var seconds = Math.ceil(remaining / 1000);
+      display.textContent = pad(Math.floor(seconds / 60)) + ":" + pad(seconds % 60);
+      if (remaining === 0 && startedAt) {
+        status.textContent = minutes + " minutes are up. Stop the timer when you finish.";
+        root.classList.add("done");
+      }
+      if (startedAt) { activity(); }
+    }
+    function buttons() {
+      startButton.hidden = Boolean(startedAt);
+      startButton.textContent = elapsedBefore ? "Resume" : "Start timer";
+      pauseButton.hidden = !startedAt;
+      stopButton.hidden = !startedAt && !elapsedBefore;
+    }
+    function changed() { form.dispatchEvent(new Event("carelog:timer")); }
+    function start() {
+      startedAt = Date.now();
+      ticking = window.setInterval(render, 250);
+      status.textContent = "Timer running.";
+      buttons(); render(); changed();
+    }
+    function pause() {
+      elapsedBefore = elapsed();
+      startedAt = null;
+      window.clearInterval(ticking);
+      status.textContent = "Paused.";
+      buttons(); render(); changed();
+    }
+    function stop() {
+      if (startedAt) { pause(); }
+      var taken = Math.max(1, Math.round(elapsedBefore / 60000));
+      duration.value = String(taken);
+      status.textContent = "Stopped: duration set to " + taken + " minute" + (taken === 1 ? "" : "s") + ".";
+      buttons(); changed();
+      duration.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    startButton.addEventListener("click", start);
+    pauseButton.addEventListener("click", pause);
+    stopButton.addEventListener("click", stop);
+    root.hidden = false;
+    render();
+    return {
+      state: function () { return { elapsedBefore: elapsedBefore, startedAt: startedAt }; },
+      restore: function (saved) {
+        if (!saved) { return; }
+        elapsedBefore = saved.elapsedBefore || 0;
+        if (saved.startedAt) { startedAt = saved.startedAt; ticking = window.setInterval(render, 250); }
+        buttons(); render();
+      }
+    };
+  }
+
+  document.querySelectorAll("form[data-draft]").forEach(function (form) {
+    var timerRoot = form.querySelector("[data-timer]");
+    if (timerRoot) { form.timer = new Timer(timerRoot, form); }
+    watch(form);
+  });
+  clearSavedDraft();
+  listDrafts();
 })();

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from carelog import accounts
 from carelog.extensions import db
-from carelog.forms import options, ReasonForm, UserForm, WardForm
+from carelog.forms import ReasonForm, UserForm, WardForm, options
 from carelog.models import Role, User, Ward
 from carelog.security import current_actor, roles
 

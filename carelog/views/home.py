@@ -13,8 +13,8 @@ from carelog.security import ALL_STAFF, public, roles
 bp = Blueprint("home", __name__)
 
 START_PAGES = {
-    Role.NURSE: "residents.index",
-    Role.CARE_MANAGER: "residents.index",
+    Role.NURSE: "ward.board",
+    Role.CARE_MANAGER: "ward.board",
     Role.AUDITOR: "residents.index",
     Role.ADMIN: "admin.users",
 }

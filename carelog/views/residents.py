@@ -11,7 +11,7 @@ from carelog import audit, residents
 from carelog.database import write_transaction
 from carelog.display import local_today
 from carelog.extensions import db
-from carelog.forms import options, ConsentForm, DepartureForm, ResidentForm
+from carelog.forms import ConsentForm, DepartureForm, ResidentForm, options
 from carelog.models import Resident, Role, Ward
 from carelog.security import CLINICAL_READERS, current_actor, roles
 

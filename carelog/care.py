@@ -1,0 +1,299 @@
+"""Use cases for massage sessions: record, record a decline or not-done, add next-morning sleep."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from carelog import audit
+from carelog.audit import Actor
+from carelog.care_records import (
+    GIVEN,
+    RATINGS,
+    CareSession,
+    CareSessionVersion,
+    Outcome,
+    RatingStatus,
+    VersionKind,
+)
+from carelog.database import utcnow, write_transaction
+from carelog.display import local
+from carelog.extensions import db
+from carelog.models import Resident
+from carelog.residents import current_consent
+
+CLOCK_SKEW = timedelta(minutes=2)
+CONTENT_FIELDS = (
+    "occurred_at",
+    "duration_minutes",
+    "given_by_id",
+    "precautions_confirmed",
+    "override_reason",
+    "hands",
+    "pressure",
+    "product",
+    "assent",
+    "outcome",
+    "outcome_reason",
+    "not_done_reason",
+    "observations",
+    "observation_action",
+    "observation_told",
+    "note",
+    *(f"{name}_{part}" for name in RATINGS for part in ("value", "status", "rater")),
+)
+
+
+class CareError(ValueError):
+    """A session that cannot be saved as given, with the field to point at, in plain words."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+class SubmissionConflict(CareError):
+    """The same one-time key came back with different content."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A saved (or already saved) version; replay is True when the key had been used."""
+
+    session_id: int
+    version_no: int
+    replay: bool = False
+
+
+def content_digest(submitted: dict[str, Any]) -> str:
+    """A fingerprint of what the client submitted, to tell a replay from a different entry."""
+    canonical = json.dumps(submitted, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check_timing(content: dict, now: datetime, resident: Resident) -> None:
+    occurred = content["occurred_at"]
+    if occurred > now + CLOCK_SKEW:
+        raise CareError("occurred_at", "That time is in the future. Give the time it happened.")
+    day = local(occurred).date()
+    if day < resident.admitted_on:
+        raise CareError("occurred_at", "That is before the resident was admitted.")
+    if resident.departed_on and day > resident.departed_on:
+        raise CareError("occurred_at", "The resident had left by then.")
+    late_after = timedelta(hours=current_app.config["CARELOG_LATE_ENTRY_HOURS"])
+    content["late"] = now - occurred > late_after
+    if content["late"] and not content.get("note"):
+        raise CareError(
+            "note", "This is recorded long after it happened: add a note saying why it is late."
+        )
+
+
+def _check_precautions(content: dict, resident: Resident) -> None:
+    """A given session needs confirmed precautions; overriding one needs a reason."""
+    if content["outcome"] not in GIVEN:
+        return
+    if not content.get("precautions_confirmed"):
+        raise CareError("precautions_confirmed", "Confirm you have read the precautions.")
+    consent = current_consent(resident)
+    day = local(content["occurred_at"]).date()
+    concerns = []
+    if consent is None or not consent.is_valid_on(day):
+        concerns.append("there is no valid consent")
+    if resident.defer_sessions:
+        concerns.append("sessions are deferred")
+    hands = content.get("hands")
+    if hands in ("left", "both") and resident.avoid_left_hand:
+        concerns.append("the left hand is to be avoided")
+    if hands in ("right", "both") and resident.avoid_right_hand:
+        concerns.append("the right hand is to be avoided")
+    if consent and hands and consent.scope_hands not in ("both", hands):
+        concerns.append(f"consent covers the {consent.scope_hands} hand only")
+    if resident.light_pressure_only and content.get("pressure") == "normal":
+        concerns.append("light pressure only is advised")
+    if concerns and not (content.get("override_reason") or "").strip():
+        raise CareError(
+            "override_reason",
+            "Say why you went ahead although " + " and ".join(concerns) + ".",
+        )
+
+
+def _check_ratings(content: dict) -> None:
+    for name in RATINGS:
+        status = content.get(f"{name}_status")
+        value = content.get(f"{name}_value")
+        if status == RatingStatus.ANSWERED and value is None:
+            raise CareError(name, "Choose a rating, or say why there is none.")
+        if status != RatingStatus.ANSWERED and value is not None:
+            raise CareError(name, "A rating cannot have both a value and a reason for none.")
+
+
+def _replay(session, key: str, digest: str) -> Saved | None:
+    existing = session.scalar(
+        select(CareSessionVersion).where(CareSessionVersion.submission_key == key)
+    )
+    if existing is None:
+        return None
+    if existing.content_digest != digest:
+        raise SubmissionConflict(
+            "submission_key",
+            "This form was already saved with different answers. "
+            "Open the resident again to record another session.",
+        )
+    return Saved(existing.session_id, existing.version_no, replay=True)
+
+
+def record_session(
+    actor: Actor, resident_id: int, key: str, content: dict, submitted: dict
+) -> Saved:
+    """Save a new session (given, declined or not done) exactly once per submission key."""
+    content = dict(content)
+    digest = content_digest(submitted)
+    try:
+        return _record_new(actor, resident_id, key, content, digest)
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer as a replay.
+        db.session.rollback()
+        with write_transaction(db.session) as session:
+            saved = _replay(session, key, digest)
+        if saved is None:
+            raise
+        return saved
+
+
+def _record_new(actor, resident_id, key, content, digest) -> Saved:
+    with write_transaction(db.session) as session:
+        saved = _replay(session, key, digest)
+        if saved:
+            return saved
+        resident = session.get(Resident, resident_id)
+        if resident is None:
+            raise CareError("resident", "There is no such resident.")
+        now = utcnow()
+        _check_timing(content, now, resident)
+        _check_ratings(content)
+        _check_precautions(content, resident)
+        care_session = CareSession(resident_id=resident_id, recorded_by_id=actor.user_id)
+        session.add(care_session)
+        session.flush()
+        version = CareSessionVersion(
+            session_id=care_session.id,
+            version_no=1,
+            kind=VersionKind.ORIGINAL.value,
+            submission_key=key,
+            content_digest=digest,
+            created_by_id=actor.user_id,
+            created_at=now,
+            **content,
+        )
+        session.add(version)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "session.record",
+            "care_session",
+            care_session.id,
+            resident_id=resident_id,
+            new={"version": 1, "outcome": content["outcome"], "digest": digest},
+        )
+        return Saved(care_session.id, 1)
+
+
+def _copy_of_current(care_session: CareSession) -> dict:
+    current = care_session.current
+    return {field: getattr(current, field) for field in (*CONTENT_FIELDS, "late")}
+
+
+def add_version(
+    actor: Actor,
+    session_id: int,
+    key: str,
+    kind: VersionKind,
+    changes: dict,
+    reason: str | None,
+    expected_version: int,
+) -> Saved:
+    """Add a version (follow-up, correction or void) on top of the current one."""
+    with write_transaction(db.session) as session:
+        care_session = session.get(CareSession, session_id)
+        content = _copy_of_current(care_session)
+        content.update(changes)
+        digest = content_digest({**changes, "kind": kind.value, "reason": reason})
+        saved = _replay(session, key, digest)
+        if saved:
+            return saved
+        if care_session.current_version != expected_version:
+            raise CareError(
+                "expected_version",
+                "Someone else changed this entry while you were looking. "
+                "Open it again to see the latest version.",
+            )
+        old = {k: v for k, v in _copy_of_current(care_session).items() if k in changes}
+        version_no = care_session.current_version + 1
+        session.add(
+            CareSessionVersion(
+                session_id=session_id,
+                version_no=version_no,
+                kind=kind.value,
+                reason=reason,
+                submission_key=key,
+                content_digest=digest,
+                created_by_id=actor.user_id,
+                **content,
+            )
+        )
+        care_session.current_version = version_no
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            f"session.{kind.value}",
+            "care_session",
+            session_id,
+            resident_id=care_session.resident_id,
+            old={**old, "version": expected_version},
+            new={**{k: content[k] for k in changes}, "version": version_no},
+            reason=reason,
+        )
+        return Saved(session_id, version_no)
+
+
+def record_sleep_after(
+    actor: Actor,
+    session_id: int,
+    key: str,
+    value: int | None,
+    status: str,
+    rater: str,
+    expected_version: int,
+) -> Saved:
+    """Add the next morning's sleep rating to a session as a follow-up version."""
+    care_session = db.session.get(CareSession, session_id)
+    if care_session is None or care_session.current.voided:
+        raise CareError("session", "There is no such session.")
+    if care_session.current.outcome not in GIVEN:
+        raise CareError("session", "Sleep after a massage is only recorded for given sessions.")
+    if care_session.current.sleep_after_status is not None:
+        raise CareError("session", "Sleep for that night is already recorded.")
+    changes = {"sleep_after_value": value, "sleep_after_status": status, "sleep_after_rater": rater}
+    _check_ratings({**changes})
+    return add_version(
+        actor, session_id, key, VersionKind.FOLLOW_UP, changes, None, expected_version
+    )
+
+
+def outcome_label(outcome: str) -> str:
+    """An outcome as staff say it."""
+    return {
+        Outcome.COMPLETED: "Given",
+        Outcome.STOPPED_EARLY: "Stopped early",
+        Outcome.DECLINED: "Declined",
+        Outcome.NOT_DONE: "Not done",
+    }[Outcome(outcome)]

@@ -1,0 +1,227 @@
+"""Signing in: argon2id at OWASP strength, a lockout counted in the database, one failure message."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from sqlalchemy import select, update
+
+from carelog import create_app, security
+from carelog.audit import AuditEntry
+from carelog.database import utcnow
+from carelog.extensions import db
+from carelog.models import User
+from carelog.views.auth import SIGN_IN_FAILED
+from tests.conftest import PASSWORDS, StaffClient, app_config
+
+# OWASP Password Storage Cheat Sheet: argon2id with at least 19 MiB of memory and 2 iterations.
+OWASP_MIN_MEMORY_KIB = 19456
+OWASP_MIN_ITERATIONS = 2
+ARGON2_HASH = re.compile(r"^\$argon2id\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$[^$]+\$[^$]+$")
+FLASH = re.compile(r'<p class="flash flash-error"[^>]*>(.*?)</p>', re.S)
+FIELD_VALUE = re.compile(r'value="[^"]*"')
+
+
+def _argon2_parameters(stored: str) -> dict[str, int]:
+    """Read the variant's parameters from an encoded argon2id hash."""
+    match = ARGON2_HASH.match(stored)
+    assert match, f"not an argon2id hash: {stored[:20]}..."
+    version, memory, iterations, lanes = (int(part) for part in match.groups())
+    return {"v": version, "m": memory, "t": iterations, "p": lanes}
+
+
+def _user(app, username: str) -> User:
+    """The account as stored now, read in a fresh session."""
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        db.session.expunge(user)
+        return user
+
+
+def _set_user(app, username: str, **values) -> None:
+    """Change an account's columns directly in the database, as time passing would."""
+    with app.app_context():
+        db.session.execute(update(User).where(User.username == username).values(**values))
+        db.session.commit()
+
+
+def _actions(app) -> list[tuple[str, str | None, dict]]:
+    """The audit trail as (action, entity_id, new values), oldest first."""
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        return [(entry.action, entry.entity_id, entry.new) for entry in entries]
+
+
+def _failure_page(response) -> tuple[int, str]:
+    """Status and page of a refused sign-in, with the typed username and CSRF token blanked."""
+    return response.status_code, FIELD_VALUE.sub('value=""', response.get_data(as_text=True))
+
+
+def _assert_refused(response) -> None:
+    assert response.status_code == 200, response.status_code
+    assert FLASH.findall(response.get_data(as_text=True)) == [SIGN_IN_FAILED]
+    assert "Location" not in response.headers
+
+
+def test_passwords_are_stored_as_argon2id_at_owasp_strength(app, signed_in):
+    """Seeded accounts and an account created through the admin form both hold argon2id hashes."""
+    admin = signed_in("admin")
+    response = admin.submit(
+        "/admin/users/new",
+        {
+            "username": "newnurse",
+            "full_name": "New Nurse",
+            "role": "nurse",
+            "ward_id": "1",
+            "password": "a-long-enough-password",
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    for username in ("nurse", "newnurse"):
+        stored = _user(app, username).password_hash
+        assert stored.startswith("$argon2id$")
+        parameters = _argon2_parameters(stored)
+        assert parameters["m"] >= OWASP_MIN_MEMORY_KIB, parameters
+        assert parameters["t"] >= OWASP_MIN_ITERATIONS, parameters
+        assert "a-long-enough-password" not in stored
+    assert StaffClient(app.test_client()).sign_in("newnurse", "a-long-enough-password").status_code == 303
+
+
+def test_check_password_accepts_the_right_password_only(app):
+    """The stored hash verifies its own password and refuses anything else, or no hash at all."""
+    stored = _user(app, "nurse").password_hash
+    assert security.check_password(stored, PASSWORDS["nurse"]) is True
+    assert security.check_password(stored, PASSWORDS["nurse"] + "x") is False
+    assert security.check_password(stored, "") is False
+    assert security.check_password(None, PASSWORDS["nurse"]) is False
+    assert security.check_password("not a hash", PASSWORDS["nurse"]) is False
+
+
+def test_a_weaker_hash_needs_rehash_and_is_upgraded_at_sign_in(app, client):
+    """A hash with fewer iterations or less memory is flagged and replaced when its owner signs in."""
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORDS["nurse"])
+    assert security.needs_rehash(weak) is True
+    assert security.needs_rehash(security.hash_password("anything")) is False
+
+    _set_user(app, "nurse", password_hash=weak)
+    assert client.sign_in("nurse").status_code == 303
+    upgraded = _user(app, "nurse").password_hash
+    assert upgraded != weak
+    assert _argon2_parameters(upgraded)["m"] >= OWASP_MIN_MEMORY_KIB
+    assert security.needs_rehash(upgraded) is False
+
+
+def test_the_lockout_refuses_even_the_right_password_until_it_passes(app, client):
+    """After CARELOG_LOCKOUT_ATTEMPTS wrong passwords the right one is refused until locked_until."""
+    attempts = app.config["CARELOG_LOCKOUT_ATTEMPTS"]
+    for _ in range(attempts - 1):
+        _assert_refused(client.sign_in("nurse", "wrong password"))
+    assert _user(app, "nurse").failed_sign_ins == attempts - 1
+    assert _user(app, "nurse").locked_until is None
+
+    _assert_refused(client.sign_in("nurse", "wrong password"))
+    locked_until = _user(app, "nurse").locked_until
+    minutes = app.config["CARELOG_LOCKOUT_MINUTES"]
+    assert locked_until is not None
+    assert timedelta(minutes=minutes - 1) < locked_until - utcnow() <= timedelta(minutes=minutes)
+
+    _assert_refused(client.sign_in("nurse"))  # the right password, while locked
+    assert client.get("/residents/").status_code == 302
+
+    _set_user(app, "nurse", locked_until=utcnow() - timedelta(seconds=1))
+    assert client.sign_in("nurse").status_code == 303
+    assert client.get("/residents/").status_code == 200
+
+
+def test_the_lockout_is_kept_in_the_database_for_every_worker(app, database_url, client):
+    """Failures on two app instances (two gunicorn workers) add up; both then refuse the account."""
+    other_app = create_app(app_config(database_url))
+    try:
+        other = StaffClient(other_app.test_client())
+        attempts = app.config["CARELOG_LOCKOUT_ATTEMPTS"]
+        for number in range(attempts):
+            browser = client if number % 2 else other
+            _assert_refused(browser.sign_in("nurse", "wrong password"))
+        assert _user(app, "nurse").locked_until is not None
+        _assert_refused(other.sign_in("nurse"))
+        _assert_refused(client.sign_in("nurse"))
+    finally:
+        with other_app.app_context():
+            db.engine.dispose()
+
+
+def test_the_failure_answer_is_the_same_for_unknown_wrong_and_locked(app, client):
+    """An unknown username, a wrong password and a locked account get byte-identical answers."""
+    unknown = _failure_page(client.sign_in("nobody-here", "wrong password"))
+    wrong = _failure_page(client.sign_in("nurse", "wrong password"))
+    _set_user(app, "nurse", locked_until=utcnow() + timedelta(minutes=5))
+    locked = _failure_page(client.sign_in("nurse"))
+    assert unknown == wrong == locked
+    assert SIGN_IN_FAILED in unknown[1]
+
+
+def test_an_unknown_username_costs_a_password_check_too(app, client, monkeypatch):
+    """Timing does not reveal which usernames exist: an unknown one still runs argon2 once."""
+    calls = []
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, hash, password):  # noqa: A002 - argon2's own parameter name
+            calls.append(hash)
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(security, "_hasher", CountingHasher())
+    client.sign_in("nobody-here", "wrong password")
+    assert len(calls) == 1
+    client.sign_in("nurse", "wrong password")
+    assert len(calls) == 2
+
+
+def test_failures_and_the_lockout_are_in_the_audit_trail(app, client):
+    """Each failure is recorded with its reason, the lockout once, and an unknown name by name."""
+    nurse_id = str(_user(app, "nurse").id)
+    before = len(_actions(app))
+    client.sign_in("nobody-here", "wrong password")
+    for _ in range(app.config["CARELOG_LOCKOUT_ATTEMPTS"]):
+        client.sign_in("nurse", "wrong password")
+    client.sign_in("nurse")
+    trail = _actions(app)[before:]
+    assert trail[0] == ("auth.sign_in_failed", None, {"username": "nobody-here"})
+    failures = [entry for entry in trail if entry[:2] == ("auth.sign_in_failed", nurse_id)]
+    assert [new["why"] for _, _, new in failures] == ["password"] * app.config[
+        "CARELOG_LOCKOUT_ATTEMPTS"
+    ] + ["locked"]
+    lockouts = [entry for entry in trail if entry[0] == "auth.locked_out"]
+    assert len(lockouts) == 1
+    assert lockouts[0][1] == nurse_id
+    assert "locked_until" in lockouts[0][2]
+    assert not any(action == "auth.sign_in" for action, _, _ in trail)
+
+
+def test_a_successful_sign_in_resets_the_count(app, client, signed_in):
+    """Failures before a success do not count towards the next lockout."""
+    attempts = app.config["CARELOG_LOCKOUT_ATTEMPTS"]
+    for _ in range(attempts - 1):
+        client.sign_in("nurse", "wrong password")
+    assert _user(app, "nurse").failed_sign_ins == attempts - 1
+    signed_in("nurse")
+    assert _user(app, "nurse").failed_sign_ins == 0
+    for _ in range(attempts - 1):
+        client.sign_in("nurse", "wrong password")
+    assert _user(app, "nurse").locked_until is None
+    assert client.sign_in("nurse").status_code == 303
+
+
+def test_a_deactivated_account_cannot_sign_in(app, client, signed_in):
+    """Once an admin deactivates an account, its right password is refused with the same answer."""
+    nurse_id = _user(app, "nurse").id
+    admin = signed_in("admin")
+    response = admin.submit(
+        f"/admin/users/{nurse_id}/active", {"reason": "left the home"}, page=f"/admin/users/{nurse_id}"
+    )
+    assert response.status_code == 303
+    assert _user(app, "nurse").active is False
+    _assert_refused(client.sign_in("nurse"))
+    assert client.get("/residents/").status_code == 302
+    assert _actions(app)[-1] == ("auth.sign_in_failed", str(nurse_id), {"why": "inactive"})
