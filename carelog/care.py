@@ -150,13 +150,21 @@ def _replay(session, key: str, digest: str) -> Saved | None:
 
 
 def record_session(
-    actor: Actor, resident_id: int, key: str, content: dict, submitted: dict
+    actor: Actor,
+    resident_id: int,
+    key: str,
+    content: dict,
+    submitted: dict,
+    now: datetime | None = None,
 ) -> Saved:
-    """Save a new session (given, declined or not done) exactly once per submission key."""
+    """Save a new session (given, declined or not done) exactly once per submission key.
+
+    `now` is the server clock; only the demo seeder passes one, to lay down past months.
+    """
     content = dict(content)
     digest = content_digest(submitted)
     try:
-        return _record_new(actor, resident_id, key, content, digest)
+        return _record_new(actor, resident_id, key, content, digest, now or utcnow())
     except IntegrityError:
         # A concurrent request with the same key won the race: answer as a replay.
         db.session.rollback()
@@ -167,7 +175,7 @@ def record_session(
         return saved
 
 
-def _record_new(actor, resident_id, key, content, digest) -> Saved:
+def _record_new(actor, resident_id, key, content, digest, now: datetime) -> Saved:
     with write_transaction(db.session) as session:
         saved = _replay(session, key, digest)
         if saved:
@@ -175,11 +183,12 @@ def _record_new(actor, resident_id, key, content, digest) -> Saved:
         resident = session.get(Resident, resident_id)
         if resident is None:
             raise CareError("resident", "There is no such resident.")
-        now = utcnow()
         _check_timing(content, now, resident)
         _check_ratings(content)
         _check_precautions(content, resident)
-        care_session = CareSession(resident_id=resident_id, recorded_by_id=actor.user_id)
+        care_session = CareSession(
+            resident_id=resident_id, recorded_by_id=actor.user_id, recorded_at=now
+        )
         session.add(care_session)
         session.flush()
         version = CareSessionVersion(
@@ -219,6 +228,7 @@ def add_version(
     changes: dict,
     reason: str | None,
     expected_version: int,
+    now: datetime | None = None,
 ) -> Saved:
     """Add a version (follow-up, correction or void) on top of the current one."""
     with write_transaction(db.session) as session:
@@ -246,6 +256,7 @@ def add_version(
                 submission_key=key,
                 content_digest=digest,
                 created_by_id=actor.user_id,
+                created_at=now or utcnow(),
                 **content,
             )
         )
@@ -271,8 +282,9 @@ def record_sleep_after(
     key: str,
     value: int | None,
     status: str,
-    rater: str,
+    rater: str | None,
     expected_version: int,
+    now: datetime | None = None,
 ) -> Saved:
     """Add the next morning's sleep rating to a session as a follow-up version."""
     care_session = db.session.get(CareSession, session_id)
@@ -285,7 +297,7 @@ def record_sleep_after(
     changes = {"sleep_after_value": value, "sleep_after_status": status, "sleep_after_rater": rater}
     _check_ratings({**changes})
     return add_version(
-        actor, session_id, key, VersionKind.FOLLOW_UP, changes, None, expected_version
+        actor, session_id, key, VersionKind.FOLLOW_UP, changes, None, expected_version, now
     )
 
 

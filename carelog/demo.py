@@ -64,7 +64,7 @@ def home_has_staff() -> bool:
     return bool(db.session.scalar(select(func.count()).select_from(User)))
 
 
-def seed(rng: random.Random | None = None) -> None:
+def seed(rng: random.Random | None = None, with_sessions: bool = True) -> None:
     """Create the demo home through the same use cases staff use, so it is fully audited."""
     rng = rng or random.Random(2026)
     wards = [accounts.create_ward(SEED_ACTOR, name) for name in WARDS]
@@ -86,6 +86,10 @@ def seed(rng: random.Random | None = None) -> None:
     today = local_today()
     for index, (given, family, preferred) in enumerate(RESIDENTS):
         _seed_resident(manager_actor, rng, today, index, given, family, preferred, ward_ids)
+    if with_sessions:
+        from carelog.demo_sessions import seed_sessions
+
+        seed_sessions(rng)
 
 
 def _seed_resident(actor, rng, today, index, given, family, preferred, ward_ids) -> None:

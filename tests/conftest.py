@@ -54,7 +54,7 @@ def _build_template(url: str) -> None:
     app = create_app(app_config(url))
     with app.app_context():
         upgrade()
-        demo.seed()
+        demo.seed(with_sessions=False)
         db.engine.dispose()
 
 
