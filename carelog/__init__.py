@@ -40,10 +40,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
 
     from carelog import display
-    from carelog.views import admin, auth, home, residents, sessions, ward
+    from carelog.views import admin, auth, corrections, home, residents, sessions, ward
 
     display.register(app)
-    for blueprint in (home.bp, auth.bp, admin.bp, residents.bp, ward.bp, sessions.bp):
+    for blueprint in (
+        home.bp,
+        auth.bp,
+        admin.bp,
+        residents.bp,
+        ward.bp,
+        sessions.bp,
+        corrections.bp,
+    ):
         app.register_blueprint(blueprint)
 
     from carelog import commands

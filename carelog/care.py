@@ -215,6 +215,23 @@ def _record_new(actor, resident_id, key, content, digest, now: datetime) -> Save
         return Saved(care_session.id, 1)
 
 
+FREE_TEXT_FIELDS = frozenset(
+    {"note", "outcome_reason", "override_reason", "observation_action", "observation_told"}
+)
+
+
+def without_free_text(values: dict) -> dict:
+    """Audit payloads carry a digest of clinical free text, never the text itself."""
+    return {
+        key: (
+            "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()[:16]
+            if key in FREE_TEXT_FIELDS and value
+            else value
+        )
+        for key, value in values.items()
+    }
+
+
 def _copy_of_current(care_session: CareSession) -> dict:
     current = care_session.current
     return {field: getattr(current, field) for field in (*CONTENT_FIELDS, "late")}
@@ -246,6 +263,7 @@ def add_version(
                 "Open it again to see the latest version.",
             )
         old = {k: v for k, v in _copy_of_current(care_session).items() if k in changes}
+        new = {k: content[k] for k in changes}
         version_no = care_session.current_version + 1
         session.add(
             CareSessionVersion(
@@ -269,8 +287,8 @@ def add_version(
             "care_session",
             session_id,
             resident_id=care_session.resident_id,
-            old={**old, "version": expected_version},
-            new={**{k: content[k] for k in changes}, "version": version_no},
+            old={**without_free_text(old), "version": expected_version},
+            new={**without_free_text(new), "version": version_no},
             reason=reason,
         )
         return Saved(session_id, version_no)
@@ -309,3 +327,62 @@ def outcome_label(outcome: str) -> str:
         Outcome.DECLINED: "Declined",
         Outcome.NOT_DONE: "Not done",
     }[Outcome(outcome)]
+
+
+def may_change(user, care_session: CareSession, now: datetime | None = None) -> bool:
+    """Care managers may correct any entry; a nurse only their own, during their shift."""
+    if user.role == "care_manager":
+        return True
+    if user.role != "nurse" or care_session.recorded_by_id != user.id:
+        return False
+    window = timedelta(hours=current_app.config["CARELOG_NURSE_CORRECTION_HOURS"])
+    return (now or utcnow()) - care_session.recorded_at <= window
+
+
+def _require_change_allowed(user, session_id: int) -> CareSession:
+    care_session = db.session.get(CareSession, session_id)
+    if care_session is None:
+        raise CareError("session", "There is no such session.")
+    if not may_change(user, care_session):
+        raise PermissionError("only the care manager, or the nurse who recorded it that shift")
+    if care_session.current.voided:
+        raise CareError("reason", "This entry was marked entered in error; it cannot change.")
+    return care_session
+
+
+def correct_session(
+    actor: Actor,
+    user,
+    session_id: int,
+    key: str,
+    changes: dict,
+    reason: str,
+    expected_version: int,
+) -> Saved:
+    """Record a correction as a new version; the original stays readable."""
+    care_session = _require_change_allowed(user, session_id)
+    if not (reason or "").strip():
+        raise CareError("reason", "Say why you are correcting this entry.")
+    content = {**_copy_of_current(care_session), **changes}
+    if content["occurred_at"] > utcnow() + CLOCK_SKEW:
+        raise CareError("occurred_at", "That time is in the future. Give the time it happened.")
+    _check_ratings(content)
+    _check_precautions(content, care_session.resident)
+    changed = {k: v for k, v in changes.items() if getattr(care_session.current, k) != v}
+    if not changed:
+        raise CareError("reason", "Nothing was changed, so there is nothing to correct.")
+    return add_version(
+        actor, session_id, key, VersionKind.CORRECTION, changed, reason.strip(), expected_version
+    )
+
+
+def void_session(
+    actor: Actor, user, session_id: int, key: str, reason: str, expected_version: int
+) -> Saved:
+    """Mark an entry as entered in error: it stays visible and leaves the statistics."""
+    _require_change_allowed(user, session_id)
+    if not (reason or "").strip():
+        raise CareError("reason", "Say why this entry is in error.")
+    return add_version(
+        actor, session_id, key, VersionKind.VOID, {}, reason.strip(), expected_version
+    )

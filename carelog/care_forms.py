@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,7 +19,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from carelog.care_records import RatingStatus
+from carelog.care_records import CareSessionVersion, RatingStatus
+from carelog.display import home_zone, local
 from carelog.forms import options
 
 NO_RATING = [
@@ -242,3 +244,90 @@ def rating_content(form: FlaskForm, name: str) -> dict:
             f"{name}_rater": rater_field_.data if rater_field_ else None,
         }
     return {f"{name}_value": None, f"{name}_status": raw, f"{name}_rater": None}
+
+
+RATED_ON_THE_FORM = (
+    "relaxation_before",
+    "mood_before",
+    "sleep_before",
+    "relaxation_after",
+    "mood_after",
+)
+
+
+def _text_or_none(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def session_content(form: SessionForm, given_by_id: int) -> dict:
+    """The clinical fields of a session from a valid SessionForm (times in the home's zone)."""
+    content = {
+        "occurred_at": form.occurred_at.data.replace(tzinfo=home_zone()),
+        "duration_minutes": form.duration_minutes.data,
+        "given_by_id": given_by_id,
+        "precautions_confirmed": form.precautions_confirmed.data,
+        "override_reason": _text_or_none(form.override_reason.data),
+        "hands": form.hands.data,
+        "pressure": form.pressure.data,
+        "product": form.product.data.strip(),
+        "assent": form.assent.data,
+        "outcome": form.outcome.data,
+        "outcome_reason": _text_or_none(form.outcome_reason.data),
+        "not_done_reason": None,
+        "observations": ",".join(form.observations.data) or None,
+        "observation_action": _text_or_none(form.observation_action.data),
+        "observation_told": _text_or_none(form.observation_told.data),
+        "note": _text_or_none(form.note.data),
+    }
+    for name in RATED_ON_THE_FORM:
+        content.update(rating_content(form, name))
+    return content
+
+
+def form_data_from(version: CareSessionVersion) -> dict:
+    """Prefill a SessionForm with a saved version, for a correction."""
+    data = {
+        field: getattr(version, field)
+        for field in (
+            "duration_minutes",
+            "precautions_confirmed",
+            "override_reason",
+            "hands",
+            "pressure",
+            "product",
+            "assent",
+            "outcome",
+            "outcome_reason",
+            "observation_action",
+            "observation_told",
+            "note",
+        )
+    }
+    occurred: datetime = local(version.occurred_at)
+    data["occurred_at"] = occurred.replace(tzinfo=None, second=0, microsecond=0)
+    data["observations"] = version.observation_list
+    for name in RATED_ON_THE_FORM:
+        value, status, rater = version.rating(name)
+        data[name] = str(value) if status == RatingStatus.ANSWERED else status
+        data[f"{name}_rater"] = rater
+    return data
+
+
+class CorrectionForm(SessionForm):
+    """The session form again, with the reason for the correction."""
+
+    expected_version = HiddenField()
+    reason = StringField(
+        "Reason for the correction",
+        validators=[InputRequired(message="Say why you are correcting this entry."), _text(300)],
+    )
+
+
+class VoidForm(SubmissionKeyMixin, FlaskForm):
+    """Mark an entry as entered in error."""
+
+    expected_version = HiddenField()
+    reason = StringField(
+        "Why this entry is in error",
+        validators=[InputRequired(message="Say why this entry is in error."), _text(300)],
+    )

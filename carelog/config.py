@@ -30,6 +30,7 @@ def defaults(instance_path: str) -> dict:
         "CARELOG_LOCKOUT_ATTEMPTS": 5,
         "CARELOG_LOCKOUT_MINUTES": 15,
         "CARELOG_LATE_ENTRY_HOURS": 2,
+        "CARELOG_NURSE_CORRECTION_HOURS": 12,  # a nurse may correct their own entry that shift
         "CARELOG_RETENTION_YEARS": 8,
         "CARELOG_PAGE_SIZE": "A4",
     }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,31 +13,21 @@ from carelog.care_forms import (
     NotDoneForm,
     SessionForm,
     new_submission_key,
-    rating_content,
+    session_content,
 )
 from carelog.care_records import CareSession, CareSessionVersion, Outcome
 from carelog.database import utcnow
-from carelog.display import home_zone, local, local_today
+from carelog.display import local, local_today
 from carelog.extensions import db
 from carelog.models import Role
 from carelog.residents import current_consent
 from carelog.security import CLINICAL_READERS, current_actor, roles
+from carelog.session_versions import comparison
 from carelog.views.residents import resident_or_404
 
 bp = Blueprint("sessions", __name__)
 
 CARERS = (Role.NURSE, Role.CARE_MANAGER)
-RATED_BEFORE_AND_AFTER = (
-    "relaxation_before",
-    "mood_before",
-    "sleep_before",
-    "relaxation_after",
-    "mood_after",
-)
-
-
-def _in_home_zone(local_naive: datetime) -> datetime:
-    return local_naive.replace(tzinfo=home_zone())
 
 
 def _submitted(form) -> dict:
@@ -113,29 +101,7 @@ def new(resident_id: int):
         return _render_form(resident, form)
     if not form.validate_on_submit():
         return _render_form(resident, form)
-    content = {
-        "occurred_at": _in_home_zone(form.occurred_at.data),
-        "duration_minutes": form.duration_minutes.data,
-        "given_by_id": current_user.id,
-        "precautions_confirmed": form.precautions_confirmed.data,
-        "override_reason": (form.override_reason.data or "").strip() or None,
-        "hands": form.hands.data,
-        "pressure": form.pressure.data,
-        "product": form.product.data.strip(),
-        "assent": form.assent.data,
-        "outcome": form.outcome.data,
-        "outcome_reason": (form.outcome_reason.data or "").strip() or None,
-        "not_done_reason": None,
-        "observations": ",".join(form.observations.data) or None,
-        "observation_action": (form.observation_action.data or "").strip() or None,
-        "observation_told": (form.observation_told.data or "").strip() or None,
-        "note": (form.note.data or "").strip() or None,
-    }
-    for name in RATED_BEFORE_AND_AFTER:
-        content.update(rating_content(form, name))
-    content.update(
-        {"sleep_after_value": None, "sleep_after_status": None, "sleep_after_rater": None}
-    )
+    content = session_content(form, given_by_id=current_user.id)
     return _save(resident, form.submission_key.data, content, form)
 
 
@@ -202,6 +168,9 @@ def show(session_id: int):
         current=care_session.versions[-1],
         resident=resident,
         saved_key=request.args.get("saved", ""),
+        comparison=comparison(care_session.versions),
+        may_change=not care_session.versions[-1].voided
+        and care.may_change(current_user, care_session),
     )
 
 
