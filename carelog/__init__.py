@@ -40,7 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
 
     from carelog import display
-    from carelog.views import admin, auth, corrections, home, residents, sessions, ward
+    from carelog.views import admin, auditor, auth, corrections, home, residents, sessions, ward
 
     display.register(app)
     for blueprint in (
@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         ward.bp,
         sessions.bp,
         corrections.bp,
+        auditor.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -15,7 +15,7 @@ bp = Blueprint("home", __name__)
 START_PAGES = {
     Role.NURSE: "ward.board",
     Role.CARE_MANAGER: "ward.board",
-    Role.AUDITOR: "residents.index",
+    Role.AUDITOR: "auditor.trail",
     Role.ADMIN: "admin.users",
 }
 
