@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -85,7 +87,79 @@ def verify_command(expect):
     raise SystemExit(1)
 
 
+@click.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path))
+def backup_command(dest: Path):
+    """Copy the live database to DEST (a file or a folder) while the app keeps running."""
+    from carelog import backup
+
+    url = db.engine.url.render_as_string(hide_password=False)
+    try:
+        if db.engine.dialect.name == "postgresql":
+            target = backup.backup_postgresql(url, dest)
+            click.echo(f"Backed up to {target} with pg_dump (restore with pg_restore).")
+            return
+        target, verification = backup.backup_sqlite(url, dest)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Backed up to {target}: integrity ok, audit trail verified "
+        f"({verification.count} entries, head {verification.head_hash})."
+    )
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(source: Path, yes: bool):
+    """Put a backup back in place of the database. Stop the app first."""
+    from carelog import backup
+
+    if db.engine.dialect.name != "sqlite":
+        raise click.ClickException(
+            "For PostgreSQL, restore with pg_restore into a new database: see the README."
+        )
+    url = db.engine.url.render_as_string(hide_password=False)
+    if not yes:
+        click.confirm(
+            f"Replace the database at {backup.sqlite_path(url)} with {source}? "
+            "The app must be stopped",
+            abort=True,
+        )
+    db.engine.dispose()
+    try:
+        kept, verification = backup.restore_sqlite(source, url)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Restored {source} ({verification.count} audit entries verified). "
+        f"The previous database is kept at {kept}."
+    )
+
+
+@click.command("retention")
+def retention_command():
+    """List how long each resident's records must be kept. carelog deletes nothing itself."""
+    from flask import current_app
+
+    from carelog import retention
+
+    years = current_app.config["CARELOG_RETENTION_YEARS"]
+    click.echo(f"Records are kept for {years} years after the resident's last care.")
+    for row in retention.schedule(years):
+        click.echo(
+            f"{row.resident.full_name:<30} last care {row.last_care}  keep until {row.keep_until}"
+        )
+
+
 def register(app: Flask) -> None:
     """Add the commands to `flask --app carelog`."""
-    for command in (create_user_command, demo_command, audit_group):
+    for command in (
+        create_user_command,
+        demo_command,
+        audit_group,
+        backup_command,
+        restore_command,
+        retention_command,
+    ):
         app.cli.add_command(command)
