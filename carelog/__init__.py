@@ -5,14 +5,23 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from carelog import config
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the app: configuration, extensions, the route policy, blueprints and commands."""
-    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=instance_path,
+        template_folder="../templates",
+    )
     config.load(app, test_config)
+    if app.config["CARELOG_PROXIES"]:
+        proxies = int(app.config["CARELOG_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from carelog import audit, care_records, errors, models, security  # noqa: F401 - tables
     from carelog.database import configure_engine, render_migration_type
@@ -40,7 +49,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
 
     from carelog import display
-    from carelog.views import admin, auditor, auth, corrections, home, residents, sessions, ward
+    from carelog.views import (
+        admin,
+        auditor,
+        auth,
+        corrections,
+        home,
+        reports,
+        residents,
+        sessions,
+        ward,
+    )
 
     display.register(app)
     for blueprint in (
@@ -52,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         sessions.bp,
         corrections.bp,
         auditor.bp,
+        reports.bp,
     ):
         app.register_blueprint(blueprint)
 

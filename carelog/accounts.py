@@ -170,10 +170,13 @@ def sign_in(username: str, password: str, where: Actor) -> SignIn:
             token = security.start_login_session(user)
             audit.record(session, actor, "auth.sign_in", "user", user.id)
             return SignIn(user, token)
-        session.execute(
-            update(User).where(User.id == user.id).values(failed_sign_ins=User.failed_sign_ins + 1)
-        )
-        session.refresh(user)
+        if not locked:  # tries during a lock must not shorten the allowance after it
+            session.execute(
+                update(User)
+                .where(User.id == user.id)
+                .values(failed_sign_ins=User.failed_sign_ins + 1)
+            )
+            session.refresh(user)
         reason = "locked" if locked else ("inactive" if not user.active else "password")
         audit.record(session, actor, "auth.sign_in_failed", "user", user.id, new={"why": reason})
         if not locked and user.failed_sign_ins >= config["CARELOG_LOCKOUT_ATTEMPTS"]:

@@ -152,6 +152,46 @@ def retention_command():
         )
 
 
+@click.command("report")
+@click.option("--month", required=True, metavar="YYYY-MM", help="A calendar month, local time.")
+@click.option("--resident", "resident_id", type=int, help="One resident's report.")
+@click.option("--ward", "ward_id", type=int, help="A whole ward: cover page and every resident.")
+@click.option("--home", "whole_home", is_flag=True, help="The whole home as one batch.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def report_command(month, resident_id, ward_id, whole_home, output):
+    """Write a monthly PDF report; making it is recorded in the audit trail."""
+    from carelog import reports
+    from carelog.database import write_transaction
+    from carelog.report_pdf import render_batch, render_resident_report
+
+    if sum(bool(x) for x in (resident_id, ward_id, whole_home)) != 1:
+        raise click.UsageError("give exactly one of --resident, --ward or --home")
+    try:
+        chosen = reports.Month.parse(month)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--month") from error
+    if resident_id:
+        found = reports.build(chosen, CLI_ACTOR.name, resident_id=resident_id)
+        if not found:
+            raise click.ClickException(f"resident {resident_id} was not in the home in {chosen}")
+        pdf = render_resident_report(found[0])
+    else:
+        if ward_id and db.session.get(Ward, ward_id) is None:
+            raise click.BadParameter(f"no ward {ward_id}", param_hint="--ward")
+        pdf = render_batch(reports.batch(chosen, CLI_ACTOR.name, ward_id or None))
+    output.write_bytes(pdf)
+    with write_transaction(db.session) as session:
+        audit.record(
+            session,
+            CLI_ACTOR,
+            "report.download",
+            "report",
+            resident_id=resident_id,
+            new={"month": str(chosen), "ward_id": ward_id, "file": str(output)},
+        )
+    click.echo(f"Wrote {output} ({len(pdf) // 1024} KiB).")
+
+
 def register(app: Flask) -> None:
     """Add the commands to `flask --app carelog`."""
     for command in (
@@ -161,5 +201,6 @@ def register(app: Flask) -> None:
         backup_command,
         restore_command,
         retention_command,
+        report_command,
     ):
         app.cli.add_command(command)

@@ -33,6 +33,7 @@ def defaults(instance_path: str) -> dict:
         "CARELOG_NURSE_CORRECTION_HOURS": 12,  # a nurse may correct their own entry that shift
         "CARELOG_RETENTION_YEARS": 8,
         "CARELOG_PAGE_SIZE": "A4",
+        "CARELOG_PROXIES": 0,  # TLS-terminating proxies in front that set X-Forwarded-*
     }
 
 
@@ -54,14 +55,18 @@ def _environment_overrides() -> dict:
 
 
 def _instance_secret(instance_path: str) -> str:
-    """Read the secret key from instance/, creating it once, safely across workers."""
+    """Read the secret key from instance/, creating it once, atomically across workers."""
     path = Path(instance_path) / "secret_key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
+    if not path.exists():
+        draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)  # atomic; the first worker's key wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
@@ -74,6 +79,12 @@ def load(app: Flask, test_config: dict | None) -> None:
         app.config.update(_environment_overrides())
     else:
         app.config.update(test_config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Wait at most 5 s for a lock (the audit chain's, say), then answer 503, not hang.
+        app.config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {"connect_args": {"options": "-c lock_timeout=5000"}, "pool_pre_ping": True},
+        )
     if app.config["SECRET_KEY"] is None:
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
     secret = app.config["SECRET_KEY"]

@@ -8,7 +8,6 @@ import os
 import sqlite3
 import stat
 
-import flask
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import func, select
@@ -28,7 +27,9 @@ BUSY_TIMEOUT_MS = 200
 def instance_path(tmp_path, monkeypatch):
     """Build every app of this test with a temporary instance folder, not the checkout's."""
     path = tmp_path / "instance"
-    monkeypatch.setattr(carelog, "Flask", functools.partial(flask.Flask, instance_path=str(path)))
+    monkeypatch.setitem(
+        globals(), "create_app", functools.partial(create_app, instance_path=str(path))
+    )
     return path
 
 
@@ -92,7 +93,7 @@ def test_a_missing_secret_key_is_generated_once_and_kept_private(
 
 
 def test_workers_with_the_generated_key_accept_each_others_sessions(instance_path, database_url):
-    """Two app instances (two gunicorn workers) share the key: a cookie from one works on the other."""
+    """Two app instances (two gunicorn workers) share the key: one's cookie works on the other."""
     settings = {"SQLALCHEMY_DATABASE_URI": database_url}  # not TESTING, no SECRET_KEY
     with _built(settings) as first, _built(settings) as second:
         assert first.secret_key == second.secret_key
@@ -139,7 +140,7 @@ def _counts(app) -> tuple[int, int]:
 
 
 def test_a_busy_sqlite_database_answers_503_never_500(small_sqlite_app):
-    """While another process holds the write lock, a write answers 503 + Retry-After; then it works."""
+    """While another process holds the write lock, a write answers 503 with Retry-After."""
     app = small_sqlite_app
     path = database_path(app.config["SQLALCHEMY_DATABASE_URI"])
     nurse = StaffClient(app.test_client())

@@ -23,7 +23,7 @@ ACCOUNT_FOR_ROLE = {
     Role.AUDITOR: "auditor",
     Role.ADMIN: "admin",
 }
-# Referrer policies that still send the origin on same-origin POSTs, which Flask-WTF checks on HTTPS.
+# Policies that still send the origin on same-origin POSTs, which Flask-WTF checks on HTTPS.
 REFERRER_POLICIES_THAT_KEEP_CSRF_WORKING = {
     "same-origin",
     "strict-origin",
@@ -80,7 +80,7 @@ def _csp(response) -> dict[str, set[str]]:
 
 
 def test_the_session_cookie_is_httponly_lax_and_not_secure_over_http(client):
-    """Over plain HTTP the cookie is HttpOnly and SameSite=Lax, and not Secure (it would be lost)."""
+    """Over plain HTTP the cookie is HttpOnly and SameSite=Lax, not Secure (it would be lost)."""
     response = client.sign_in("nurse")
     assert response.status_code == 303
     attributes = _cookie_attributes(response)
@@ -107,9 +107,11 @@ def test_the_session_cookie_is_secure_over_https(app):
 
 
 def test_on_https_a_post_needs_a_same_origin_referer(app):
-    """Flask-WTF refuses an HTTPS POST without a same-origin Referer: why no-referrer would break."""
+    """On HTTPS Flask-WTF needs a same-origin Referer: why no-referrer would break every form."""
     assert _sign_in_over(app.test_client(), HTTPS, referer=None).status_code == 400
-    assert _sign_in_over(app.test_client(), HTTPS, referer="https://evil.example/").status_code == 400
+    assert (
+        _sign_in_over(app.test_client(), HTTPS, referer="https://evil.example/").status_code == 400
+    )
     assert _sign_in_over(app.test_client(), HTTPS, referer=f"{HTTPS}/").status_code == 303
 
 
@@ -177,7 +179,7 @@ def test_templates_have_no_inline_script_style_or_outside_assets(app):
 
 
 def test_the_template_checks_catch_what_they_look_for():
-    """Negative control: each pattern matches a sample of what it forbids and passes clean markup."""
+    """Negative control: each pattern catches a sample of what it forbids, not clean markup."""
     assert INLINE_SCRIPT.search("<script>alert(1)</script>")
     assert INLINE_SCRIPT.search('<script type="module">x()</script>')
     assert not INLINE_SCRIPT.search('<script src="/static/carelog.js" defer></script>')

@@ -60,10 +60,14 @@ def _session_data(app, cookie_value: str) -> dict:
     return app.session_interface.get_signing_serializer(app).loads(cookie_value)
 
 
-def _token_hash(app, browser) -> str:
-    """The database key of the browser's sign-in session: a SHA-256 of the cookie's token."""
-    token = _session_data(app, _cookie(browser))["_user_id"]
+def _token_hash_of(app, cookie_value: str) -> str:
+    """The database key of a sign-in session: a SHA-256 of the token the cookie carries."""
+    token = _session_data(app, cookie_value)["_user_id"]
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _token_hash(app, browser) -> str:
+    return _token_hash_of(app, _cookie(browser))
 
 
 def _login_row(app, token_hash: str) -> LoginSession:
@@ -176,11 +180,6 @@ def test_sign_out_ends_the_session_on_the_server(app, signed_in):
     assert not _is_signed_in(nurse)
     assert not _is_signed_in(_browser_with(app, copied))
     assert _login_row(app, _token_hash_of(app, copied)).end_reason == "signed_out"
-
-
-def _token_hash_of(app, cookie_value: str) -> str:
-    token = _session_data(app, cookie_value)["_user_id"]
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def test_deactivating_an_account_ends_its_open_sessions(app, signed_in):

@@ -1,10 +1,12 @@
-"""Signing in: argon2id at OWASP strength, a lockout counted in the database, one failure message."""
+"""Signing in: argon2id at OWASP strength, a lockout kept in the database, one failure message."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urljoin, urlsplit
 
+import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
@@ -86,7 +88,10 @@ def test_passwords_are_stored_as_argon2id_at_owasp_strength(app, signed_in):
         assert parameters["m"] >= OWASP_MIN_MEMORY_KIB, parameters
         assert parameters["t"] >= OWASP_MIN_ITERATIONS, parameters
         assert "a-long-enough-password" not in stored
-    assert StaffClient(app.test_client()).sign_in("newnurse", "a-long-enough-password").status_code == 303
+    assert (
+        StaffClient(app.test_client()).sign_in("newnurse", "a-long-enough-password").status_code
+        == 303
+    )
 
 
 def test_check_password_accepts_the_right_password_only(app):
@@ -100,7 +105,7 @@ def test_check_password_accepts_the_right_password_only(app):
 
 
 def test_a_weaker_hash_needs_rehash_and_is_upgraded_at_sign_in(app, client):
-    """A hash with fewer iterations or less memory is flagged and replaced when its owner signs in."""
+    """A hash with fewer iterations or less memory is flagged and upgraded at its next sign-in."""
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORDS["nurse"])
     assert security.needs_rehash(weak) is True
     assert security.needs_rehash(security.hash_password("anything")) is False
@@ -114,7 +119,7 @@ def test_a_weaker_hash_needs_rehash_and_is_upgraded_at_sign_in(app, client):
 
 
 def test_the_lockout_refuses_even_the_right_password_until_it_passes(app, client):
-    """After CARELOG_LOCKOUT_ATTEMPTS wrong passwords the right one is refused until locked_until."""
+    """After CARELOG_LOCKOUT_ATTEMPTS wrong passwords even the right one waits for locked_until."""
     attempts = app.config["CARELOG_LOCKOUT_ATTEMPTS"]
     for _ in range(attempts - 1):
         _assert_refused(client.sign_in("nurse", "wrong password"))
@@ -133,6 +138,26 @@ def test_the_lockout_refuses_even_the_right_password_until_it_passes(app, client
     _set_user(app, "nurse", locked_until=utcnow() - timedelta(seconds=1))
     assert client.sign_in("nurse").status_code == 303
     assert client.get("/residents/").status_code == 200
+
+
+def test_tries_made_while_locked_do_not_shorten_the_next_allowance(app, client):
+    """Once a lock has passed, the account has the full number of tries again.
+
+    The locked answer is deliberately the same as a wrong password, so a nurse keeps trying her
+    right password while locked; those tries must not count towards the next lockout.
+    """
+    attempts = app.config["CARELOG_LOCKOUT_ATTEMPTS"]
+    for _ in range(attempts):
+        client.sign_in("nurse", "wrong password")
+    assert _user(app, "nurse").locked_until is not None
+    for _ in range(2):
+        _assert_refused(client.sign_in("nurse"))  # right password, still locked
+    _set_user(app, "nurse", locked_until=utcnow() - timedelta(seconds=1))
+
+    for _ in range(attempts - 1):
+        _assert_refused(client.sign_in("nurse", "wrong password"))
+    assert _user(app, "nurse").locked_until < utcnow(), "locked again before the allowance ran out"
+    assert client.sign_in("nurse").status_code == 303
 
 
 def test_the_lockout_is_kept_in_the_database_for_every_worker(app, database_url, client):
@@ -213,12 +238,51 @@ def test_a_successful_sign_in_resets_the_count(app, client, signed_in):
     assert client.sign_in("nurse").status_code == 303
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example/",
+        "\\\\evil.example/",
+        "/\t/evil.example/",
+        "javascript:alert(1)",
+    ],
+)
+def test_sign_in_never_sends_anyone_off_site(client, target):
+    """The next= address after sign-in stays on this site, whatever a crafted link puts in it."""
+    token = client.csrf_token()
+    response = client.post(
+        "/auth/sign-in",
+        query_string={"next": target},
+        data={"username": "nurse", "password": PASSWORDS["nurse"], "csrf_token": token},
+    )
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    # Resolve it as a browser would: backslashes count as slashes, tabs and newlines vanish.
+    as_browser = urljoin("https://carelog.example/auth/sign-in", location.replace("\\", "/"))
+    assert urlsplit(as_browser).netloc == "carelog.example", location
+
+
+def test_sign_in_follows_a_next_address_on_this_site(client):
+    """A link to a page behind sign-in comes back to that page afterwards."""
+    token = client.csrf_token()
+    response = client.post(
+        "/auth/sign-in",
+        query_string={"next": "/residents/1?tab=consent"},
+        data={"username": "nurse", "password": PASSWORDS["nurse"], "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/residents/1?tab=consent"
+
+
 def test_a_deactivated_account_cannot_sign_in(app, client, signed_in):
     """Once an admin deactivates an account, its right password is refused with the same answer."""
     nurse_id = _user(app, "nurse").id
     admin = signed_in("admin")
     response = admin.submit(
-        f"/admin/users/{nurse_id}/active", {"reason": "left the home"}, page=f"/admin/users/{nurse_id}"
+        f"/admin/users/{nurse_id}/active",
+        {"reason": "left the home"},
+        page=f"/admin/users/{nurse_id}",
     )
     assert response.status_code == 303
     assert _user(app, "nurse").active is False
