@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import uuid
 
+import pytest
+from sqlalchemy import select
+
+from carelog import care
+from carelog.audit import Actor
+from carelog.database import utcnow
+from carelog.extensions import db
+from carelog.models import User
 from carelog.security import PUBLIC, allowed_roles
 
 NURSE, MANAGER, AUDITOR, ADMIN = "nurse", "care_manager", "auditor", "admin"
@@ -31,9 +39,36 @@ POLICY: dict[str, set[str] | str] = {
     "admin.toggle_active": {ADMIN},
     "admin.wards": {ADMIN},
     "admin.edit_ward": {ADMIN},
+    "ward.board": {NURSE, MANAGER, AUDITOR},
+    "ward.follow_ups": {NURSE, MANAGER},
+    "ward.record_follow_up": {NURSE, MANAGER},
+    "sessions.new": {NURSE, MANAGER},
+    "sessions.declined": {NURSE, MANAGER},
+    "sessions.not_done": {NURSE, MANAGER},
+    "sessions.show": {NURSE, MANAGER, AUDITOR},
+    "sessions.history": {NURSE, MANAGER, AUDITOR},
+    "corrections.correct": {NURSE, MANAGER},
+    "corrections.void": {NURSE, MANAGER},
+    "auditor.trail": {AUDITOR},
+    "auditor.export": {AUDITOR},
+    "auditor.integrity": {AUDITOR},
+    "auditor.resident": {AUDITOR},
+    "reports.index": {MANAGER, AUDITOR},
+    "reports.resident_pdf": {MANAGER, AUDITOR},
+    "reports.sessions_csv": {MANAGER, AUDITOR},
+    "reports.start_batch": {MANAGER, AUDITOR},
+    "reports.job": {MANAGER, AUDITOR},
+    "reports.job_download": {MANAGER, AUDITOR},
 }
 
-SAMPLE_ARGS = {"resident_id": 1, "user_id": 4, "ward_id": 1, "filename": "carelog.css"}
+SAMPLE_ARGS = {
+    "resident_id": 1,
+    "user_id": 4,
+    "ward_id": 1,
+    "session_id": 1,
+    "job_id": "00000000-0000-4000-8000-000000000000",
+    "filename": "carelog.css",
+}
 
 
 def _routes(app):
@@ -75,9 +110,19 @@ def test_a_view_without_a_declaration_is_refused(app, signed_in):
     assert signed_in("admin").get("/undeclared").status_code == 403
 
 
+def _a_session_for_resident_1(app) -> None:
+    """Give the session routes something to show: a session the nurse logged just now."""
+    with app.app_context():
+        nurse = db.session.scalar(select(User).where(User.username == "nurse"))
+        content = {field: None for field in care.CONTENT_FIELDS}
+        content.update(occurred_at=utcnow(), given_by_id=nurse.id, outcome="declined")
+        care.record_session(Actor(nurse.id, nurse.username), 1, str(uuid.uuid4()), content, {})
+
+
 @pytest.mark.parametrize("who", [None, NURSE, MANAGER, AUDITOR, ADMIN])
 def test_every_route_with_every_role(app, signed_in, client, who):
     """Allowed roles are served (never 403/500); others get 403; anonymous is sent to sign in."""
+    _a_session_for_resident_1(app)
     browser = signed_in(ACCOUNTS[who]) if who else client
     token = browser.csrf_token("/" if who else "/auth/sign-in")
     for endpoint, method, url in _routes(app):
