@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from carelog import audit, security
 from carelog.audit import Actor
@@ -26,9 +26,10 @@ def _user_snapshot(user: User) -> dict:
 
 
 def _refuse_duplicate_ward(session, name: str, ward_id: int | None = None) -> None:
-    clash = session.scalar(select(Ward.id).where(func.lower(Ward.name) == name.lower()))
-    if clash is not None and clash != ward_id:
-        raise AccountError(f"There is already a ward called {name}.")
+    # casefold in Python: SQLite's lower() leaves accented capitals (Ż, Ø) alone.
+    for other_id, other_name in session.execute(select(Ward.id, Ward.name)):
+        if other_name.casefold() == name.casefold() and other_id != ward_id:
+            raise AccountError(f"There is already a ward called {name}.")
 
 
 def create_ward(actor: Actor, name: str) -> Ward:

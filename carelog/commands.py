@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from carelog import accounts, audit
@@ -17,6 +18,7 @@ CLI_ACTOR = Actor(user_id=None, name="command-line", ip=None, user_agent="flask 
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--full-name", required=True, help="The person's full name.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
@@ -27,10 +29,13 @@ def create_user_command(username, full_name, role, ward_name, registration_numbe
     """Create a staff account (the first admin, for instance)."""
     ward_id = None
     if ward_name:
-        ward = db.session.scalar(select(Ward).where(Ward.name == ward_name))
-        if ward is None:
+        wards = db.session.execute(select(Ward.id, Ward.name)).all()
+        matches = [w.id for w in wards if w.name.casefold() == ward_name.casefold()]
+        if not matches:
             raise click.BadParameter(f"no ward called {ward_name!r}", param_hint="--ward")
-        ward_id = ward.id
+        ward_id = matches[0]
+    elif role == Role.NURSE:
+        raise click.BadParameter("a nurse must belong to a ward", param_hint="--ward")
     if len(password) < 12:
         raise click.BadParameter("use at least 12 characters", param_hint="--password")
     try:
@@ -49,12 +54,17 @@ def create_user_command(username, full_name, role, ward_name, registration_numbe
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing if the home already has staff.")
 def demo_command(if_empty):
     """Seed a demo home: two wards, residents, one account per role."""
     from carelog import demo
 
-    if if_empty and demo.home_has_staff():
+    if demo.home_has_staff():
+        if not if_empty:
+            raise click.ClickException(
+                "The database already holds a home; the demo is only added to an empty one."
+            )
         click.echo("The database already holds a home; demo data left as it is.")
     else:
         demo.seed()
@@ -67,6 +77,7 @@ def audit_group():
 
 
 @audit_group.command("verify")
+@with_appcontext
 @click.option("--expect", metavar="HASH:COUNT", help="A checkpoint printed on an earlier report.")
 def verify_command(expect):
     """Walk the hash chain; exit 1 naming the first bad entry."""
@@ -88,6 +99,7 @@ def verify_command(expect):
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("dest", type=click.Path(path_type=Path))
 def backup_command(dest: Path):
     """Copy the live database to DEST (a file or a folder) while the app keeps running."""
@@ -109,6 +121,7 @@ def backup_command(dest: Path):
 
 
 @click.command("restore")
+@with_appcontext
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_command(source: Path, yes: bool):
@@ -138,6 +151,7 @@ def restore_command(source: Path, yes: bool):
 
 
 @click.command("retention")
+@with_appcontext
 def retention_command():
     """List how long each resident's records must be kept. carelog deletes nothing itself."""
     from flask import current_app
@@ -153,6 +167,7 @@ def retention_command():
 
 
 @click.command("report")
+@with_appcontext
 @click.option("--month", required=True, metavar="YYYY-MM", help="A calendar month, local time.")
 @click.option("--resident", "resident_id", type=int, help="One resident's report.")
 @click.option("--ward", "ward_id", type=int, help="A whole ward: cover page and every resident.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -25,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from carelog.display import local_today
 from carelog.models import ConsentDecider, Role
 
 REQUIRED = "Please fill this in."
@@ -142,7 +141,7 @@ class ResidentForm(FlaskForm):
     reason = StringField("Reason for the change", validators=[Optional(), _text(300)])
 
     def validate_date_of_birth(self, field):
-        if field.data and field.data > date.today():
+        if field.data and field.data > local_today():
             raise ValidationError("The date of birth cannot be in the future.")
         if field.data and field.data.year < 1900:
             raise ValidationError("Check the year of birth.")
@@ -172,7 +171,8 @@ class ConsentForm(FlaskForm):
         ),
         validators=[InputRequired(message="Choose who decided.")],
     )
-    decision_maker = StringField("Name of the decision maker", validators=[Optional(), _text(120)])
+    # No Optional() here: it would stop the chain before validate_decision_maker runs.
+    decision_maker = StringField("Name of the decision maker", validators=[_text(120)])
     consent_given = RadioField(
         "Decision",
         choices=options([("yes", "Consents to hand massage"), ("no", "Does not consent")]),

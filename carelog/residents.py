@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from carelog import audit
 from carelog.audit import Actor
@@ -54,11 +54,14 @@ def _clean(values: dict) -> dict:
 def _refuse_duplicate_identifier(session, identifier: str | None, resident_id: int | None) -> None:
     if not identifier:
         return
-    clash = session.scalar(
-        select(Resident.id).where(func.lower(Resident.local_identifier) == identifier.lower())
+    # casefold in Python: SQLite's lower() only folds ASCII letters.
+    wanted = identifier.casefold()
+    others = session.execute(
+        select(Resident.id, Resident.local_identifier).where(Resident.local_identifier.is_not(None))
     )
-    if clash is not None and clash != resident_id:
-        raise ResidentError("local_identifier", "Another resident already has this identifier.")
+    for other_id, other in others:
+        if other.casefold() == wanted and other_id != resident_id:
+            raise ResidentError("local_identifier", "Another resident already has this identifier.")
 
 
 def admit(actor: Actor, values: dict) -> Resident:

@@ -109,7 +109,7 @@ def test_admin_adds_a_ward_and_duplicate_names_are_refused(app, signed_in):
 
 
 def test_admin_renames_a_ward_with_old_and_new_names_in_the_trail(app, signed_in):
-    """Renaming keeps the ward's id and records both names; taking another ward's name is refused."""
+    """Renaming keeps the id and records both names; taking another ward's name is refused."""
     admin = signed_in("admin")
     rowan = ward_named(app, "Rowan")
     response = admin.submit(f"/admin/wards/{rowan.id}", {"name": "Rowan East"})
@@ -366,7 +366,9 @@ def test_password_hashes_never_reach_the_audit_trail(app, signed_in):
     second_password = "another-long-password-2"
     admin.submit(f"/admin/users/{user.id}", user_form(user, password=second_password))
     admin.submit(f"/admin/users/{user.id}", user_form(user, full_name="Trail Checked"))
-    admin.submit(f"/admin/users/{user.id}/active", {"reason": "Done"}, page=f"/admin/users/{user.id}")
+    admin.submit(
+        f"/admin/users/{user.id}/active", {"reason": "Done"}, page=f"/admin/users/{user.id}"
+    )
     assert can_sign_in(app, "nurse", PASSWORDS["nurse"])
 
     actions = {entry.action for entry in audit_entries(app, entity_id=user.id)}

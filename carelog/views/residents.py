@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
+from wtforms.validators import InputRequired
 
 from carelog import audit, residents
 from carelog.database import write_transaction
@@ -104,6 +105,7 @@ def edit(resident_id: int):
     resident = resident_or_404(resident_id)
     form = ResidentForm(obj=resident)
     form.ward_id.choices = _ward_choices()
+    form.reason.validators = [InputRequired(message="Say why you are changing the record.")]
     if form.validate_on_submit():
         try:
             residents.update(current_actor(), resident.id, form.data, form.reason.data)
