@@ -171,7 +171,10 @@ def _rows(session: Session) -> Iterator[dict[str, Any]]:
     result = session.execute(
         select(*columns).order_by(AuditEntry.id).execution_options(yield_per=5000)
     )
-    yield from result.mappings()
+    try:
+        yield from result.mappings()
+    finally:
+        result.close()
 
 
 def verify_rows(
@@ -180,7 +183,11 @@ def verify_rows(
     """Walk entries in order, checking numbering, links, hashes and an optional checkpoint."""
     previous = GENESIS_HASH
     count = 0
-    checkpoint_seen = expect is None or expect[1] == 0
+    checkpoint_seen = expect is None
+    if expect is not None and expect[1] == 0:
+        if expect[0] != GENESIS_HASH:
+            return Verification(False, 0, GENESIS_HASH, None, "differs from the checkpoint")
+        checkpoint_seen = True
     for row in rows:
         count += 1
         if row["id"] != count:
@@ -207,7 +214,11 @@ def verify_rows(
 
 def verify(session: Session, expect: tuple[str, int] | None = None) -> Verification:
     """Verify the whole trail stored in the database."""
-    return verify_rows(_rows(session), expect)
+    rows = _rows(session)
+    try:
+        return verify_rows(rows, expect)
+    finally:
+        rows.close()
 
 
 def head(session: Session) -> tuple[str, int]:
@@ -223,7 +234,7 @@ def parse_checkpoint(value: str) -> tuple[str, int]:
     digest, _, count = value.strip().partition(":")
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
         raise ValueError("the hash must be 64 hexadecimal characters")
-    if not count.isdigit():
+    if not (count.isascii() and count.isdigit()):
         raise ValueError("the count must be a whole number")
     return digest.lower(), int(count)
 

@@ -18,7 +18,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = 15000  # under gunicorn's 30 s worker timeout
 WRITE_OPTION = "carelog_write"
 
 

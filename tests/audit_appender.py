@@ -159,7 +159,9 @@ def run_serialised(url: str, worker: int, count: int, pause: float) -> Tally:
     from carelog.extensions import db
 
     tally = Tally(worker)
-    app = create_app({"TESTING": True, "SECRET_KEY": "appender-" * 8, "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "appender-" * 8, "SQLALCHEMY_DATABASE_URI": url}
+    )
     actor = audit.Actor(user_id=None, name=f"appender-{worker}")
     with app.app_context():
         db.session.execute(select(audit.AuditEntry.id).limit(1)).all()  # open the pool
@@ -180,7 +182,7 @@ def run_serialised(url: str, worker: int, count: int, pause: float) -> Tally:
                         time.sleep(pause)
                     tally.appended.append(n)
                     break
-                except Exception as error:  # noqa: BLE001 - every failure is counted
+                except Exception as error:  # every failure is counted
                     if is_busy(error):
                         tally.busy += 1
                         continue
@@ -209,7 +211,7 @@ def run_unserialised(url: str, worker: int, count: int, pause: float) -> Tally:
                 time.sleep(pause)
                 insert_row(connection, url, fields)
                 tally.appended.append(n)
-            except Exception as error:  # noqa: BLE001 - every failure is counted
+            except Exception as error:  # every failure is counted
                 if is_busy(error):
                     tally.busy += 1
                 else:
