@@ -194,8 +194,8 @@ def sign_in(username: str, password: str, where: Actor) -> SignIn:
     return SignIn()
 
 
-def sign_out(actor: Actor, token: str) -> None:
+def sign_out(actor: Actor, token: str, reason: str = "signed_out") -> None:
     """End the sign-in session on the server, so a copied cookie stops working."""
     with write_transaction(db.session) as session:
-        security.end_login_session(token, "signed_out")
-        audit.record(session, actor, "auth.sign_out", "user", actor.user_id)
+        security.end_login_session(token, reason)
+        audit.record(session, actor, "auth.sign_out", "user", actor.user_id, new={"why": reason})

@@ -25,10 +25,18 @@
   ["pointerdown", "keydown", "input"].forEach(function (name) {
     document.addEventListener(name, activity, { passive: true });
   });
+  var signingOut = false;
   window.setInterval(function () {
-    if (Date.now() - lastActivity >= idleMs) {
-      window.location.assign(body.dataset.signInUrl);
-    }
+    if (signingOut || Date.now() - lastActivity < idleMs) { return; }
+    // End the session on the server too, then show the sign-in page. Drafts stay on the
+    // tablet for this nurse; only the Sign out button clears them.
+    signingOut = true;
+    var done = function () { window.location.assign(body.dataset.signInUrl); };
+    var form = new FormData();
+    form.append("csrf_token", body.dataset.csrf);
+    form.append("reason", "idle");
+    fetch(body.dataset.signOutUrl, { method: "POST", body: form, credentials: "same-origin" })
+      .then(done, done);
   }, 5 * 1000);
 
   // ---- Drafts -----------------------------------------------------------------------------

@@ -59,9 +59,12 @@ def sign_in():
 @roles(*ALL_STAFF)
 def sign_out():
     """Sign out, ending the session on the server too."""
-    accounts.sign_out(current_actor(), current_user.login_token)
+    idle = request.form.get("reason") == "idle"
+    accounts.sign_out(current_actor(), current_user.login_token, "idle" if idle else "signed_out")
     logout_user()
     session.clear()
+    if idle:
+        return redirect(url_for("auth.sign_in", reason="idle"), 303)
     flash("You have signed out.", "info")
     return redirect(url_for("auth.sign_in"), 303)
 
