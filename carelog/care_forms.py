@@ -178,6 +178,13 @@ class SessionForm(SubmissionKeyMixin, FlaskForm):
             if rating.data and rating.data.isdigit() and not rater.data:
                 rater.errors = [*rater.errors, "Say who gave this rating."]
                 ok = False
+        if not self.precautions_confirmed.data:
+            # Also enforced by care.record_session; checked here so all errors show at once.
+            self.precautions_confirmed.errors = [
+                *self.precautions_confirmed.errors,
+                "Confirm you have read the precautions.",
+            ]
+            ok = False
         if self.outcome.data == "stopped_early" and not (self.outcome_reason.data or "").strip():
             self.outcome_reason.errors = [*self.outcome_reason.errors, "Say why it stopped early."]
             ok = False
@@ -199,7 +206,7 @@ class SessionForm(SubmissionKeyMixin, FlaskForm):
 class DeclinedForm(SubmissionKeyMixin, FlaskForm):
     """The resident declined: a complete record in two taps."""
 
-    note = StringField("Note (optional)", validators=[Optional(), _text(300)])
+    decline_note = StringField("Note (optional)", validators=[Optional(), _text(300)])
 
 
 class NotDoneForm(SubmissionKeyMixin, FlaskForm):

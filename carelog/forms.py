@@ -192,7 +192,8 @@ class ConsentForm(FlaskForm):
     notes = TextAreaField("Notes", validators=[Optional(), _text(2000)])
 
     def validate_decision_maker(self, field):
-        if self.decided_by.data != ConsentDecider.RESIDENT and not (field.data or "").strip():
+        someone_else = self.decided_by.data not in (None, "", ConsentDecider.RESIDENT)
+        if someone_else and not (field.data or "").strip():
             raise ValidationError("Name the person who made the decision.")
 
     def validate_review_on(self, field):

@@ -148,3 +148,17 @@ def history(resident_id: int, page: int, per_page: int = 20):
         .order_by(CareSessionVersion.occurred_at.desc())
     )
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def keys_saved_today(user_id: int, today: date) -> list[str]:
+    """Submission keys this user saved today, so the tablet can drop drafts already saved."""
+    start, end = local_day_bounds(today)
+    return list(
+        db.session.scalars(
+            select(CareSessionVersion.submission_key).where(
+                CareSessionVersion.created_by_id == user_id,
+                CareSessionVersion.created_at >= start,
+                CareSessionVersion.created_at < end,
+            )
+        )
+    )

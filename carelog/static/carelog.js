@@ -113,6 +113,7 @@
     if (draft && draft.submissionKey) {
       restoreInto(form, draft.fields);
       if (form.timer) { form.timer.restore(draft.timer); }
+      form.dataset.restoreStep = draft.step || "0";
       notice.textContent = "Restored what you had entered at " +
         new Date(draft.savedAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + ". ";
       var discard = document.createElement("button");
@@ -136,7 +137,8 @@
           title: form.dataset.residentName || document.title,
           submissionKey: submissionKey(form),
           fields: serialise(form),
-          timer: form.timer ? form.timer.state() : null
+          timer: form.timer ? form.timer.state() : null,
+          step: form.dataset.currentStep || "0"
         }));
       } catch (e) { /* storage full or blocked: nothing more we can do here */ }
     }
@@ -145,13 +147,18 @@
     form.addEventListener("carelog:timer", save);
   }
 
-  function clearSavedDraft() {
-    var saved = document.querySelector("[data-saved-key]");
-    var savedKey = saved && saved.dataset.savedKey;
-    if (!savedKey) { return; }
+  function clearSavedDrafts() {
+    // The saved page names its key; the board names every key this nurse saved today, so a
+    // save whose answer was lost on the way back does not linger as "not saved yet".
+    var saved = [];
+    document.querySelectorAll("[data-saved-key], [data-saved-keys]").forEach(function (el) {
+      saved = saved.concat((el.dataset.savedKey || el.dataset.savedKeys || "").split(" "));
+    });
+    saved = saved.filter(Boolean);
+    if (!saved.length) { return; }
     allDraftKeys().forEach(function (key) {
       var draft = readDraft(key);
-      if (draft && draft.submissionKey === savedKey) { storage().removeItem(key); }
+      if (draft && saved.indexOf(draft.submissionKey) !== -1) { storage().removeItem(key); }
     });
   }
 
@@ -188,28 +195,39 @@
     var duration = form.elements.namedItem("duration_minutes");
     var elapsedBefore = 0;
     var startedAt = null;
+    var stopped = false;
     var ticking = null;
 
     function elapsed() { return elapsedBefore + (startedAt ? Date.now() - startedAt : 0); }
     function pad(n) { return (n < 10 ? "0" : "") + n; }
+    function clock(ms) {
+      var seconds = Math.floor(ms / 1000);
+      return pad(Math.floor(seconds / 60)) + ":" + pad(seconds % 60);
+    }
     function render() {
-      var remaining = Math.max(minutes * 60 * 1000 - elapsed(), 0);
-      var seconds = Math.ceil(remaining / 1000);
-      display.textContent = pad(Math.floor(seconds / 60)) + ":" + pad(seconds % 60);
-      if (remaining === 0 && startedAt) {
-        status.textContent = minutes + " minutes are up. Stop the timer when you finish.";
-        root.classList.add("done");
+      var remaining = minutes * 60 * 1000 - elapsed();
+      if (remaining > 0) {
+        display.textContent = clock(remaining + 999);
+        display.classList.remove("timer-overtime");
+      } else {
+        display.textContent = "+" + clock(-remaining);
+        display.classList.add("timer-overtime");
+        if (startedAt) {
+          status.textContent = minutes + " minutes are up. Stop when you finish.";
+          root.classList.add("done");
+        }
       }
       if (startedAt) { activity(); }
     }
     function buttons() {
       startButton.hidden = Boolean(startedAt);
-      startButton.textContent = elapsedBefore ? "Resume" : "Start timer";
+      startButton.textContent = stopped ? "Restart timer" : (elapsedBefore ? "Resume" : "Start timer");
       pauseButton.hidden = !startedAt;
-      stopButton.hidden = !startedAt && !elapsedBefore;
+      stopButton.hidden = stopped || (!startedAt && !elapsedBefore);
     }
     function changed() { form.dispatchEvent(new Event("carelog:timer")); }
     function start() {
+      if (stopped) { elapsedBefore = 0; stopped = false; root.classList.remove("done"); }
       startedAt = Date.now();
       ticking = window.setInterval(render, 250);
       status.textContent = "Timer running.";
@@ -224,6 +242,7 @@
     }
     function stop() {
       if (startedAt) { pause(); }
+      stopped = true;
       var taken = Math.max(1, Math.round(elapsedBefore / 60000));
       duration.value = String(taken);
       status.textContent = "Stopped: duration set to " + taken + " minute" + (taken === 1 ? "" : "s") + ".";
@@ -236,21 +255,102 @@
     root.hidden = false;
     render();
     return {
-      state: function () { return { elapsedBefore: elapsedBefore, startedAt: startedAt }; },
+      state: function () { return { elapsedBefore: elapsedBefore, startedAt: startedAt, stopped: stopped }; },
       restore: function (saved) {
         if (!saved) { return; }
         elapsedBefore = saved.elapsedBefore || 0;
+        stopped = Boolean(saved.stopped);
         if (saved.startedAt) { startedAt = saved.startedAt; ticking = window.setInterval(render, 250); }
         buttons(); render();
       }
     };
   }
 
+  // ---- One step at a time, and fields that only matter after a given answer --------------
+  function Stepper(form) {
+    var steps = Array.prototype.slice.call(form.querySelectorAll("[data-step]"));
+    if (steps.length < 2) { return null; }
+    var saveBar = form.querySelector(".save-bar");
+    var indicator = document.createElement("p");
+    indicator.className = "step-indicator";
+    indicator.setAttribute("aria-live", "polite");
+    steps[0].parentNode.insertBefore(indicator, steps[0]);
+    function show(index, scroll) {
+      steps.forEach(function (step, i) { step.hidden = i !== index; });
+      if (saveBar) { saveBar.hidden = index !== steps.length - 1; }
+      indicator.textContent = "Step " + (index + 1) + " of " + steps.length;
+      form.dataset.currentStep = String(index);
+      if (scroll) { indicator.scrollIntoView({ block: "start" }); }
+    }
+    steps.forEach(function (step, i) {
+      var nav = document.createElement("div");
+      nav.className = "step-nav";
+      if (i > 0) {
+        var back = document.createElement("button");
+        back.type = "button";
+        back.className = "button big secondary";
+        back.textContent = "Back";
+        back.addEventListener("click", function () { show(i - 1, true); });
+        nav.appendChild(back);
+      }
+      if (i < steps.length - 1) {
+        var next = document.createElement("button");
+        next.type = "button";
+        next.className = "button big primary";
+        next.textContent = "Next: " + steps[i + 1].querySelector("h2").textContent.replace(/^\d+ · /, "");
+        next.setAttribute("data-next-step", "");
+        next.addEventListener("click", function () { show(i + 1, true); });
+        nav.appendChild(next);
+      }
+      step.appendChild(nav);
+    });
+    var firstError = form.querySelector(".error");
+    var withError = firstError ? steps.findIndex(function (s) { return s.contains(firstError); }) : -1;
+    var restored = Math.min(Number(form.dataset.restoreStep || 0), steps.length - 1);
+    show(withError >= 0 ? withError : restored, false);
+    form.addEventListener("click", function (event) {
+      if (event.target.closest(".step-nav")) { form.dispatchEvent(new Event("carelog:timer")); }
+    });
+    return { show: show, steps: steps };
+  }
+
+  function showWhen(form) {
+    var dependants = form.querySelectorAll("[data-show-when]");
+    function update() {
+      dependants.forEach(function (el) {
+        var rule = el.dataset.showWhen.split("=");
+        var checked = form.querySelectorAll('input[name="' + rule[0] + '"]:checked');
+        var visible = Array.prototype.some.call(checked, function (input) {
+          return rule[1] === "*" || input.value === rule[1];
+        });
+        el.hidden = !visible && !el.querySelector(".error");
+      });
+    }
+    form.addEventListener("change", update);
+    form.addEventListener("carelog:restored", update);
+    update();
+  }
+
+  function focusFirstError() {
+    var error = document.querySelector("main .error");
+    if (!error) { return; }
+    var holder = error.closest(".field, fieldset") || error.parentNode;
+    var input = holder.querySelector("input:not([type=hidden]), select, textarea");
+    if (input) { input.focus({ preventScroll: true }); }
+    holder.scrollIntoView({ block: "center" });
+  }
+
   document.querySelectorAll("form[data-draft]").forEach(function (form) {
     var timerRoot = form.querySelector("[data-timer]");
     if (timerRoot) { form.timer = new Timer(timerRoot, form); }
     watch(form);
+    form.dispatchEvent(new Event("carelog:restored"));
   });
-  clearSavedDraft();
+  document.querySelectorAll("form").forEach(function (form) {
+    if (form.querySelector("[data-show-when]")) { showWhen(form); }
+    if (form.querySelector("[data-step]")) { form.stepper = new Stepper(form); }
+  });
+  focusFirstError();
+  clearSavedDrafts();
   listDrafts();
 })();

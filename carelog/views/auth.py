@@ -18,7 +18,10 @@ SIGN_IN_FAILED = (
     "After several failed tries the account is locked for a while."
 )
 SIGNED_OUT_MESSAGES = {
-    "idle": "You were signed out because the tablet was not used for a while.",
+    "idle": (
+        "You were signed out because the tablet was not used for a while. "
+        "Anything you had typed is kept on this tablet for you: sign in to carry on."
+    ),
     "expired": "Your sign-in had lasted its maximum time. Please sign in again.",
 }
 

@@ -134,7 +134,7 @@ def declined(resident_id: int):
     form = DeclinedForm()
     if not form.validate_on_submit():
         return _render_form(resident, SessionForm(formdata=None), declined=form)
-    note = (form.note.data or "").strip() or None
+    note = (form.decline_note.data or "").strip() or None
     content = _no_session_content(Outcome.DECLINED, "declined", None, None, note)
     return _save(resident, form.submission_key.data, content, form)
 

@@ -47,6 +47,7 @@ def board():
         wards=wards,
         rows=ward.board(chosen.id, today),
         follow_up_count=ward.follow_up_count(chosen.id, today),
+        saved_keys=ward.keys_saved_today(current_user.id, today),
         today=today,
     )
 

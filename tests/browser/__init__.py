@@ -1,0 +1,1 @@
+"""Browser tests: headless Chromium at ward-tablet size against a real server."""
