@@ -44,6 +44,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     with app.app_context():
         configure_engine(db.engine)
 
+    app.url_map.converters["int"] = security.DatabaseIntegerConverter
+    app.before_request(security.refuse_unusable_input)
     app.before_request(security.enforce_route_policy)
     app.after_request(security.set_security_headers)
     errors.register(app)

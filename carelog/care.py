@@ -30,6 +30,7 @@ from carelog.models import Resident
 from carelog.residents import current_consent
 
 CLOCK_SKEW = timedelta(minutes=2)
+RATERS = ("self", "observer")
 CONTENT_FIELDS = (
     "occurred_at",
     "duration_minutes",
@@ -130,6 +131,8 @@ def _check_ratings(content: dict) -> None:
         value = content.get(f"{name}_value")
         if status == RatingStatus.ANSWERED and value is None:
             raise CareError(name, "Choose a rating, or say why there is none.")
+        if status == RatingStatus.ANSWERED and content.get(f"{name}_rater") not in RATERS:
+            raise CareError(f"{name}_rater", "Say who gave this rating.")
         if status != RatingStatus.ANSWERED and value is not None:
             raise CareError(name, "A rating cannot have both a value and a reason for none.")
 
@@ -162,7 +165,8 @@ def record_session(
     `now` is the server clock; only the demo seeder passes one, to lay down past months.
     """
     content = dict(content)
-    digest = content_digest(submitted)
+    # The resident is part of what was submitted: the same key for someone else is no replay.
+    digest = content_digest({**submitted, "resident_id": resident_id})
     try:
         return _record_new(actor, resident_id, key, content, digest, now or utcnow())
     except IntegrityError:
@@ -305,6 +309,14 @@ def record_sleep_after(
     now: datetime | None = None,
 ) -> Saved:
     """Add the next morning's sleep rating to a session as a follow-up version."""
+    changes = {"sleep_after_value": value, "sleep_after_status": status, "sleep_after_rater": rater}
+    replay = _replay(
+        db.session,
+        key,
+        content_digest({**changes, "kind": VersionKind.FOLLOW_UP.value, "reason": None}),
+    )
+    if replay:
+        return replay
     care_session = db.session.get(CareSession, session_id)
     if care_session is None or care_session.current.voided:
         raise CareError("session", "There is no such session.")
@@ -312,7 +324,6 @@ def record_sleep_after(
         raise CareError("session", "Sleep after a massage is only recorded for given sessions.")
     if care_session.current.sleep_after_status is not None:
         raise CareError("session", "Sleep for that night is already recorded.")
-    changes = {"sleep_after_value": value, "sleep_after_status": status, "sleep_after_rater": rater}
     _check_ratings({**changes})
     return add_version(
         actor, session_id, key, VersionKind.FOLLOW_UP, changes, None, expected_version, now

@@ -219,9 +219,13 @@ class NotDoneForm(SubmissionKeyMixin, FlaskForm):
     )
     other_reason = StringField("Other reason", validators=[Optional(), _text(300)])
 
-    def validate_other_reason(self, field):
-        if self.not_done_reason.data == "other" and not (field.data or "").strip():
-            raise ValidationError("Say why, in a few words.")
+    def validate(self, extra_validators=None) -> bool:
+        # Not validate_other_reason: Optional() stops the chain before it would run.
+        ok = super().validate(extra_validators)
+        if self.not_done_reason.data == "other" and not (self.other_reason.data or "").strip():
+            self.other_reason.errors = [*self.other_reason.errors, "Say why, in a few words."]
+            ok = False
+        return ok
 
 
 class SleepFollowUpForm(SubmissionKeyMixin, FlaskForm):
@@ -235,9 +239,16 @@ class SleepFollowUpForm(SubmissionKeyMixin, FlaskForm):
         if not (field.data or "").isdigit():
             raise ValidationError("This form is out of date. Reload the page and try again.")
 
-    def validate_sleep_after_rater(self, field):
-        if (self.sleep_after.data or "").isdigit() and not field.data:
-            raise ValidationError("Say who gave this rating.")
+    def validate(self, extra_validators=None) -> bool:
+        # Not validate_sleep_after_rater: Optional() stops the chain before it would run.
+        ok = super().validate(extra_validators)
+        if (self.sleep_after.data or "").isdigit() and not self.sleep_after_rater.data:
+            self.sleep_after_rater.errors = [
+                *self.sleep_after_rater.errors,
+                "Say who gave this rating.",
+            ]
+            ok = False
+        return ok
 
 
 def rating_content(form: FlaskForm, name: str) -> dict:

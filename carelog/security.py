@@ -14,6 +14,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
+from werkzeug.routing import IntegerConverter
 
 from carelog.audit import Actor
 from carelog.database import utcnow, write_transaction
@@ -71,6 +72,22 @@ def allowed_roles(endpoint: str) -> frozenset | None:
         return PUBLIC
     view = current_app.view_functions.get(endpoint)
     return getattr(view, "allowed_roles", None)
+
+
+class DatabaseIntegerConverter(IntegerConverter):
+    """Path ids that fit a database integer; anything larger is simply not found."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
+def refuse_unusable_input():
+    """Answer 400 to uploads and NUL characters: no form takes files, no database stores NUL."""
+    if request.files:
+        abort(400, description="Files cannot be sent to carelog.")
+    values = [*request.form.values(), *request.args.values()]
+    if any("\x00" in value for value in values):
+        abort(400, description="The form contained a character that cannot be saved.")
 
 
 def enforce_route_policy():

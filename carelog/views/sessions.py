@@ -35,6 +35,14 @@ def _submitted(form) -> dict:
     return {k: v for k, v in form.data.items() if k not in ("csrf_token", "submission_key")}
 
 
+def _present_or_404(resident_id: int):
+    """A resident the user may see who has not left the home."""
+    resident = resident_or_404(resident_id)
+    if resident.has_left(local_today()):
+        abort(404)
+    return resident
+
+
 def _quick_forms() -> tuple[DeclinedForm, NotDoneForm]:
     declined, not_done = DeclinedForm(formdata=None), NotDoneForm(formdata=None)
     declined.submission_key.data = new_submission_key()
@@ -89,9 +97,7 @@ def _save(resident, key: str, content: dict, form):
 @roles(*CARERS)
 def new(resident_id: int):
     """The full session form: precautions first, ratings before, the timer, ratings after."""
-    resident = resident_or_404(resident_id)
-    if resident.has_left(local_today()):
-        abort(404)
+    resident = _present_or_404(resident_id)
     form = SessionForm()
     if request.method == "GET":
         form.submission_key.data = new_submission_key()
@@ -130,7 +136,7 @@ def _no_session_content(
 @roles(*CARERS)
 def declined(resident_id: int):
     """The resident declined: saved as a complete record."""
-    resident = resident_or_404(resident_id)
+    resident = _present_or_404(resident_id)
     form = DeclinedForm()
     if not form.validate_on_submit():
         return _render_form(resident, SessionForm(formdata=None), declined=form)
@@ -143,7 +149,7 @@ def declined(resident_id: int):
 @roles(*CARERS)
 def not_done(resident_id: int):
     """The session did not happen (unwell, asleep, away, other): saved as a complete record."""
-    resident = resident_or_404(resident_id)
+    resident = _present_or_404(resident_id)
     form = NotDoneForm()
     if not form.validate_on_submit():
         return _render_form(resident, SessionForm(formdata=None), not_done=form)

@@ -81,7 +81,7 @@ def record_follow_up(session_id: int):
         return redirect(url_for("ward.follow_ups"), 303)
     rating = rating_content(form, "sleep_after")
     try:
-        care.record_sleep_after(
+        saved = care.record_sleep_after(
             current_actor(),
             session_id,
             form.submission_key.data,
@@ -93,5 +93,8 @@ def record_follow_up(session_id: int):
     except care.CareError as error:
         flash(f"Not saved: {error}", "error")
     else:
-        flash(f"Sleep recorded for {care_session.resident.display_name}.", "success")
+        if saved.replay:
+            flash("That was already saved; nothing was added twice.", "info")
+        else:
+            flash(f"Sleep recorded for {care_session.resident.display_name}.", "success")
     return redirect(url_for("ward.follow_ups"), 303)

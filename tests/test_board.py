@@ -1,0 +1,371 @@
+"""The ward board: whose ward, today's state, the week against target, badges, query count."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from carelog import care, residents
+from carelog.care_records import VersionKind
+from carelog.database import utcnow
+from carelog.extensions import db
+from carelog.ward import today_state, week_state
+from tests.care_helpers import (
+    actor,
+    board_rows,
+    counting_queries,
+    full_session,
+    given_content,
+    local_time,
+    no_session_content,
+    nurse_ward,
+    plain_residents,
+    quick_form,
+    record,
+    record_given,
+    residents_where,
+    session_url,
+    today,
+    user_id,
+    ward_id,
+)
+
+ADDED_RESIDENTS = 120
+MONDAY = date(2026, 1, 5)
+
+
+def on(weekday: int) -> date:
+    """A day of the test week: 0 is Monday, 6 is Sunday."""
+    return MONDAY + timedelta(days=weekday)
+
+
+# ----- week_state and today_state, on their own -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given, target, weekday, expected",
+    [
+        (0, 3, 0, "due"),  # Monday: seven days to give three
+        (0, 3, 4, "due"),  # Friday: Fri, Sat, Sun are just enough
+        (0, 3, 5, "overdue"),  # Saturday: two days cannot hold three
+        (1, 3, 5, "due"),
+        (2, 3, 6, "due"),  # Sunday: one more today still meets it
+        (1, 3, 6, "overdue"),
+        (3, 3, 2, "met"),
+        (4, 3, 6, "met"),  # more than the target is still met
+        (0, 0, 3, "met"),  # no target: nothing is due
+        (0, 5, 2, "due"),  # Wednesday: five days left for five
+        (0, 5, 3, "overdue"),  # Thursday: four days left for five
+        (1, 5, 3, "due"),
+        (0, 7, 0, "due"),
+        (0, 8, 0, "overdue"),
+        (0, 14, 0, "overdue"),
+    ],
+)
+def test_week_state(given, target, weekday, expected):
+    """met once the target is reached; overdue when the days left cannot hold what is missing."""
+    assert on(weekday).weekday() == weekday
+    assert week_state(given, target, on(weekday)) == expected
+
+
+def test_today_state_prefers_given_then_declined_then_not_done():
+    """A massage given today wins over an earlier decline; nothing recorded is not yet."""
+    assert today_state([]) == "not_yet"
+    assert today_state(["not_done"]) == "not_done"
+    assert today_state(["not_done", "declined"]) == "declined"
+    assert today_state(["declined", "stopped_early"]) == "given"
+    assert today_state(["completed"]) == "given"
+
+
+# ----- whose board ------------------------------------------------------------------------------
+
+
+def present_ids(app, ward: int) -> set[int]:
+    """Residents currently on a ward."""
+    return {p.id for p in residents_where(app, ward)}
+
+
+def test_a_nurse_sees_only_their_ward(app, signed_in):
+    """Rowan's nurse sees Rowan's residents, Willow's nurse Willow's; ?ward= does not change it."""
+    rowan, willow = ward_id(app, "Rowan"), ward_id(app, "Willow")
+    assert nurse_ward(app, "nurse") == rowan and nurse_ward(app, "nurse2") == willow
+    nurse, nurse2 = signed_in("nurse"), signed_in("nurse2")
+
+    page = nurse.get("/ward/").get_data(as_text=True)
+    assert set(board_rows(page)) == present_ids(app, rowan)
+    assert "<h1>Rowan" in page and "Willow" not in page
+    sneaky = nurse.get(f"/ward/?ward={willow}").get_data(as_text=True)
+    assert set(board_rows(sneaky)) == present_ids(app, rowan)
+    assert set(board_rows(nurse2.get("/ward/").get_data(as_text=True))) == present_ids(app, willow)
+    # Each line opens the resident's session form in one tap.
+    for resident_id in board_rows(page):
+        assert f'href="{session_url(resident_id)}"' in page
+
+
+def test_a_manager_chooses_the_ward_and_an_auditor_only_reads(app, signed_in):
+    """Care managers switch wards; auditors see the board with links to the record, not the form."""
+    willow = ward_id(app, "Willow")
+    manager = signed_in("manager")
+    page = manager.get(f"/ward/?ward={willow}").get_data(as_text=True)
+    assert set(board_rows(page)) == present_ids(app, willow)
+    auditor = signed_in("auditor")
+    page = auditor.get(f"/ward/?ward={willow}").get_data(as_text=True)
+    assert set(board_rows(page)) == present_ids(app, willow)
+    assert "/session" not in page.split('<ul class="board">')[1]
+    assert signed_in("admin").get("/ward/").status_code == 403
+
+
+def test_a_departed_resident_leaves_the_board(app, signed_in):
+    """Someone who left yesterday is no longer on the board."""
+    rowan = nurse_ward(app)
+    person = plain_residents(app, rowan)[0]
+    with app.app_context():
+        residents.record_departure(
+            actor(app, "manager"), person.id, today(app) - timedelta(days=1), "Moved"
+        )
+    rows = board_rows(signed_in("nurse").get("/ward/").get_data(as_text=True))
+    assert person.id not in rows
+    assert set(rows) == present_ids(app, rowan)
+
+
+# ----- what each line says ----------------------------------------------------------------------
+
+
+def set_target(app, resident_id: int, per_week: int) -> None:
+    """Change a resident's weekly target through the use case."""
+    with app.app_context():
+        residents.update(actor(app, "manager"), resident_id, {"sessions_per_week": per_week}, "t")
+
+
+def week_words(given: int, target: int, day: date) -> str:
+    """The week as the board should say it."""
+    suffix = {"met": "", "due": " · due", "overdue": " · overdue"}[week_state(given, target, day)]
+    return f"{given} of {target} this week{suffix}"
+
+
+def test_today_and_the_week_on_each_line(app, signed_in):
+    """Given, declined, not done and not yet today; N of T this week with due or overdue."""
+    nurse = signed_in("nurse")
+    rowan = nurse_ward(app)
+    plain = plain_residents(app, rowan)
+    assert len(plain) >= 6, "the demo home has enough Rowan residents without precautions"
+    given, declined, not_done, both, overdue, met = plain[:6]
+    plain_ids = {p.id for p in plain}
+    last_week = [p for p in residents_where(app, rowan) if p.id not in plain_ids][0]
+    nurse_id = user_id(app, "nurse")
+    day = today(app)
+    now = utcnow().replace(microsecond=0)
+
+    # Through the forms, as the nurse does it.
+    assert nurse.post(session_url(given.id), data=full_session(nurse, given.id)).status_code == 303
+    answer = nurse.post(
+        f"{session_url(declined.id)}/declined", data=quick_form(nurse, declined.id, "declined")
+    )
+    assert answer.status_code == 303
+    answer = nurse.post(
+        f"{session_url(not_done.id)}/not-done",
+        data={**quick_form(nurse, not_done.id, "not-done"), "not_done_reason": "away"},
+    )
+    assert answer.status_code == 303
+    # A decline, then a massage later the same day: the board says given.
+    record(app, both.id, no_session_content(nurse_id, now - timedelta(seconds=30), "declined"))
+    record_given(app, both.id, now)
+    set_target(app, overdue.id, 14)
+    set_target(app, met.id, 1)
+    record_given(app, met.id, now)
+    # Last week's massage counts for 'last massage', not for this week.
+    eight_days_ago = day - timedelta(days=8)
+    record_given(
+        app, last_week.id, local_time(app, eight_days_ago), override_reason="Care plan agreed"
+    )
+
+    page = nurse.get("/ward/").get_data(as_text=True)
+    rows = board_rows(page)
+    states = {
+        given.id: "Given today",
+        declined.id: "Declined today",
+        not_done.id: "Not done today",
+        both.id: "Given today",
+        overdue.id: "Not yet today",
+        met.id: "Given today",
+        last_week.id: "Not yet today",
+    }
+    for resident_id, words in states.items():
+        assert words in rows[resident_id], (resident_id, rows[resident_id])
+    for resident_id, line in rows.items():
+        if resident_id not in states:
+            assert "Not yet today" in line, line
+
+    target = {p.id: p.sessions_per_week for p in residents_where(app, rowan)}
+    assert week_words(1, target[given.id], day) in rows[given.id]
+    assert week_words(0, target[declined.id], day) in rows[declined.id]
+    assert week_words(0, target[not_done.id], day) in rows[not_done.id]
+    assert week_words(1, target[both.id], day) in rows[both.id]
+    assert "0 of 14 this week · overdue" in rows[overdue.id]
+    assert rows[met.id].count("1 of 1 this week") == 1
+    assert "· due" not in rows[met.id] and "overdue" not in rows[met.id]
+    assert week_words(0, target[last_week.id], day) in rows[last_week.id]
+    assert f"last massage {eight_days_ago.strftime('%-d %b %Y')}" in rows[last_week.id]
+    assert "last massage" not in rows[declined.id]
+    assert 'class="board-row state-declined"' in page
+
+
+def test_a_voided_session_does_not_count(app, signed_in):
+    """An entry marked entered-in-error is neither today's massage nor one of the week's."""
+    rowan = nurse_ward(app)
+    person = plain_residents(app, rowan)[0]
+    set_target(app, person.id, 1)
+    session_id = record_given(app, person.id, utcnow().replace(microsecond=0))
+    with app.app_context():
+        care.add_version(
+            actor(app, "manager"),
+            session_id,
+            str(uuid.uuid4()),
+            VersionKind.VOID,
+            {},
+            "Wrong resident",
+            1,
+        )
+    row = board_rows(signed_in("nurse").get("/ward/").get_data(as_text=True))[person.id]
+    assert "Not yet today" in row
+    assert "0 of 1 this week · due" in row
+
+
+def expected_badges(app, person) -> set[str]:
+    """The precaution and consent badges a resident's line must show."""
+    badges = set()
+    if person.defer_sessions:
+        badges.add("Defer session")
+    if person.avoid_left_hand:
+        badges.add("Avoid left hand")
+    if person.avoid_right_hand:
+        badges.add("Avoid right hand")
+    if person.light_pressure_only:
+        badges.add("Light pressure")
+    if person.allergies:
+        badges.add(f"Allergy: {person.allergies}")
+    consent = person.consents[0] if person.consents else None
+    if consent is None:
+        badges.add("No consent recorded")
+    elif not consent.consent_given:
+        badges.add("Does not consent")
+    elif consent.review_on < today(app):
+        badges.add("Consent review overdue")
+    return badges
+
+
+ALL_BADGES = (
+    "Defer session",
+    "Avoid left hand",
+    "Avoid right hand",
+    "Light pressure",
+    "Allergy:",
+    "No consent recorded",
+    "Does not consent",
+    "Consent review overdue",
+)
+
+
+@pytest.mark.parametrize("username", ["nurse", "nurse2"])
+def test_badges_and_consent_warnings_on_the_right_lines(app, signed_in, username):
+    """Each resident shows exactly their precaution badges and any consent warning."""
+    rows = board_rows(signed_in(username).get("/ward/").get_data(as_text=True))
+    people = residents_where(app, nurse_ward(app, username))
+    seen = set()
+    for person in people:
+        line = rows[person.id]
+        wanted = expected_badges(app, person)
+        seen |= wanted
+        for badge in wanted:
+            assert badge in line, (person.display_name, badge, line)
+        for badge in ALL_BADGES:
+            if not any(w.startswith(badge) for w in wanted):
+                assert badge not in line, (person.display_name, badge, line)
+    # The demo home gives each board something to warn about.
+    assert any(
+        b in seen for b in ("No consent recorded", "Does not consent", "Consent review overdue")
+    )
+    assert any(b.startswith("Avoid") for b in seen)
+
+
+# ----- the number of queries does not grow with the ward ----------------------------------------
+
+
+def board_queries(app, staff) -> tuple[int, int]:
+    """SQL statements run for one GET /ward/ (after a warm-up request), and the lines shown."""
+    staff.get("/ward/")
+    with counting_queries(app) as statements:
+        response = staff.get("/ward/")
+    assert response.status_code == 200
+    return len(statements), len(board_rows(response.get_data(as_text=True)))
+
+
+def add_residents_with_sessions(app, ward: int, how_many: int) -> None:
+    """Admit residents to the ward with consent and a few sessions each, through the use cases."""
+    manager = actor(app, "manager")
+    nurse_id = user_id(app, "nurse")
+    day = today(app)
+    with app.app_context():
+        for number in range(how_many):
+            person = residents.admit(
+                manager,
+                {
+                    "given_name": f"Added{number}",
+                    "family_name": "Resident",
+                    "room": f"X{number:03d}",
+                    "ward_id": ward,
+                    "date_of_birth": date(1935, 1, 1),
+                    "admitted_on": day - timedelta(days=60),
+                    "sessions_per_week": 3,
+                    "light_pressure_only": number % 3 == 0,
+                    "avoid_left_hand": number % 7 == 0,
+                },
+            )
+            db.session.expire_all()
+            residents.record_consent(
+                manager,
+                person.id,
+                {
+                    "decided_by": "resident",
+                    "consent_given": number % 11 != 0,
+                    "decided_on": day - timedelta(days=50),
+                    "review_on": day + timedelta(days=100),
+                    "scope_hands": "both",
+                },
+            )
+            for days_ago in (number % 4, 2 + number % 5):
+                when = local_time(app, day - timedelta(days=days_ago))
+                if when > utcnow():
+                    when = utcnow().replace(microsecond=0)
+                content = (
+                    no_session_content(nurse_id, when, "declined")
+                    if number % 5 == 0
+                    else given_content(nurse_id, when, override_reason="test data")
+                )
+                care.record_session(
+                    actor(app, "nurse"),
+                    person.id,
+                    str(uuid.uuid4()),
+                    content,
+                    content,
+                    now=when + timedelta(minutes=10),
+                )
+
+
+def test_the_board_query_count_does_not_grow_with_residents(app, signed_in):
+    """The same number of SQL statements for 12 residents as for 132, with sessions."""
+    nurse = signed_in("nurse")
+    rowan = nurse_ward(app)
+    for person in plain_residents(app, rowan)[:3]:
+        record_given(app, person.id, utcnow().replace(microsecond=0))
+    small, small_rows = board_queries(app, nurse)
+    add_residents_with_sessions(app, rowan, ADDED_RESIDENTS)
+    large, large_rows = board_queries(app, nurse)
+
+    assert large_rows == small_rows + ADDED_RESIDENTS
+    assert large == small, (
+        f"{small} statements for {small_rows} residents, {large} for {large_rows}"
+    )
+    assert small <= 12, f"{small} statements for one board"
