@@ -84,6 +84,7 @@ class CareSessionVersion(db.Model):
     __table_args__ = (
         UniqueConstraint("session_id", "version_no"),
         Index("ix_care_session_version_occurred_at", "occurred_at"),
+        Index("ix_care_session_version_created_by_id_created_at", "created_by_id", "created_at"),
         CheckConstraint(
             "outcome IN ('completed','stopped_early','declined','not_done')", "outcome"
         ),

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -130,3 +132,11 @@ def render_migration_type(type_, object_, autogen_context):
     if type_ == "type" and isinstance(object_, UTCDateTime):
         return "sa.DateTime()"
     return False
+
+
+def without_index(column):
+    """The column behind a unary plus, which tells SQLite not to use its index for a term.
+
+    SQLite's documented way to steer its planner; PostgreSQL reads +x as x.
+    """
+    return UnaryExpression(column.expression, operator=operators.custom_op("+"), type_=column.type)

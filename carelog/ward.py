@@ -6,10 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from carelog.care_records import GIVEN, CareSession, CareSessionVersion, Outcome, VersionKind
+from carelog.database import without_index
 from carelog.display import local, local_day_bounds
 from carelog.extensions import db
 from carelog.models import Consent, Resident
@@ -40,9 +41,9 @@ def present_on(day: date):
     )
 
 
-def current_versions(*columns, include_voided: bool = False):
-    """The current version of every session (voided ones only if asked), with extra columns."""
-    query = select(CareSessionVersion, *columns).join(
+def only_current(query: Select, include_voided: bool = False) -> Select:
+    """Join a query on versions to its sessions, keeping each session's current version."""
+    query = query.join(
         CareSession,
         and_(
             CareSessionVersion.session_id == CareSession.id,
@@ -52,6 +53,25 @@ def current_versions(*columns, include_voided: bool = False):
     if not include_voided:
         query = query.where(CareSessionVersion.kind != VersionKind.VOID.value)
     return query
+
+
+def current_versions(*columns, include_voided: bool = False) -> Select:
+    """The current version of every session (voided ones only if asked), with extra columns."""
+    return only_current(select(CareSessionVersion, *columns), include_voided)
+
+
+def in_ward_between(query: Select, ward_id: int, start, end) -> Select:
+    """Sessions of a ward's residents that happened between two instants.
+
+    The unary plus keeps SQLite from choosing the resident index before it has statistics
+    (no ANALYZE yet): that index reads a ward's whole history, the date index a few days.
+    """
+    ward_residents = select(Resident.id).where(Resident.ward_id == ward_id)
+    return query.where(
+        without_index(CareSession.resident_id).in_(ward_residents),
+        CareSessionVersion.occurred_at >= start,
+        CareSessionVersion.occurred_at < end,
+    )
 
 
 def week_state(given: int, target: int, today: date) -> str:
@@ -84,19 +104,16 @@ def board(ward_id: int, today: date) -> list[BoardRow]:
     ).all()
     lookback_start, _ = local_day_bounds(today - timedelta(days=LOOKBACK_DAYS))
     _, end_of_today = local_day_bounds(today)
+    columns = select(
+        CareSession.resident_id, CareSessionVersion.occurred_at, CareSessionVersion.outcome
+    )
     recent = db.session.execute(
-        current_versions(CareSession.resident_id)
-        .join(Resident, Resident.id == CareSession.resident_id)
-        .where(
-            Resident.ward_id == ward_id,
-            CareSessionVersion.occurred_at >= lookback_start,
-            CareSessionVersion.occurred_at < end_of_today,
-        )
+        in_ward_between(only_current(columns), ward_id, lookback_start, end_of_today)
     ).all()
     week_start = today - timedelta(days=today.weekday())
     by_resident: dict[int, list[tuple[date, str]]] = defaultdict(list)
-    for version, resident_id in recent:
-        by_resident[resident_id].append((local(version.occurred_at).date(), version.outcome))
+    for resident_id, occurred_at, outcome in recent:
+        by_resident[resident_id].append((local(occurred_at).date(), outcome))
     return [_row(person, by_resident[person.id], today, week_start) for person in people]
 
 
@@ -116,28 +133,35 @@ def _row(resident: Resident, history: list[tuple[date, str]], today: date, week_
     )
 
 
-def follow_ups(ward_id: int, today: date) -> list[tuple[Resident, CareSessionVersion]]:
-    """Given sessions from recent days whose next-morning sleep is still to be recorded."""
+def _waiting_for_sleep(query: Select, ward_id: int, today: date) -> Select:
     start, _ = local_day_bounds(today - timedelta(days=FOLLOW_UP_DAYS))
     today_start, _ = local_day_bounds(today)
+    return in_ward_between(only_current(query), ward_id, start, today_start).where(
+        CareSessionVersion.outcome.in_([o.value for o in GIVEN]),
+        CareSessionVersion.sleep_after_status.is_(None),
+    )
+
+
+def follow_ups(ward_id: int, today: date) -> list[tuple[Resident, CareSessionVersion]]:
+    """Given sessions from recent days whose next-morning sleep is still to be recorded."""
     rows = db.session.execute(
-        current_versions(Resident)
-        .join(Resident, Resident.id == CareSession.resident_id)
-        .where(
-            Resident.ward_id == ward_id,
-            CareSessionVersion.outcome.in_([o.value for o in GIVEN]),
-            CareSessionVersion.sleep_after_status.is_(None),
-            CareSessionVersion.occurred_at >= start,
-            CareSessionVersion.occurred_at < today_start,
-        )
-        .order_by(CareSessionVersion.occurred_at)
+        _waiting_for_sleep(
+            select(CareSessionVersion, CareSession.resident_id), ward_id, today
+        ).order_by(CareSessionVersion.occurred_at)
     ).all()
-    return [(resident, version) for version, resident in rows]
+    residents = {
+        r.id: r
+        for r in db.session.scalars(
+            select(Resident).where(Resident.id.in_({resident_id for _, resident_id in rows}))
+        )
+    }
+    return [(residents[resident_id], version) for version, resident_id in rows]
 
 
 def follow_up_count(ward_id: int, today: date) -> int:
     """How many sleep follow-ups are waiting, for the board's reminder."""
-    return len(follow_ups(ward_id, today))
+    query = _waiting_for_sleep(select(func.count(CareSessionVersion.id)), ward_id, today)
+    return db.session.scalar(query)
 
 
 def history(resident_id: int, page: int, per_page: int = 20):
