@@ -30,11 +30,7 @@ def visible_to_current_user(query: Select) -> Select:
 
 def resident_or_404(resident_id: int) -> Resident:
     """Load a resident the signed-in user may see, or answer 404."""
-    query = visible_to_current_user(
-        select(Resident)
-        .options(selectinload(Resident.consents), selectinload(Resident.ward))
-        .where(Resident.id == resident_id)
-    )
+    query = visible_to_current_user(select(Resident).where(Resident.id == resident_id))
     return db.session.scalar(query) or abort(404)
 
 
