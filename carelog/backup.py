@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from carelog import audit
@@ -38,8 +39,11 @@ def _timestamped(dest: Path) -> Path:
 
 def check_copy(path: Path) -> audit.Verification:
     """PRAGMA integrity_check and the audit chain of a database file; raise if either fails."""
-    with sqlite3.connect(path) as connection:
-        result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    try:
+        with sqlite3.connect(path) as connection:
+            result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"{path} is not a readable carelog database ({error})") from error
     if result != "ok":
         raise BackupError(f"{path} fails SQLite's integrity check: {result}")
     engine = create_engine(f"sqlite:///{path}")
@@ -47,6 +51,8 @@ def check_copy(path: Path) -> audit.Verification:
     try:
         with Session(engine) as session:
             verification = audit.verify(session)
+    except DBAPIError as error:
+        raise BackupError(f"{path} does not hold a carelog audit trail ({error.orig})") from error
     finally:
         engine.dispose()
     if not verification.ok:
@@ -57,12 +63,7 @@ def check_copy(path: Path) -> audit.Verification:
     return verification
 
 
-def backup_sqlite(database_url: str, dest: Path) -> tuple[Path, audit.Verification]:
-    """Copy a live database with SQLite's online backup (one consistent snapshot)."""
-    source_path = sqlite_path(database_url)
-    target = _timestamped(dest)
-    if target.exists():
-        raise BackupError(f"{target} already exists; choose a new name")
+def _online_copy(source_path: Path, target: Path) -> None:
     source = sqlite3.connect(source_path, timeout=30)
     destination = sqlite3.connect(target)
     try:
@@ -70,6 +71,15 @@ def backup_sqlite(database_url: str, dest: Path) -> tuple[Path, audit.Verificati
     finally:
         destination.close()
         source.close()
+
+
+def backup_sqlite(database_url: str, dest: Path) -> tuple[Path, audit.Verification]:
+    """Copy a live database with SQLite's online backup (one consistent snapshot)."""
+    source_path = sqlite_path(database_url)
+    target = _timestamped(dest)
+    if target.exists():
+        raise BackupError(f"{target} already exists; choose a new name")
+    _online_copy(source_path, target)
     return target, check_copy(target)
 
 
@@ -87,20 +97,21 @@ def backup_postgresql(database_url: str, dest: Path) -> Path:
     return target
 
 
-def restore_sqlite(source: Path, database_url: str) -> tuple[Path, audit.Verification]:
-    """Replace the app's database with a checked backup; the old one is kept beside it."""
+def restore_sqlite(source: Path, database_url: str) -> tuple[Path | None, audit.Verification]:
+    """Replace the app's database with a checked backup; the old one is kept beside it.
+
+    The old database is kept as it is, unchecked: a damaged one is why people restore.
+    """
     verification = check_copy(source)
     live = sqlite_path(database_url)
-    kept = live.with_name(
-        live.name + ".before-restore-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    )
+    kept = None
     if live.exists():
-        backup_sqlite(database_url, kept)
-    origin = sqlite3.connect(source)
-    target = sqlite3.connect(live)
-    try:
-        origin.backup(target)
-    finally:
-        target.close()
-        origin.close()
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        kept = live.with_name(f"{live.name}.before-restore-{stamp}")
+        try:
+            _online_copy(live, kept)
+        except sqlite3.DatabaseError:
+            kept.unlink(missing_ok=True)
+            shutil.copyfile(live, kept)  # unreadable as a database: keep the bytes
+    _online_copy(source, live)
     return kept, verification

@@ -250,13 +250,17 @@ def add_version(
     reason: str | None,
     expected_version: int,
     now: datetime | None = None,
+    submitted: dict | None = None,
 ) -> Saved:
-    """Add a version (follow-up, correction or void) on top of the current one."""
+    """Add a version (follow-up, correction or void) on top of the current one.
+
+    `submitted` is what the client sent, for recognising a replay (default: the changes).
+    """
     with write_transaction(db.session) as session:
         care_session = session.get(CareSession, session_id)
         content = _copy_of_current(care_session)
         content.update(changes)
-        digest = content_digest({**changes, "kind": kind.value, "reason": reason})
+        digest = content_digest(submitted or {**changes, "kind": kind.value, "reason": reason})
         saved = _replay(session, key, digest)
         if saved:
             return saved
@@ -371,6 +375,10 @@ def correct_session(
     expected_version: int,
 ) -> Saved:
     """Record a correction as a new version; the original stays readable."""
+    submitted = {**changes, "kind": VersionKind.CORRECTION.value, "reason": (reason or "").strip()}
+    replay = _replay(db.session, key, content_digest(submitted))
+    if replay:
+        return replay
     care_session = _require_change_allowed(user, session_id)
     if not (reason or "").strip():
         raise CareError("reason", "Say why you are correcting this entry.")
@@ -383,7 +391,14 @@ def correct_session(
     if not changed:
         raise CareError("reason", "Nothing was changed, so there is nothing to correct.")
     return add_version(
-        actor, session_id, key, VersionKind.CORRECTION, changed, reason.strip(), expected_version
+        actor,
+        session_id,
+        key,
+        VersionKind.CORRECTION,
+        changed,
+        reason.strip(),
+        expected_version,
+        submitted=submitted,
     )
 
 

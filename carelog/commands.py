@@ -144,10 +144,8 @@ def restore_command(source: Path, yes: bool):
         kept, verification = backup.restore_sqlite(source, url)
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(
-        f"Restored {source} ({verification.count} audit entries verified). "
-        f"The previous database is kept at {kept}."
-    )
+    kept_note = f" The previous database is kept at {kept}." if kept else ""
+    click.echo(f"Restored {source} ({verification.count} audit entries verified).{kept_note}")
 
 
 @click.command("retention")

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from carelog.care_records import CareSession, CareSessionVersion
+from carelog.display import local, local_today
 from carelog.extensions import db
 from carelog.models import Resident
 
@@ -31,7 +32,7 @@ class Retention:
 
 def last_care_day(resident: Resident, last_session: date | None) -> date:
     """The resident's last day of care: departure, else their last session, else today."""
-    return resident.departed_on or last_session or date.today()
+    return resident.departed_on or last_session or local_today()
 
 
 def schedule(years: int) -> list[Retention]:
@@ -46,6 +47,6 @@ def schedule(years: int) -> list[Retention]:
     rows = []
     for resident in db.session.scalars(select(Resident).order_by(Resident.family_name)):
         last = last_sessions.get(resident.id)
-        last_care = last_care_day(resident, last.date() if last else None)
+        last_care = last_care_day(resident, local(last).date() if last else None)
         rows.append(Retention(resident, last_care, add_years(last_care, years)))
     return rows

@@ -85,6 +85,9 @@ def correct(session_id: int):
                 int(form.expected_version.data or 0),
             )
         except care.CareError as error:
+            if error.field == "expected_version":
+                flash(str(error), "error")  # the form below now shows the latest version
+                return redirect(url_for("corrections.correct", session_id=session_id), 303)
             field = getattr(form, error.field, None) or form.reason
             field.errors = [*field.errors, str(error)]
         else:
