@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from carelog import config
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the app: configuration, extensions, the route policy, blueprints and commands."""
+    # Imported here so that the pure modules (statistics, the PDF renderer) load without Flask.
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from carelog import config
+
     app = Flask(
         __name__,
         instance_relative_config=True,

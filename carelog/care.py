@@ -31,6 +31,7 @@ from carelog.residents import current_consent
 
 CLOCK_SKEW = timedelta(minutes=2)
 RATERS = ("self", "observer")
+SCALES = {"relaxation": (0, 10), "mood": (1, 5), "sleep": (0, 10)}  # higher is better on all
 CONTENT_FIELDS = (
     "occurred_at",
     "duration_minutes",
@@ -131,6 +132,9 @@ def _check_ratings(content: dict) -> None:
         value = content.get(f"{name}_value")
         if status == RatingStatus.ANSWERED and value is None:
             raise CareError(name, "Choose a rating, or say why there is none.")
+        low, high = SCALES[name.split("_")[0]]
+        if value is not None and not low <= value <= high:
+            raise CareError(name, f"Choose a rating from {low} to {high}.")
         if status == RatingStatus.ANSWERED and content.get(f"{name}_rater") not in RATERS:
             raise CareError(f"{name}_rater", "Say who gave this rating.")
         if status != RatingStatus.ANSWERED and value is not None:

@@ -7,8 +7,11 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph
 from carelog import report_format as fmt
 from carelog import report_styles as st
 from carelog.report_model import MOOD_WORDS, RELAXATION, SLEEP, ResidentReport
-from carelog.report_sections import CAUSATION, grid, p
+from carelog.report_sections import CAUSATION
 from carelog.report_summary import ResidentSummary
+from carelog.report_tables import CELL_LIMIT, NAME_LIMIT, grid, p
+
+NOTE_LIMIT = 2 * CELL_LIMIT
 
 
 def observations(report: ResidentReport, width: float) -> list[Flowable]:
@@ -19,12 +22,15 @@ def observations(report: ResidentReport, width: float) -> list[Flowable]:
         when = fmt.session_time(s.start) + (" (voided)" if s.voided else "")
         for o in s.observations:
             seen = fmt.words(o.kind).capitalize() + (f": {o.detail}" if o.detail else "")
-            rows.append([when, p(seen), p(o.action_taken or fmt.DASH), p(o.told or fmt.DASH)])
+            rows.append([when, seen, o.action_taken or fmt.DASH, o.told or fmt.DASH])
         if s.note:
             notes.append(
-                Paragraph(f"<b>{st.markup(when)}</b> ({st.markup(s.given_by)}): "
-                          f"{st.markup(s.note)}", st.BODY)
-            )  # fmt: skip
+                Paragraph(
+                    f"<b>{st.markup(when)}</b> ({st.markup(s.given_by, NAME_LIMIT)}): "
+                    f"{st.markup(s.note, NOTE_LIMIT)}",
+                    st.BODY,
+                )
+            )
     out: list[Flowable] = [p("Observations and adverse events", st.H2)]
     if len(rows) > 1:
         out.append(grid(rows, [width * f for f in (0.14, 0.34, 0.32, 0.2)]))
@@ -44,7 +50,7 @@ def corrections(report: ResidentReport, width: float) -> list[Flowable]:
     for c in sorted(report.corrections, key=lambda c: c.at):
         reason = c.reason + (f" (changed: {c.change})" if c.change else "")
         kind = "Voided" if c.kind == "void" else "Corrected"
-        rows.append([fmt.stamp(c.at), p(c.by), p(c.entry), kind, p(reason)])
+        rows.append([fmt.stamp(c.at), c.by, c.entry, kind, reason])
     return [*out, grid(rows, [width * f for f in (0.15, 0.17, 0.2, 0.1, 0.38)])]
 
 

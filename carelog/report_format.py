@@ -53,7 +53,7 @@ def mood_value(x: float | None) -> str:
 def rating(r: Rating) -> str:
     """Return a rating's value (starred if an observer gave it) or its absence code."""
     if r.value is None:
-        return ABSENCE_CODES[r.state]
+        return ABSENCE_CODES.get(r.state, DASH)
     return f"{r.value}{OBSERVER_MARK}" if r.rater == "observer" else str(r.value)
 
 

@@ -259,7 +259,7 @@ class ResidentReport:
 
 @dataclass(frozen=True, slots=True)
 class BatchReport:
-    """Monthly reports for every resident of a ward (or of the whole home when ward_name is None)."""
+    """Monthly reports for every resident of a ward, or of the whole home when ward_name is None."""
 
     home_name: str
     ward_name: str | None

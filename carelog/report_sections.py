@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from datetime import date
 
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
@@ -11,6 +11,7 @@ from carelog import report_styles as st
 from carelog.report_charts import mood_chart, relaxation_chart, sleep_chart
 from carelog.report_model import Consent, ResidentReport, SessionRow
 from carelog.report_summary import ResidentSummary
+from carelog.report_tables import NAME_LIMIT, grid, p
 from carelog.stats import PairedSummary
 
 CAUSATION = "Changes in routine care records do not show that massage caused them."
@@ -28,42 +29,16 @@ OUTCOMES = {
 ASSENT_NOTES = {"without_words": "accepted without words", "withdrew": "withdrew part way"}
 
 
-def p(text: str, style=st.CELL) -> Paragraph:
-    """Return a Paragraph of user or free text, escaped."""
-    return Paragraph(st.markup(text), style)
-
-
-def grid(
-    rows: list[list], widths: Sequence[float], header_rows: int = 1, zebra: bool = False
-) -> Table:
-    """Return a ruled table with a grey header that repeats on every page it spans."""
-    table = Table(rows, colWidths=list(widths), repeatRows=header_rows, splitInRow=1, hAlign="LEFT")
-    cmds = [
-        ("FONT", (0, 0), (-1, -1), st.FONT, 8, 9.6),
-        ("FONT", (0, 0), (-1, header_rows - 1), st.FONT_BOLD, 8, 9.6),
-        ("BACKGROUND", (0, 0), (-1, header_rows - 1), st.HEADER_FILL),
-        ("GRID", (0, 0), (-1, -1), 0.4, st.RULE),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]
-    if zebra:
-        cmds.append(("ROWBACKGROUNDS", (0, header_rows), (-1, -1), [None, st.ZEBRA_FILL]))
-    table.setStyle(TableStyle(cmds))
-    return table
-
-
-def consent_text(consent: Consent | None, today) -> str:
+def consent_text(consent: Consent | None, today: date) -> str:
     """Return the consent in force as one sentence, flagging a review date that has passed."""
     if consent is None:
         return "NO CONSENT RECORDED"
     review = fmt.day(consent.review_on)
     if consent.review_on is not None and consent.review_on < today:
         review += " (REVIEW OVERDUE)"
+    basis = BASIS.get(consent.basis, fmt.words(consent.basis))
     return (
-        f"{BASIS[consent.basis]}: {consent.decided_by}, {fmt.day(consent.decided_on)}. "
+        f"{basis}: {consent.decided_by}, {fmt.day(consent.decided_on)}. "
         f"Review by {review}. Scope: {consent.scope or fmt.DASH}"
     )
 
@@ -73,16 +48,30 @@ def header(report: ResidentReport, width: float) -> list[Flowable]:
     r = report.resident
     name = r.full_name + (f" (known as {r.preferred_name})" if r.preferred_name else "")
     labels = report.precautions.labels
-    precautions = " · ".join(labels) if labels else "None recorded"
-    if report.precautions.note:
-        precautions += f". {report.precautions.note}"
+    note = report.precautions.note
+    precautions = " — ".join(filter(None, (" · ".join(labels), note))) or "None recorded"
     lw = 62
     rows = [
-        [p("Resident", st.LABEL), p(name, st.CELL_BOLD), p("Room", st.LABEL), p(r.room)],
-        [p("Date of birth", st.LABEL), fmt.day(r.date_of_birth), p("Ward", st.LABEL), p(report.ward_name)],
-        [p("Consent", st.LABEL), p(consent_text(report.consent, report.generated_at.date())), "", ""],
+        [
+            p("Resident", st.LABEL),
+            p(name, st.CELL_BOLD, NAME_LIMIT * 2),
+            p("Room", st.LABEL),
+            p(r.room, limit=40),
+        ],
+        [
+            p("Date of birth", st.LABEL),
+            fmt.day(r.date_of_birth),
+            p("Ward", st.LABEL),
+            p(report.ward_name, limit=NAME_LIMIT),
+        ],
+        [
+            p("Consent", st.LABEL),
+            p(consent_text(report.consent, report.generated_at.date())),
+            "",
+            "",
+        ],
         [p("Precautions", st.LABEL), p(precautions, st.CELL_BOLD), "", ""],
-    ]  # fmt: skip
+    ]
     table = Table(rows, colWidths=[lw, width * 0.55, lw, width * 0.45 - 2 * lw], hAlign="LEFT")
     table.setStyle(
         TableStyle(
@@ -94,13 +83,13 @@ def header(report: ResidentReport, width: float) -> list[Flowable]:
                 ("LINEBELOW", (0, 0), (-1, -2), 0.3, st.RULE),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
             ]
         )
     )
     return [
         p(f"Hand massage monthly record: {report.month.label}", st.TITLE),
-        p(f"{report.home_name} · {report.ward_name}", st.SUBTITLE),
+        p(f"{report.home_name} · {report.ward_name}", st.SUBTITLE, NAME_LIMIT * 2),
         table,
     ]
 
@@ -113,10 +102,15 @@ def _scale_row(label: str, s: PairedSummary, value=fmt.number) -> list:
         else f" (IQR {fmt.signed(s.change_iqr[0])} to {fmt.signed(s.change_iqr[1])})"
     )
     return [
-        p(label, st.CELL_BOLD), str(s.n_pairs), value(s.median_before), value(s.median_after),
-        fmt.signed(s.median_change) + iqr, f"{s.improved} / {s.same} / {s.worse}",
-        str(s.n_missing), str(s.n_observer),
-    ]  # fmt: skip
+        p(label, st.CELL_BOLD),
+        str(s.n_pairs),
+        value(s.median_before),
+        value(s.median_after),
+        fmt.signed(s.median_change) + iqr,
+        f"{s.improved} / {s.same} / {s.worse}",
+        str(s.n_missing),
+        str(s.n_observer),
+    ]
 
 
 def summary(report: ResidentReport, s: ResidentSummary, width: float) -> list[Flowable]:
@@ -127,30 +121,48 @@ def summary(report: ResidentReport, s: ResidentSummary, width: float) -> list[Fl
     sessions = grid(
         [
             ["Planned", "Given", "Completed", "Stopped early", "Declined", "Not done", "Voided"],
-            [str(s.planned), f"{s.given} of {s.planned}", str(s.completed), str(s.stopped_early),
-             str(s.declined), p(not_done), str(s.voided)],
+            [
+                str(s.planned),
+                f"{s.given} of {s.planned}",
+                str(s.completed),
+                str(s.stopped_early),
+                str(s.declined),
+                not_done,
+                str(s.voided),
+            ],
         ],
         [width * f for f in (0.1, 0.11, 0.12, 0.13, 0.11, 0.3, 0.13)],
-    )  # fmt: skip
+    )
     ratings = grid(
         [
-            ["Scale", "Pairs", "Median before", "Median after", "Median change (IQR)",
-             "Improved / same / worse", "Ratings missing", "By observer"],
+            [
+                "Scale",
+                "Pairs",
+                "Median before",
+                "Median after",
+                "Median change (IQR)",
+                "Improved / same / worse",
+                "Ratings missing",
+                "By observer",
+            ],
             _scale_row("Relaxation 0–10", s.relaxation),
             _scale_row("Mood 1–5", s.mood, fmt.mood_value),
         ],
         [width * f for f in (0.15, 0.07, 0.12, 0.12, 0.2, 0.14, 0.1, 0.1)],
-    )  # fmt: skip
+    )
     sl = s.sleep
     sleep = grid(
         [
             ["Sleep 0–10", "Nights after a massage day", "Other nights", "Nights without a rating"],
-            [p("Median (nights)", st.CELL_BOLD), f"{fmt.number(sl.median_after_massage)} "
-             f"(n = {sl.n_after_massage})", f"{fmt.number(sl.median_other)} (n = {sl.n_other})",
-             str(sl.n_missing)],
+            [
+                p("Median (nights)", st.CELL_BOLD),
+                f"{fmt.number(sl.median_after_massage)} (n = {sl.n_after_massage})",
+                f"{fmt.number(sl.median_other)} (n = {sl.n_other})",
+                str(sl.n_missing),
+            ],
         ],
         [width * f for f in (0.15, 0.3, 0.3, 0.25)],
-    )  # fmt: skip
+    )
     gap = Spacer(0, 5)
     heading = p("Summary of the month (voided entries not counted)", st.H2)
     return [heading, sessions, gap, ratings, gap, sleep]
@@ -173,7 +185,7 @@ def charts(report: ResidentReport, width: float) -> list[Flowable]:
 
 def _outcome(s: SessionRow) -> str:
     """Return the outcome with the not-done reason or a notable assent."""
-    text = OUTCOMES[s.outcome]
+    text = OUTCOMES.get(s.outcome, fmt.words(s.outcome).capitalize())
     if s.outcome == "not_done" and s.not_done_reason:
         text += f": {fmt.words(s.not_done_reason)}"
     if s.assent in ASSENT_NOTES:
@@ -184,32 +196,62 @@ def _outcome(s: SessionRow) -> str:
 def _flags(s: SessionRow) -> str:
     """Return the row's flags as words, the void first and in capitals."""
     flags = ["VOIDED, not counted"] if s.voided else []
-    flags += [name for name, on in (
-        ("late entry", s.late), ("corrected", s.corrected), ("observer-rated", s.observer_rated),
-        ("observation", bool(s.observations)), ("note", bool(s.note)),
-    ) if on]  # fmt: skip
+    flags += [
+        name
+        for name, on in (
+            ("late entry", s.late),
+            ("corrected", s.corrected),
+            ("observer-rated", s.observer_rated),
+            ("observation", bool(s.observations)),
+            ("note", bool(s.note)),
+        )
+        if on
+    ]
     return ", ".join(flags)
+
+
+FLAGS_COLUMN = 8
+
+
+def _cell(text: str, column: int, voided: bool) -> str | Paragraph:
+    """Return a session-table cell, struck through (all but the flags) when voided."""
+    if voided and column != FLAGS_COLUMN:
+        return Paragraph(f"<strike>{st.markup(text, NAME_LIMIT)}</strike>", st.CELL)
+    return text
 
 
 def session_table(report: ResidentReport, width: float) -> list[Flowable]:
     """Return every session of the month, voided ones struck through, header on each page."""
     if not report.sessions:
         return [p("Sessions", st.H2), p("No sessions were recorded this month.", st.BODY)]
-    rows: list[list] = [["Day, time", "Given by", "Min", "Hands, pressure", "Relaxation",
-                         "Mood", "Sleep", "Outcome", "Flags"]]  # fmt: skip
+    rows: list[list] = [
+        [
+            "Day, time",
+            "Given by",
+            "Min",
+            "Hands, pressure",
+            "Relaxation",
+            "Mood",
+            "Sleep",
+            "Outcome",
+            "Flags",
+        ]
+    ]
     for s in report.sessions:
         hands = ", ".join(fmt.words(x) for x in (s.hands, s.pressure) if x) or fmt.DASH
-        cells = [fmt.session_time(s.start), p(s.given_by), str(s.duration_min), hands,
-                 fmt.before_after(s.relaxation_before, s.relaxation_after),
-                 fmt.before_after(s.mood_before, s.mood_after),
-                 fmt.before_after(s.sleep_before, s.sleep_after), p(_outcome(s)), p(_flags(s))]  # fmt: skip
-        if s.voided:
-            cells = [
-                Paragraph(f"<strike>{st.markup(c)}</strike>", st.CELL) if isinstance(c, str) else c
-                for c in cells
-            ]
-        rows.append(cells)
-    fractions = (0.115, 0.15, 0.045, 0.1, 0.085, 0.07, 0.07, 0.16, 0.205)
+        texts = [
+            fmt.session_time(s.start),
+            s.given_by,
+            str(s.duration_min),
+            hands,
+            fmt.before_after(s.relaxation_before, s.relaxation_after),
+            fmt.before_after(s.mood_before, s.mood_after),
+            fmt.before_after(s.sleep_before, s.sleep_after),
+            _outcome(s),
+            _flags(s),
+        ]
+        rows.append([_cell(t, i, s.voided) for i, t in enumerate(texts)])
+    fractions = (0.115, 0.145, 0.045, 0.105, 0.09, 0.09, 0.08, 0.16, 0.17)
     table = grid(rows, [width * f for f in fractions], zebra=True)
     key = (
         "Ratings read before → after. * rated by staff observing; decl = declined to answer; "

@@ -39,7 +39,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _register_fonts() -> frozenset[int]:
-    """Embed Source Sans Pro (shipped by the font-source-sans-pro package); return its code points."""
+    """Embed Source Sans Pro from the font-source-sans-pro package; return its code points."""
     files = font_source_sans_pro.font_files_ttf
     faces = {
         FONT: "SourceSansPro",
@@ -67,9 +67,25 @@ def printable(text: object) -> str:
     return "".join(c if ord(c) in COVERED or c in "\n\t" else PLACEHOLDER for c in s)
 
 
-def markup(text: object) -> str:
+def clip(text: str, limit: int) -> str:
+    """Return text cut to limit characters, saying so, so that one table row fits a page."""
+    return text if len(text) <= limit else text[:limit] + " … [shortened; see the record]"
+
+
+def fit(text: str, font: str, size: float, width: float) -> str:
+    """Return printable text cut with "…" to fit width points on one line (at most 400 chars)."""
+    s = printable(text[:400]).replace("\n", " ")
+    if pdfmetrics.stringWidth(s, font, size) <= width:
+        return s
+    while s and pdfmetrics.stringWidth(s + "…", font, size) > width:
+        s = s[: max(0, min(len(s) - 1, int(len(s) * 0.9)))]
+    return s + "…"
+
+
+def markup(text: object, limit: int | None = None) -> str:
     """Return user text made safe for a Paragraph: escaped, printable, line breaks kept."""
-    safe = escape(printable(text), {'"': "&quot;", "'": "&#39;"})
+    s = printable(text)
+    safe = escape(s if limit is None else clip(s, limit), {'"': "&quot;", "'": "&#39;"})
     return safe.replace("\n", "<br/>").replace("\t", " ")
 
 
@@ -84,6 +100,7 @@ def style(
     color: colors.Color = INK,
     space_before: float = 0,
     space_after: float = 0,
+    keep_with_next: bool = False,
 ) -> ParagraphStyle:
     """Return a (cached) paragraph style in the report font."""
     font = {
@@ -101,6 +118,7 @@ def style(
         textColor=color,
         spaceBefore=space_before,
         spaceAfter=space_after,
+        keepWithNext=keep_with_next,
         splitLongWords=True,
         wordWrap=None,
     )
@@ -108,7 +126,7 @@ def style(
 
 TITLE = style("title", 16, bold=True, leading=19, space_after=2)
 SUBTITLE = style("subtitle", 10.5, color=MUTED, space_after=4)
-H2 = style("h2", 11.5, bold=True, leading=14, space_before=8, space_after=3)
+H2 = style("h2", 11.5, bold=True, leading=14, space_before=8, space_after=3, keep_with_next=True)
 BODY = style("body", 9, leading=11.5)
 SMALL = style("small", 7.5, leading=9, color=MUTED)
 CELL = style("cell", 8, leading=9.6)
