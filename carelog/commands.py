@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import click
@@ -171,7 +172,8 @@ def retention_command():
 @click.option("--ward", "ward_id", type=int, help="A whole ward: cover page and every resident.")
 @click.option("--home", "whole_home", is_flag=True, help="The whole home as one batch.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def report_command(month, resident_id, ward_id, whole_home, output):
+@click.option("--by", "made_by", help="Name printed as who made the report (default: login name).")
+def report_command(month, resident_id, ward_id, whole_home, output, made_by):
     """Write a monthly PDF report; making it is recorded in the audit trail."""
     from carelog import reports
     from carelog.database import write_transaction
@@ -183,15 +185,16 @@ def report_command(month, resident_id, ward_id, whole_home, output):
         chosen = reports.Month.parse(month)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--month") from error
+    made_by = made_by or f"{getpass.getuser()} (command line)"
     if resident_id:
-        found = reports.build(chosen, CLI_ACTOR.name, resident_id=resident_id)
+        found = reports.build(chosen, made_by, resident_id=resident_id)
         if not found:
             raise click.ClickException(f"resident {resident_id} was not in the home in {chosen}")
         pdf = render_resident_report(found[0])
     else:
         if ward_id and db.session.get(Ward, ward_id) is None:
             raise click.BadParameter(f"no ward {ward_id}", param_hint="--ward")
-        pdf = render_batch(reports.batch(chosen, CLI_ACTOR.name, ward_id or None))
+        pdf = render_batch(reports.batch(chosen, made_by, ward_id or None))
     output.write_bytes(pdf)
     with write_transaction(db.session) as session:
         audit.record(

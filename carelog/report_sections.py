@@ -242,7 +242,7 @@ def session_table(report: ResidentReport, width: float) -> list[Flowable]:
         texts = [
             fmt.session_time(s.start),
             s.given_by,
-            str(s.duration_min),
+            str(s.duration_min) if s.given else "–",
             hands,
             fmt.before_after(s.relaxation_before, s.relaxation_after),
             fmt.before_after(s.mood_before, s.mood_after),
