@@ -10,30 +10,14 @@ from datetime import date
 
 from sqlalchemy import Select, select
 
-from carelog.audit import TIMESTAMP_FORMAT, AuditEntry
+from carelog.audit import HASHED_FIELDS, TIMESTAMP_FORMAT, AuditEntry
 from carelog.display import local_day_bounds
 from carelog.extensions import db
 from carelog.models import Resident
 
 PAGE_SIZE = 50
 READ_ACTIONS = ("resident.view", "report.download", "export.download", "audit.export")
-CSV_COLUMNS = (
-    "id",
-    "recorded_at",
-    "actor_id",
-    "actor",
-    "action",
-    "entity",
-    "entity_id",
-    "resident_id",
-    "old_values",
-    "new_values",
-    "reason",
-    "ip",
-    "user_agent",
-    "prev_hash",
-    "hash",
-)
+CSV_COLUMNS = (*HASHED_FIELDS, "hash")  # every stored field, so a CSV can be re-verified
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from carelog.extensions import db
 from carelog.forms import options
 from carelog.models import Resident, Role, User, Ward
 from carelog.security import current_actor, roles
-from carelog.views.residents import resident_or_404
+from carelog.views.residents import record_view, resident_or_404
 
 bp = Blueprint("auditor", __name__, url_prefix="/audit")
 
@@ -139,13 +139,5 @@ def resident(resident_id: int):
         changes=audit_search.resident_changes(resident_id),
         reads=audit_search.resident_reads(resident_id),
     )
-    with write_transaction(db.session) as session:
-        audit.record(
-            session,
-            current_actor(),
-            "resident.view",
-            "resident",
-            resident_id,
-            resident_id=resident_id,
-        )
+    record_view(resident_id, "audit record")
     return page

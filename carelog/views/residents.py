@@ -34,6 +34,20 @@ def resident_or_404(resident_id: int) -> Resident:
     return db.session.scalar(query) or abort(404)
 
 
+def record_view(resident_id: int, page: str) -> None:
+    """Reads are audit events too: who opened which part of a resident's record."""
+    with write_transaction(db.session) as session:
+        audit.record(
+            session,
+            current_actor(),
+            "resident.view",
+            "resident",
+            resident_id,
+            resident_id=resident_id,
+            new={"page": page},
+        )
+
+
 def _ward_choices() -> list[tuple[int, str]]:
     return options((w.id, w.name) for w in db.session.scalars(select(Ward).order_by(Ward.name)))
 
@@ -65,15 +79,7 @@ def show(resident_id: int):
         consent=residents.current_consent(resident),
         today=local_today(),
     )
-    with write_transaction(db.session) as session:
-        audit.record(
-            session,
-            current_actor(),
-            "resident.view",
-            "resident",
-            resident_id,
-            resident_id=resident_id,
-        )
+    record_view(resident_id, "details")
     return page
 
 

@@ -23,7 +23,7 @@ from carelog.models import Role
 from carelog.residents import current_consent
 from carelog.security import CLINICAL_READERS, current_actor, roles
 from carelog.session_versions import comparison
-from carelog.views.residents import resident_or_404
+from carelog.views.residents import record_view, resident_or_404
 
 bp = Blueprint("sessions", __name__)
 
@@ -168,7 +168,7 @@ def show(session_id: int):
         .where(CareSession.id == session_id)
     ) or abort(404)
     resident = resident_or_404(care_session.resident_id)
-    return render_template(
+    page = render_template(
         "sessions/show.html",
         care_session=care_session,
         current=care_session.versions[-1],
@@ -178,6 +178,8 @@ def show(session_id: int):
         may_change=not care_session.versions[-1].voided
         and care.may_change(current_user, care_session),
     )
+    record_view(resident.id, f"session {session_id}")
+    return page
 
 
 @bp.get("/residents/<int:resident_id>/sessions")
@@ -186,4 +188,6 @@ def history(resident_id: int):
     """A resident's sessions, newest first, with ratings before and after."""
     resident = resident_or_404(resident_id)
     page = ward.history(resident.id, request.args.get("page", 1, type=int))
-    return render_template("sessions/history.html", resident=resident, page=page)
+    listing = render_template("sessions/history.html", resident=resident, page=page)
+    record_view(resident.id, "history")
+    return listing
