@@ -43,7 +43,9 @@ class ReportForm(FlaskForm):
     class Meta:
         csrf = False  # downloads change nothing; the batch POST below has its own token
 
-    month = StringField("Month (YYYY-MM)", validators=[InputRequired(), MONTH_PATTERN])
+    month = StringField(
+        "Month", validators=[InputRequired(), MONTH_PATTERN], render_kw={"type": "month"}
+    )
     resident_id = SelectField("Resident", coerce=int, default=0)
     ward_id = SelectField("Ward", coerce=int, default=0)
 
@@ -51,7 +53,9 @@ class ReportForm(FlaskForm):
 class BatchForm(FlaskForm):
     """A ward (or the whole home) and a month, to make in the background."""
 
-    month = StringField("Month (YYYY-MM)", validators=[InputRequired(), MONTH_PATTERN])
+    month = StringField(
+        "Month", validators=[InputRequired(), MONTH_PATTERN], render_kw={"type": "month"}
+    )
     ward_id = SelectField("Ward", coerce=int, default=0)
 
 
@@ -71,6 +75,12 @@ def _choices(form) -> None:
         )
 
 
+def _ids_prefixed(form: FlaskForm, prefix: str) -> None:
+    """Give a form's fields page-unique ids; the names (the query parameters) stay the same."""
+    for field in form:
+        field.id = field.label.field_id = f"{prefix}-{field.name}"
+
+
 def _record(action: str, resident_id: int | None, **details) -> None:
     with write_transaction(db.session) as session:
         audit.record(
@@ -88,9 +98,14 @@ def _record(action: str, resident_id: int | None, **details) -> None:
 def index():
     """Choose a report: one resident's month, a whole ward, or the sessions CSV."""
     form = ReportForm(formdata=None, month=_last_month())
+    pdf_form = ReportForm(formdata=None, month=_last_month())
     batch_form = BatchForm(formdata=None, month=_last_month())
     _choices(form)
+    _choices(pdf_form)
     _choices(batch_form)
+    pdf_form.resident_id.choices = pdf_form.resident_id.choices[1:]  # a PDF is for one person
+    for prefixed, prefix in ((pdf_form, "pdf"), (batch_form, "batch"), (form, "csv")):
+        _ids_prefixed(prefixed, prefix)
     jobs = db.session.scalars(
         select(ReportJob)
         .where(ReportJob.requested_by_id == current_user.id)
@@ -98,7 +113,12 @@ def index():
         .limit(5)
     ).all()
     return render_template(
-        "reports/index.html", form=form, batch_form=batch_form, jobs=jobs, state=report_jobs.state
+        "reports/index.html",
+        form=form,
+        pdf_form=pdf_form,
+        batch_form=batch_form,
+        jobs=jobs,
+        state=report_jobs.state,
     )
 
 
