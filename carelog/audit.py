@@ -167,22 +167,24 @@ class Verification:
 
 
 def _rows(session: Session) -> Iterator[dict[str, Any]]:
-    """Stream every entry in chain order as plain dicts, through the driver's own cursor.
+    """Stream every entry in chain order as plain dicts, on the driver's own cursor.
 
-    The ORM's row objects cost more than hashing; verification reads every entry.
+    Row objects cost more than the hashing itself, and verification reads every entry. On
+    PostgreSQL a named (server-side) cursor streams, so a long trail never sits in memory.
     """
     names = (*HASHED_FIELDS, "hash")
-    result = (
-        session.connection()
-        .execution_options(stream_results=True)
-        .exec_driver_sql(f"SELECT {', '.join(names)} FROM audit_entry ORDER BY id")  # noqa: S608 - fixed names
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    cursor = connection.connection.cursor(
+        **({"name": "carelog_audit_verify"} if postgresql else {})
     )
     try:
-        for batch in result.partitions(5000):
+        cursor.execute(f"SELECT {', '.join(names)} FROM audit_entry ORDER BY id")  # noqa: S608
+        while batch := cursor.fetchmany(5000):
             for row in batch:
                 yield dict(zip(names, row, strict=True))
     finally:
-        result.close()
+        cursor.close()
 
 
 def verify_rows(
