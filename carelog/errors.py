@@ -40,10 +40,11 @@ def register(app: Flask) -> None:
             404: "There is nothing at this address. Use the menu to find your way.",
             413: "What you sent is too large. Shorten the text and try again.",
         }
+        own_words = error.description != type(error).description  # a view said what is wrong
         return _answer(
             error.code or 500,
             titles.get(error.code, error.name),
-            messages.get(error.code, error.description or ""),
+            error.description if own_words else messages.get(error.code, error.description or ""),
             dict(error.get_headers()) if error.code == 405 else None,
         )
 

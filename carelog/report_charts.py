@@ -185,7 +185,7 @@ def sleep_chart(nights: Sequence[SleepNight], month: ReportMonth, width: float) 
     ticks = {v: str(v) for v in range(2, 10, 2)}
     ticks |= {0: f"{SLEEP.low_word}  0", 10: f"{SLEEP.high_word}  10"}
     title = "Sleep each night (0 = very badly, 10 = very well)"
-    d = _axes(title, "Night beginning on", month, area, ticks)
+    d = _axes(title, "Night beginning on the given day of", month, area, ticks)
     slot = area.x(2) - area.x(1)
     base = area.y(0)
     for n in nights:

@@ -96,6 +96,7 @@ class SessionRow:
     product: str = ""
     assent: Assent | None = None
     not_done_reason: NotDoneReason | None = None
+    outcome_reason: str = ""
     relaxation_before: Rating = Rating()
     relaxation_after: Rating = Rating()
     mood_before: Rating = Rating()

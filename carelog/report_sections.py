@@ -37,8 +37,9 @@ def consent_text(consent: Consent | None, today: date) -> str:
     if consent.review_on is not None and consent.review_on < today:
         review += " (REVIEW OVERDUE)"
     basis = BASIS.get(consent.basis, fmt.words(consent.basis))
+    who = f": {consent.decided_by}" if consent.decided_by else ""
     return (
-        f"{basis}: {consent.decided_by}, {fmt.day(consent.decided_on)}. "
+        f"{basis}{who}, {fmt.day(consent.decided_on)}. "
         f"Review by {review}. Scope: {consent.scope or fmt.DASH}"
     )
 
@@ -188,6 +189,8 @@ def _outcome(s: SessionRow) -> str:
     text = OUTCOMES.get(s.outcome, fmt.words(s.outcome).capitalize())
     if s.outcome == "not_done" and s.not_done_reason:
         text += f": {fmt.words(s.not_done_reason)}"
+    if s.outcome_reason:
+        text += f" ({s.outcome_reason})"
     if s.assent in ASSENT_NOTES:
         text += f" ({ASSENT_NOTES[s.assent]})"
     return text

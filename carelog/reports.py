@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,6 +23,7 @@ from carelog.care_records import (
 from carelog.display import home_zone, local, local_day_bounds
 from carelog.extensions import db
 from carelog.models import Consent, Resident, User, Ward
+from carelog.session_versions import comparison
 from carelog.ward import current_versions
 
 ASSENT = {"agreed": "agreed", "nonverbal": "without_words", "declined": "declined",
@@ -39,6 +42,8 @@ class Month:
     def parse(cls, text: str) -> Month:
         """Read YYYY-MM, raising ValueError with a plain message."""
         try:
+            if not re.fullmatch(r"\d{4}-\d{2}", text or ""):
+                raise ValueError(text)
             year, month = (int(part) for part in text.split("-"))
             date(year, month, 1)
         except (ValueError, TypeError):
@@ -62,6 +67,12 @@ class Month:
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+
+def name_key(name: str) -> str:
+    """A sort key that files Ó Súilleabháin under O and Łucja under L."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("Ł", "L").replace("ł", "l"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def planned_sessions(resident: Resident, month: Month) -> int:
@@ -101,6 +112,7 @@ def _session_row(
         product=version.product or "",
         assent=ASSENT.get(version.assent or ""),
         not_done_reason=version.not_done_reason,
+        outcome_reason=version.outcome_reason or "",
         relaxation_before=_rating(version, "relaxation_before"),
         relaxation_after=_rating(version, "relaxation_after"),
         mood_before=_rating(version, "mood_before"),
@@ -157,7 +169,7 @@ def _consent(resident: Resident) -> rm.Consent | None:
         scope = "DOES NOT CONSENT. " + scope
     return rm.Consent(
         basis=consent.decided_by,
-        decided_by=consent.decision_maker or "the resident",
+        decided_by=consent.decision_maker or "",
         decided_on=consent.decided_on,
         review_on=consent.review_on,
         scope=scope,
@@ -188,13 +200,15 @@ def _residents(ward_id: int | None, resident_id: int | None, month: Month) -> li
             Resident.admitted_on <= month.last_day,
             or_(Resident.departed_on.is_(None), Resident.departed_on >= month.first_day),
         )
-        .order_by(Resident.family_name, Resident.given_name)
     )
     if ward_id is not None:
         query = query.where(Resident.ward_id == ward_id)
     if resident_id is not None:
         query = query.where(Resident.id == resident_id)
-    return list(db.session.scalars(query))
+    # Sorted here, not by the database, so every database and collation gives one order.
+    return sorted(
+        db.session.scalars(query), key=lambda r: (name_key(r.family_name), name_key(r.given_name))
+    )
 
 
 def _month_sessions(resident_ids: list[int], month: Month):
@@ -228,10 +242,37 @@ def _changes(resident_ids: list[int], month: Month, session_ids: list[int]):
         )
         .order_by(CareSessionVersion.created_at)
     ).all()
+    earlier = _versions_before(rows)
     by_resident = defaultdict(list)
     for version, resident_id in rows:
-        by_resident[resident_id].append(version)
+        by_resident[resident_id].append((version, earlier.get(version.id)))
     return by_resident
+
+
+def _versions_before(rows) -> dict[int, CareSessionVersion]:
+    """For each correction, the version it replaced: one query for all of them."""
+    wanted = {(v.session_id, v.version_no - 1): v.id for v, _ in rows}
+    if not wanted:
+        return {}
+    previous = db.session.scalars(
+        select(CareSessionVersion).where(
+            CareSessionVersion.session_id.in_({session_id for session_id, _ in wanted})
+        )
+    )
+    return {
+        wanted[(p.session_id, p.version_no)]: p
+        for p in previous
+        if (p.session_id, p.version_no) in wanted
+    }
+
+
+def _what_changed(version: CareSessionVersion, before: CareSessionVersion | None) -> str:
+    if version.kind == VersionKind.VOID or before is None:
+        return ""
+    rows = comparison([before, version])
+    return "; ".join(
+        f"{r.label}: {r.values[0] or '–'} → {r.values[1] or '–'}" for r in rows if r.ever_changed
+    )
 
 
 def _generated(user_name: str):
@@ -255,7 +296,9 @@ def build(
     session_ids = [cs.id for rows in sessions.values() for _, cs in rows]
     changes = _changes(ids, month, session_ids)
     names = dict(db.session.execute(select(User.id, User.full_name)).all())
-    corrected_ids = {v.session_id for vs in changes.values() for v in vs if v.kind == "correction"}
+    corrected_ids = {
+        v.session_id for pairs in changes.values() for v, _ in pairs if v.kind == "correction"
+    }
     by, at, zone, fingerprint = _generated(generated_by)
     config = current_app.config
     reports = []
@@ -283,11 +326,12 @@ def build(
                     rm.Correction(
                         at=local(v.created_at).replace(tzinfo=None),
                         by=names.get(v.created_by_id, ""),
-                        entry=f"S{v.session_id}",
+                        entry="Session of " + local(v.occurred_at).strftime("%a %d %b %H:%M"),
                         kind=v.kind,
                         reason=v.reason or "",
+                        change=_what_changed(v, before),
                     )
-                    for v in changes.get(person.id, [])
+                    for v, before in changes.get(person.id, [])
                 ),
                 sleep_nights=_sleep_nights(person, month, rows),
                 generated_by=by,

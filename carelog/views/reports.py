@@ -18,7 +18,6 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import undefer
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Regexp
 
@@ -46,8 +45,9 @@ class ReportForm(FlaskForm):
     month = StringField(
         "Month", validators=[InputRequired(), MONTH_PATTERN], render_kw={"type": "month"}
     )
-    resident_id = SelectField("Resident", coerce=int, default=0)
-    ward_id = SelectField("Ward", coerce=int, default=0)
+    # Unknown ids are answered with 404 by the views, not refused as a bad choice.
+    resident_id = SelectField("Resident", coerce=int, default=0, validate_choice=False)
+    ward_id = SelectField("Ward", coerce=int, default=0, validate_choice=False)
 
 
 class BatchForm(FlaskForm):
@@ -157,14 +157,17 @@ def resident_pdf():
 def sessions_csv():
     """Sessions as CSV, filtered by month, ward or resident; the export is recorded."""
     form = ReportForm(request.args)
-    _choices(form)
     month = None
     if form.month.data:
-        if not form.validate():
+        if not form.month.validate(form):
             abort(400, description="Give the month as YYYY-MM.")
         month = reports.Month.parse(form.month.data)
     ward_id = request.args.get("ward_id", type=int) or None
     resident_id = request.args.get("resident_id", type=int) or None
+    if ward_id and db.session.get(Ward, ward_id) is None:
+        abort(404, description="There is no such ward.")
+    if resident_id and db.session.get(Resident, resident_id) is None:
+        abort(404, description="There is no such resident.")
     _record(
         "export.download",
         resident_id,
@@ -218,9 +221,7 @@ def job_download(job_id: str):
     found = _own_job(job_id)
     if report_jobs.state(found) != "done":
         abort(409, description="The batch is not ready yet.")
-    pdf = db.session.scalar(
-        select(ReportJob.pdf).options(undefer(ReportJob.pdf)).where(ReportJob.id == job_id)
-    )
+    pdf = db.session.scalar(select(ReportJob.pdf).where(ReportJob.id == job_id))
     _record("report.download", None, month=found.month, ward_id=found.ward_id, kind="batch")
     return Response(
         pdf,
