@@ -20,12 +20,14 @@ run: $(VENV)/.installed
 	@echo "carelog is serving the demo home at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'carelog:create_app()'
 
-# Debian packages the tests use: a browser, PDF tools, and PostgreSQL to start a real server.
+# Debian packages the tests use: a browser, PDF tools, LibreOffice Calc (does the CSV open?),
+# and PostgreSQL to start a real server.
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	command -v qpdf >/dev/null || missing="$$missing qpdf"; \
+	command -v soffice >/dev/null || missing="$$missing libreoffice-calc-nogui"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \

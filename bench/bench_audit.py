@@ -312,7 +312,10 @@ def main():
             ("entries per second", int(verify["rate"])),
             (f"over {VERIFY_AIM:,}/s?", rate_ok),
             ("verify per entry, us", round(per_entry, 2)),
-            ("  fetching a row through a SQLAlchemy result (for comparison), us", round(verify["fetch_us"], 2)),
+            (
+                "  fetching a row through a SQLAlchemy result (for comparison), us",
+                round(verify["fetch_us"], 2),
+            ),
             ("  fetching a row on the raw sqlite3 cursor, us", round(verify["raw_fetch_us"], 2)),
             ("  entry_hash (canonical json + sha256), us", round(verify["hash_us"], 2)),
             ("    of which sha256, us", round(verify["sha_us"], 2)),

@@ -118,8 +118,11 @@ def _one_session(rng, actor, nurse, resident_id, when, observer, is_today) -> No
     if consent is None or not consent.is_valid_on(when.date()) or resident.defer_sessions:
         if roll < 0.5:
             return
-        content.update(outcome="not_done", not_done_reason="other",
-                       outcome_reason="No valid consent or sessions deferred")
+        content.update(
+            outcome="not_done",
+            not_done_reason="other",
+            outcome_reason="No valid consent or sessions deferred",
+        )
     elif roll < 0.08:
         content.update(outcome="declined", assent="declined")
     elif roll < 0.14:
@@ -142,8 +145,9 @@ def _follow_up(rng, actor, session_id, when, observer) -> None:
         return  # leave some of yesterday's for the morning follow-up list
     if rng.random() < 0.12:
         return  # some follow-ups are never made: the report counts them as missing
-    morning = datetime.combine(when.date() + timedelta(days=1), time(8, rng.randint(0, 59)),
-                               tzinfo=when.tzinfo)
+    morning = datetime.combine(
+        when.date() + timedelta(days=1), time(8, rng.randint(0, 59)), tzinfo=when.tzinfo
+    )
     rating = _rating(rng, "sleep_after", _clip(rng.gauss(6.2, 1.8), 0, 10), observer)
     key = str(uuid.UUID(int=rng.getrandbits(128)))
     care.record_sleep_after(
@@ -156,4 +160,3 @@ def _follow_up(rng, actor, session_id, when, observer) -> None:
         expected_version=1,
         now=morning,
     )
-

@@ -201,9 +201,7 @@ def _cover(batch: BatchReport, width: float) -> list[Flowable]:
     ]
 
 
-def render_batch(
-    batch: BatchReport, progress: Callable[[int, int], None] | None = None
-) -> bytes:
+def render_batch(batch: BatchReport, progress: Callable[[int, int], None] | None = None) -> bytes:
     """Render a cover page and every resident's report, each on new pages, as one PDF.
 
     `progress(done, total)` is called as layout reaches each resident, for a progress bar.
