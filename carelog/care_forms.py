@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from carelog.care import CONTENT_FIELDS
 from carelog.care_records import CareSessionVersion, RatingStatus
 from carelog.display import home_zone, local
 from carelog.forms import options
@@ -304,23 +305,8 @@ def session_content(form: SessionForm, given_by_id: int) -> dict:
 
 def form_data_from(version: CareSessionVersion) -> dict:
     """Prefill a SessionForm with a saved version, for a correction."""
-    data = {
-        field: getattr(version, field)
-        for field in (
-            "duration_minutes",
-            "precautions_confirmed",
-            "override_reason",
-            "hands",
-            "pressure",
-            "product",
-            "assent",
-            "outcome",
-            "outcome_reason",
-            "observation_action",
-            "observation_told",
-            "note",
-        )
-    }
+    plain = set(CONTENT_FIELDS) - {"occurred_at", "given_by_id", "observations"}
+    data = {field: getattr(version, field) for field in plain if field in SessionForm.__dict__}
     occurred: datetime = local(version.occurred_at)
     data["occurred_at"] = occurred.replace(tzinfo=None, second=0, microsecond=0)
     data["observations"] = version.observation_list

@@ -103,6 +103,23 @@ def wait_until(page: Page, condition, seconds: float = 10) -> None:
     raise AssertionError("timed out waiting for the browser")
 
 
+def save_but_lose_the_answer(page: Page) -> list[int]:
+    """Tap Save; the server saves and answers, but the tablet never hears back."""
+    dropped: list[int] = []
+
+    def lose_the_answer(route):
+        if route.request.method != "POST" or dropped:
+            route.continue_()
+            return
+        dropped.append(answer_lost(page, route))
+        route.abort("connectionreset")
+
+    page.route(re.compile(r"/residents/\d+/session$"), lose_the_answer)
+    page.get_by_role("button", name="Save session").tap()
+    wait_until(page, lambda: dropped and page.url.startswith("chrome-error://"))
+    return dropped
+
+
 def draft_keys(page: Page) -> list[str]:
     """The form drafts kept in this browser's localStorage."""
     return page.evaluate(
@@ -348,18 +365,7 @@ def test_resubmitting_after_a_dropped_connection_records_one_session(live_server
     open_form(page, "Dmitri Volkov")
     fill_before(page)
     fill_after(page)
-    dropped = []
-
-    def lose_the_answer(route):
-        if route.request.method != "POST" or dropped:
-            route.continue_()
-            return
-        dropped.append(answer_lost(page, route))  # the server saves and answers...
-        route.abort("connectionreset")  # ...but the tablet never hears back
-
-    page.route(re.compile(r"/residents/\d+/session$"), lose_the_answer)
-    page.get_by_role("button", name="Save session").tap()
-    wait_until(page, lambda: dropped and page.url.startswith("chrome-error://"))
+    dropped = save_but_lose_the_answer(page)
     assert dropped == [303]
     assert live_server.count_sessions(resident_id) == 1
     # The tablet shows "This site can't be reached".
@@ -381,18 +387,7 @@ def test_the_board_drops_a_draft_that_was_saved_after_all(live_server, page):
     open_form(page, "Dmitri Volkov")
     fill_before(page)
     fill_after(page)
-    dropped = []
-
-    def lose_the_answer(route):
-        if route.request.method != "POST" or dropped:
-            route.continue_()
-            return
-        dropped.append(answer_lost(page, route))
-        route.abort("connectionreset")
-
-    page.route(re.compile(r"/residents/\d+/session$"), lose_the_answer)
-    page.get_by_role("button", name="Save session").tap()
-    wait_until(page, lambda: dropped and page.url.startswith("chrome-error://"))
+    save_but_lose_the_answer(page)
     page.goto(f"{live_server.url}/residents/{resident_id}/sessions")  # any page but the board
     assert len(draft_keys(page)) == 1
     page.goto(f"{live_server.url}/ward/")
