@@ -63,13 +63,14 @@ def test_a_double_tap_saves_one_session(app, nurse, people):
     page = nurse.get(second.headers["Location"]).get_data(as_text=True)
     assert ALREADY_SAVED in flashes(page, "info")
     assert "Session saved." not in flashes(page)
+    after_viewing = snapshot_counts(app)  # opening the session page is itself an audited read
 
     # A key written in another spelling of the same UUID is the same key.
     third = nurse.post(
         session_url(person.id), data={**data, "submission_key": data["submission_key"].upper()}
     )
     assert third.status_code == 303 and location(third) == location(first)
-    assert snapshot_counts(app) == after_first
+    assert snapshot_counts(app) == after_viewing
 
 
 @pytest.mark.parametrize("which", ["declined", "not-done"])
