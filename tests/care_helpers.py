@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import event, func, select
@@ -20,6 +24,7 @@ from carelog.care_records import CareSession, CareSessionVersion, VersionKind
 from carelog.display import home_zone, local_today
 from carelog.extensions import db
 from carelog.models import Resident, User, Ward
+from tests.conftest import TEST_SECRET
 
 PICK_A_RATING = "Choose a rating, or say why there is none."
 ALREADY_SAVED = "This session was already saved; nothing was added twice."
@@ -220,12 +225,14 @@ def count(app, model, *where) -> int:
         return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def audit_entries(app, action: str | None = None) -> list[AuditEntry]:
-    """Audit entries in chain order, optionally of one action."""
+def audit_entries(app, action: str | None = None, entity_id: object = None) -> list[AuditEntry]:
+    """Audit entries in chain order, optionally of one action on one entity."""
     with app.app_context():
         query = select(AuditEntry).order_by(AuditEntry.id)
         if action:
             query = query.where(AuditEntry.action == action)
+        if entity_id is not None:
+            query = query.where(AuditEntry.entity_id == str(entity_id))
         entries = list(db.session.scalars(query))
         db.session.expunge_all()
         return entries
@@ -446,3 +453,27 @@ def board_rows(page: str) -> dict[int, str]:
         assert match, chunk
         rows[int(match.group(1))] = text(chunk)
     return rows
+
+
+FLASK = Path(sys.executable).with_name("flask")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_flask(database_url: str, *args: str, path_prefix: str | None = None):
+    """The real `flask --app carelog` executable on a database, as an operator would run it."""
+    path = os.environ.get("PATH", "")
+    environment = {
+        "PATH": f"{path_prefix}:{path}" if path_prefix else path,
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "CARELOG_DATABASE_URL": database_url,
+        "CARELOG_SECRET_KEY": TEST_SECRET,
+    }
+    return subprocess.run(
+        [str(FLASK), "--app", "carelog", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

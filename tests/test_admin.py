@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from carelog.audit import AuditEntry
 from carelog.extensions import db
 from carelog.models import User, Ward
+from tests.care_helpers import audit_entries, count
 from tests.conftest import PASSWORDS, StaffClient
 
 NEW_PASSWORD = "a-long-enough-password-1"
@@ -24,23 +25,6 @@ def field_errors(page: str, field_id: str) -> list[str]:
 def flashes(page: str) -> list[str]:
     """The flash messages at the top of a page."""
     return [html.unescape(m) for m in re.findall(r'<p class="flash[^"]*"[^>]*>(.*?)</p>', page)]
-
-
-def count(app, model) -> int:
-    """How many rows a table holds."""
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def audit_entries(app, action: str | None = None, entity_id: object = None) -> list[AuditEntry]:
-    """Audit entries in chain order, optionally of one action on one entity."""
-    with app.app_context():
-        query = select(AuditEntry).order_by(AuditEntry.id)
-        if action:
-            query = query.where(AuditEntry.action == action)
-        if entity_id is not None:
-            query = query.where(AuditEntry.entity_id == str(entity_id))
-        return list(db.session.scalars(query))
 
 
 def user_named(app, username: str) -> User | None:

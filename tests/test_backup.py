@@ -10,12 +10,10 @@ pg_restore into a new database, and `restore` explains that pg_restore is the wa
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -34,36 +32,14 @@ from carelog.audit import AuditEntry
 from carelog.care_records import CareSession, CareSessionVersion
 from carelog.database import utcnow, write_transaction
 from carelog.extensions import db
-from tests.care_helpers import actor, given_content, nurse_ward, plain_residents, user_id
-from tests.conftest import TEST_SECRET, _build_template, app_config
+from tests.care_helpers import actor, given_content, nurse_ward, plain_residents, run_flask, user_id
+from tests.conftest import _build_template, app_config
 
-FLASK = Path(sys.executable).with_name("flask")
-ROOT = Path(__file__).resolve().parent.parent
 WRITERS = 4
 WARM_UP_SESSIONS = 40
 AFTER_BACKUP_SECONDS = 0.3
 WRITE_DEADLINE_SECONDS = 60
 WRITE_PAUSE_SECONDS = 0.002  # a breath between sessions, so no writer starves the others
-
-
-def run_flask(database_url: str, *args: str, path_prefix: str | None = None):
-    """The real `flask --app carelog` executable, as an operator would run it."""
-    path = os.environ.get("PATH", "")
-    environment = {
-        "PATH": f"{path_prefix}:{path}" if path_prefix else path,
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "CARELOG_DATABASE_URL": database_url,
-        "CARELOG_SECRET_KEY": TEST_SECRET,
-    }
-    return subprocess.run(
-        [str(FLASK), "--app", "carelog", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 # ----- writers that keep logging sessions ---------------------------------------------------

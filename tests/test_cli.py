@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from sqlalchemy import func, select
 
 from carelog import demo
 from carelog.audit import AuditEntry
 from carelog.extensions import db
 from carelog.models import Consent, Resident, User, Ward
-from tests.conftest import TEST_SECRET, StaffClient
+from tests.care_helpers import run_flask
+from tests.conftest import StaffClient
 
 PASSWORD = "a-long-enough-password-1"
-FLASK = Path(sys.executable).with_name("flask")
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def invoke(app, *args: str):
@@ -48,25 +42,6 @@ def stored_user(app, username: str) -> User | None:
     """An account as stored."""
     with app.app_context():
         return db.session.scalar(select(User).where(User.username == username))
-
-
-def run_flask(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    """Run the real `flask --app carelog` executable on the test database."""
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "CARELOG_DATABASE_URL": database_url,
-        "CARELOG_SECRET_KEY": TEST_SECRET,
-    }
-    return subprocess.run(
-        [str(FLASK), "--app", "carelog", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_create_user_makes_an_account_that_can_sign_in(app):

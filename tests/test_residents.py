@@ -7,13 +7,14 @@ import re
 from datetime import date, timedelta
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from carelog import demo
 from carelog.audit import AuditEntry
 from carelog.display import format_date, local_today
 from carelog.extensions import db
 from carelog.models import Consent, Resident, User, Ward
+from tests.care_helpers import audit_entries, count
 
 FLAGS = ("defer_sessions", "avoid_left_hand", "avoid_right_hand", "light_pressure_only")
 # Demo resident number i is CH-(1000+i) on ward Rowan when i is even, Willow when odd.
@@ -30,23 +31,6 @@ def field_errors(page: str, field_id: str) -> list[str]:
     """The error messages shown next to a form field, as the person reads them."""
     pattern = rf'<p class="error" id="{re.escape(field_id)}-error">(.*?)</p>'
     return [html.unescape(m) for m in re.findall(pattern, page, re.S)]
-
-
-def count(app, model) -> int:
-    """How many rows a table holds."""
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def audit_entries(app, action: str | None = None, entity_id: object = None) -> list[AuditEntry]:
-    """Audit entries in chain order, optionally of one action on one entity."""
-    with app.app_context():
-        query = select(AuditEntry).order_by(AuditEntry.id)
-        if action:
-            query = query.where(AuditEntry.action == action)
-        if entity_id is not None:
-            query = query.where(AuditEntry.entity_id == str(entity_id))
-        return list(db.session.scalars(query))
 
 
 def demo_resident(app, number: int) -> Resident:
