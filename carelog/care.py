@@ -19,7 +19,6 @@ from carelog.care_records import (
     RATINGS,
     CareSession,
     CareSessionVersion,
-    Outcome,
     RatingStatus,
     VersionKind,
 )
@@ -78,6 +77,11 @@ def content_digest(submitted: dict[str, Any]) -> str:
     """A fingerprint of what the client submitted, to tell a replay from a different entry."""
     canonical = json.dumps(submitted, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def version_digest(changes: dict, kind: VersionKind, reason: str | None) -> str:
+    """The fingerprint of a follow-up, correction or void, for recognising its replay."""
+    return content_digest({**changes, "kind": kind.value, "reason": reason})
 
 
 def _check_timing(content: dict, now: datetime, resident: Resident) -> None:
@@ -264,7 +268,7 @@ def add_version(
         care_session = session.get(CareSession, session_id)
         content = _copy_of_current(care_session)
         content.update(changes)
-        digest = content_digest(submitted or {**changes, "kind": kind.value, "reason": reason})
+        digest = content_digest(submitted) if submitted else version_digest(changes, kind, reason)
         saved = _replay(session, key, digest)
         if saved:
             return saved
@@ -318,11 +322,7 @@ def record_sleep_after(
 ) -> Saved:
     """Add the next morning's sleep rating to a session as a follow-up version."""
     changes = {"sleep_after_value": value, "sleep_after_status": status, "sleep_after_rater": rater}
-    replay = _replay(
-        db.session,
-        key,
-        content_digest({**changes, "kind": VersionKind.FOLLOW_UP.value, "reason": None}),
-    )
+    replay = _replay(db.session, key, version_digest(changes, VersionKind.FOLLOW_UP, None))
     if replay:
         return replay
     care_session = db.session.get(CareSession, session_id)
@@ -336,16 +336,6 @@ def record_sleep_after(
     return add_version(
         actor, session_id, key, VersionKind.FOLLOW_UP, changes, None, expected_version, now
     )
-
-
-def outcome_label(outcome: str) -> str:
-    """An outcome as staff say it."""
-    return {
-        Outcome.COMPLETED: "Given",
-        Outcome.STOPPED_EARLY: "Stopped early",
-        Outcome.DECLINED: "Declined",
-        Outcome.NOT_DONE: "Not done",
-    }[Outcome(outcome)]
 
 
 def may_change(user, care_session: CareSession, now: datetime | None = None) -> bool:

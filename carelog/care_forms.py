@@ -23,6 +23,7 @@ from carelog.care import CONTENT_FIELDS
 from carelog.care_records import CareSessionVersion, RatingStatus
 from carelog.display import home_zone, local
 from carelog.forms import options
+from carelog.report_model import MOOD_WORDS
 
 NO_RATING = [
     (RatingStatus.DECLINED.value, "Declined to answer"),
@@ -30,8 +31,7 @@ NO_RATING = [
     (RatingStatus.NOT_ASSESSED.value, "Not assessed"),
 ]
 TEN_POINT = [(str(n), str(n)) for n in range(11)]
-MOOD_WORDS = ["Very low", "Low", "Okay", "Good", "Very good"]
-MOOD = [(str(n), word) for n, word in enumerate(MOOD_WORDS, start=1)]
+MOOD = [(str(n), word.capitalize()) for n, word in enumerate(MOOD_WORDS, start=1)]
 RATERS = [("self", "The resident"), ("observer", "Staff observing")]
 PICK_A_RATING = "Choose a rating, or say why there is none."
 NOT_DONE_REASONS = [

@@ -47,11 +47,28 @@ def format_date(day: date | None) -> str:
     return day.strftime("%-d %b %Y") if day else ""
 
 
+OUTCOME_WORDS = {
+    "completed": "Completed",
+    "stopped_early": "Stopped early",
+    "declined": "Declined",
+    "not_done": "Not done",
+}
+DECIDER_WORDS = {
+    "resident": "the resident",
+    "best_interests": "best-interests decision",
+    "lpa": "lasting power of attorney",
+}
+
+
 def register(app: Flask) -> None:
     """Make the filters available to templates."""
+    from carelog.session_versions import shown  # imports this module: bound at call time
+
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
-    app.add_template_filter(local, "local")
+    app.add_template_filter(lambda code: OUTCOME_WORDS.get(code, code), "outcome")
+    app.add_template_filter(lambda code: DECIDER_WORDS.get(code, code), "decider")
+    app.add_template_global(shown, "shown")
 
     @app.context_processor
     def home_settings() -> dict:

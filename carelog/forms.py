@@ -45,8 +45,7 @@ def _text(max_chars: int):
 
 def _date_field(label: str, required: bool = True, **kwargs) -> DateField:
     validators = [InputRequired(message="Please give a date.")] if required else [Optional()]
-    field = DateField(label, validators=validators, **kwargs)
-    return field
+    return DateField(label, validators=validators, **kwargs)
 
 
 class SignInForm(FlaskForm):

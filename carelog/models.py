@@ -79,10 +79,6 @@ class User(UserMixin, db.Model):
         """Identify the sign-in session, not the user, so that signing out can revoke it."""
         return self.login_token
 
-    def has_role(self, *roles: Role) -> bool:
-        """True if the user holds one of the roles."""
-        return self.role in roles
-
     def __str__(self) -> str:
         return self.full_name
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from sqlalchemy import select, update
@@ -222,8 +222,6 @@ def set_security_headers(response):
 @login_manager.unauthorized_handler
 def ask_to_sign_in():
     """Send people to the sign-in page (saying why, if idle); other clients get a 401."""
-    from flask import jsonify, redirect, url_for
-
     if request.accept_mimetypes.best == "application/json" or request.method != "GET":
         if request.method != "GET" and request.accept_mimetypes.accept_html:
             return redirect(url_for("auth.sign_in", reason=g.get("signed_out_for")), 303)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from carelog.care_records import RATINGS, CareSessionVersion
 from carelog.display import format_datetime
+from carelog.report_model import MOOD_WORDS
 
-MOOD_WORDS = {1: "very low", 2: "low", 3: "okay", 4: "good", 5: "very good"}
 FIELD_LABELS = (
     ("occurred_at", "Started"),
     ("duration_minutes", "Duration (minutes)"),
@@ -46,7 +46,7 @@ def shown(version: CareSessionVersion, field: str) -> str:
     if field in RATINGS:
         value, status, rater = version.rating(field)
         if status == "answered":
-            text = MOOD_WORDS.get(value, str(value)) if field.startswith("mood") else str(value)
+            text = MOOD_WORDS[value - 1] if field.startswith("mood") else str(value)
             return text + (" (observer)" if rater == "observer" else "")
         return (status or "").replace("_", " ")
     value = getattr(version, field)

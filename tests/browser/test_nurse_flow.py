@@ -351,7 +351,9 @@ def test_double_tap_on_save_records_one_session(live_server, page):
     assert live_server.count_sessions(resident_id) == 1
     # ...but the tablet still shows the form, so the nurse taps the same spot again.
     page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_url(re.compile(r"/sessions/\d+\?saved="))
+    # Poll the address: wait_for_url can trip over the first tap's navigation being cancelled.
+    wait_until(page, lambda: re.search(r"/sessions/\d+\?saved=", page.url))
+    page.wait_for_load_state()
     assert passed == [first.request.post_data]  # the same form, key and all, went twice
     expect(page.locator(".flash")).to_have_text([REPLAYED])
     assert live_server.count_sessions(resident_id) == 1
