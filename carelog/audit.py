@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, select, text
+from sqlalchemy import ForeignKey, String, Text, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from carelog.database import WRITE_OPTION, utcnow
@@ -102,6 +102,12 @@ def entry_hash(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
+# Core statements on the table: an append is two short statements, with no unit of work.
+_TABLE = AuditEntry.__table__
+_HEAD = select(_TABLE.c.id, _TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
+_APPEND = insert(_TABLE)
+
+
 def _lock_chain(session: Session) -> None:
     """Serialise appenders so that two of them never extend the same head."""
     connection = session.connection()
@@ -125,9 +131,7 @@ def record(
 ) -> AuditEntry:
     """Append an entry to the chain in the caller's transaction."""
     _lock_chain(session)
-    head = session.execute(
-        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
+    head = session.execute(_HEAD).first()
     fields: dict[str, Any] = {
         "id": head.id + 1 if head else 1,
         "recorded_at": utcnow().strftime(TIMESTAMP_FORMAT),
@@ -144,10 +148,9 @@ def record(
         "user_agent": (actor.user_agent or "")[:300] or None,
         "prev_hash": head.hash if head else GENESIS_HASH,
     }
-    entry = AuditEntry(**fields, hash=entry_hash(fields))
-    session.add(entry)
-    session.flush()
-    return entry
+    fields["hash"] = entry_hash(fields)
+    session.execute(_APPEND, fields)
+    return AuditEntry(**fields)
 
 
 @dataclass(frozen=True)
