@@ -176,34 +176,40 @@ def record_session(
 ) -> Saved:
     """Save a new session (given, declined or not done) exactly once per submission key.
 
+    The checks read the resident before the write lock is taken, so that writers queue only for
+    the replay check and the inserts; a replay is recognised before the checks, so that a retry
+    hours later gets the saved record back rather than a complaint that it is now late.
     `now` is the server clock; only the demo seeder passes one, to lay down past months.
     """
     content = dict(content)
+    now = now or utcnow()
     # The resident is part of what was submitted: the same key for someone else is no replay.
     digest = content_digest({**submitted, "resident_id": resident_id})
+    saved = _replay(db.session, key, digest)
+    if saved:
+        return saved
+    resident = db.session.get(Resident, resident_id)
+    if resident is None:
+        raise CareError("resident", "There is no such resident.")
+    _check_timing(content, now, resident)
+    _check_ratings(content)
+    _check_precautions(content, resident)
     try:
-        return _record_new(actor, resident_id, key, content, digest, now or utcnow())
+        return _insert_new(actor, resident_id, key, content, digest, now)
     except IntegrityError:
         # A concurrent request with the same key won the race: answer as a replay.
         db.session.rollback()
-        with write_transaction(db.session) as session:
-            saved = _replay(session, key, digest)
+        saved = _replay(db.session, key, digest)
         if saved is None:
             raise
         return saved
 
 
-def _record_new(actor, resident_id, key, content, digest, now: datetime) -> Saved:
+def _insert_new(actor, resident_id, key, content, digest, now: datetime) -> Saved:
     with write_transaction(db.session) as session:
-        saved = _replay(session, key, digest)
+        saved = _replay(session, key, digest)  # a double tap may have saved it meanwhile
         if saved:
             return saved
-        resident = session.get(Resident, resident_id)
-        if resident is None:
-            raise CareError("resident", "There is no such resident.")
-        _check_timing(content, now, resident)
-        _check_ratings(content)
-        _check_precautions(content, resident)
         session_id = session.execute(
             insert(_SESSIONS),
             {

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from carelog import audit
+from carelog import audit, care, residents
 from carelog.care_records import CareSessionVersion
+from carelog.display import local
 from carelog.extensions import db
+from carelog.models import Resident
 from tests.care_helpers import (
     ALREADY_SAVED,
+    actor,
     audit_entries,
     count,
     field_errors,
     flashes,
     full_session,
+    given_content,
     location,
     nurse_ward,
     plain_residents,
@@ -25,6 +31,7 @@ from tests.care_helpers import (
     sessions_of,
     snapshot_counts,
     text,
+    user_id,
     versions_of,
 )
 from tests.conftest import StaffClient
@@ -204,3 +211,39 @@ def test_concurrent_posts_of_one_key_create_one_row(app, people):
     assert len(audit_entries(app, "session.record")) == 3
     with app.app_context():
         assert audit.verify(db.session).ok
+
+
+def test_a_retry_hours_later_gets_the_saved_record_not_a_complaint(app, people):
+    """A resubmission after a long outage is a replay, even though the entry would now be late
+    and the resident has since left: the checks apply to new records, not to saved ones."""
+    person = people[0]
+    happened = datetime.now(UTC) - timedelta(hours=1)
+    content = given_content(user_id(app, "nurse"), happened)
+    key = str(uuid.uuid4())
+    with app.app_context():
+        first = care.record_session(actor(app, "nurse"), person.id, key, content, content)
+        residents.record_departure(
+            actor(app, "manager"), person.id, local(happened).date(), "Moved to hospital"
+        )
+        assert db.session.get(Resident, person.id).departed_on is not None
+    before = snapshot_counts(app)
+    with app.app_context():
+        again = care.record_session(
+            actor(app, "nurse"),
+            person.id,
+            key,
+            content,
+            content,
+            now=happened + timedelta(hours=9),
+        )
+        with pytest.raises(care.CareError, match="long after"):
+            care.record_session(
+                actor(app, "nurse"),
+                person.id,
+                str(uuid.uuid4()),
+                content,
+                content,
+                now=happened + timedelta(hours=9),
+            )
+    assert (again.session_id, again.replay) == (first.session_id, True)
+    assert snapshot_counts(app) == before
