@@ -114,7 +114,7 @@ def current_actor() -> Actor:
         user_id=user.id if user else None,
         name=user.username if user else None,
         ip=request.remote_addr,
-        user_agent=request.user_agent.string,
+        user_agent=request.headers.get("User-Agent", ""),
     )
 
 
@@ -130,7 +130,7 @@ def start_login_session(user: User) -> str:
             token_hash=_token_hash(token),
             user_id=user.id,
             ip=request.remote_addr,
-            user_agent=request.user_agent.string[:300],
+            user_agent=request.headers.get("User-Agent", "")[:300],
         )
     )
     return token
