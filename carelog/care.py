@@ -176,9 +176,10 @@ def record_session(
 ) -> Saved:
     """Save a new session (given, declined or not done) exactly once per submission key.
 
-    The checks read the resident before the write lock is taken, so that writers queue only for
-    the replay check and the inserts; a replay is recognised before the checks, so that a retry
-    hours later gets the saved record back rather than a complaint that it is now late.
+    A replay is recognised before the checks, so that a retry hours later gets the saved record
+    back rather than a complaint that it is now late. The checks run before the write lock is
+    taken, so that writers queue only for the inserts; a double tap that slips past the replay
+    check meanwhile meets the unique submission key there, and is answered as a replay.
     `now` is the server clock; only the demo seeder passes one, to lay down past months.
     """
     content = dict(content)
@@ -197,7 +198,7 @@ def record_session(
     try:
         return _insert_new(actor, resident_id, key, content, digest, now)
     except IntegrityError:
-        # A concurrent request with the same key won the race: answer as a replay.
+        # A concurrent request with the same key committed first: answer as a replay.
         db.session.rollback()
         saved = _replay(db.session, key, digest)
         if saved is None:
@@ -207,9 +208,6 @@ def record_session(
 
 def _insert_new(actor, resident_id, key, content, digest, now: datetime) -> Saved:
     with write_transaction(db.session) as session:
-        saved = _replay(session, key, digest)  # a double tap may have saved it meanwhile
-        if saved:
-            return saved
         session_id = session.execute(
             insert(_SESSIONS),
             {
