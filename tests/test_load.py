@@ -1,8 +1,8 @@
 """Nothing lost, nothing doubled: 16 nurses log sessions at once through 4 gunicorn workers.
 
 Each client is a thread that signs in through the form as its own nurse (with requests), then posts
-full sessions and declines for residents of that nurse's ward, a new connection per POST (with
-http.client). Submission keys are generated on the client (uuid4), as the server's own
+full sessions and declines for residents of that nurse's ward, each POST a plain HTTP/1.1 request on
+its own socket (see _post). Submission keys are generated on the client (uuid4), as the server's own
 new_submission_key() does: the server accepts any valid UUID, and fetching the form before every
 post would halve the rate without exercising anything the key check depends on. A tenth of the posts
 are retried with the same key and the same content, half of them after the answer came back (a
@@ -17,8 +17,8 @@ submission keys would send them: the judge must then report the doubles.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import random
+import socket
 import subprocess
 import sys
 import threading
@@ -250,9 +250,10 @@ def _session_id(status: int, location: str) -> int | None:
 def _post(base_url: str, path: str, fields: dict, submission: Submission, cookie: str) -> None:
     """Send one POST with the signed-in cookies and note what came back (or how it failed).
 
-    Each POST goes on its own connection, as gunicorn's sync workers close every connection
-    anyway, with plain http.client: requests costs about 2 ms of CPU per POST, taken from the
-    same two cores the server runs on, where a ward's tablets would bring their own.
+    Each POST is a minimal HTTP/1.1 request on its own connection (gunicorn's sync workers close
+    every connection anyway), and only the status line and Location header are read back. The
+    clients run on the same two cores as the server, where a ward's tablets would bring their
+    own: requests costs about 3 ms of CPU per POST and http.client 1 ms, this about 0.5 ms.
 
     The client does not follow the 303: a browser's GET of the session page would consume the
     "Session saved." flash the answer's cookie carries, so the client ignores that cookie and
@@ -260,22 +261,35 @@ def _post(base_url: str, path: str, fields: dict, submission: Submission, cookie
     grow by one flash per post.
     """
     address = urlsplit(base_url)
-    body = urlencode(fields, doseq=True)
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    body = urlencode(fields, doseq=True).encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\nConnection: close\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nCookie: {cookie}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
     began = time.perf_counter()
-    connection = http.client.HTTPConnection(address.hostname, address.port, REQUEST_TIMEOUT)
     try:
-        connection.request("POST", path, body, headers)
-        response = connection.getresponse()
-        response.read()
-    except (OSError, http.client.HTTPException) as error:
+        with socket.create_connection((address.hostname, address.port), REQUEST_TIMEOUT) as sock:
+            sock.sendall(head + body)
+            answer = b"".join(iter(lambda: sock.recv(65536), b""))
+    except OSError as error:
         submission.errors.append(f"{type(error).__name__}: {error}")
         return
-    finally:
-        connection.close()
     seconds = time.perf_counter() - began
-    session_id = _session_id(response.status, response.getheader("Location", ""))
-    submission.answers.append((response.status, session_id, seconds))
+    status, location = _status_and_location(answer)
+    submission.answers.append((status, _session_id(status, location), seconds))
+
+
+def _status_and_location(answer: bytes) -> tuple[int, str]:
+    """The status code and Location header of a raw HTTP/1.1 answer (0 if it is not one)."""
+    lines = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "location":
+            return status, value.strip()
+    return status, ""
 
 
 class Client(threading.Thread):
