@@ -183,6 +183,7 @@ def record_session(
     `now` is the server clock; only the demo seeder passes one, to lay down past months.
     """
     content = dict(content)
+    content["precautions_confirmed"] = bool(content.get("precautions_confirmed"))  # unsaid: no
     now = now or utcnow()
     # The resident is part of what was submitted: the same key for someone else is no replay.
     digest = content_digest({**submitted, "resident_id": resident_id})
