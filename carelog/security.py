@@ -107,6 +107,11 @@ def enforce_route_policy():
     return None
 
 
+def sees_every_ward() -> bool:
+    """Nurses see only their own ward's residents; the other roles see every ward."""
+    return current_user.role != Role.NURSE
+
+
 def current_actor() -> Actor:
     """The signed-in user (if any) and where the request came from, for the audit trail."""
     user = current_user if current_user and current_user.is_authenticated else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import selectinload
 from wtforms.validators import InputRequired
 
@@ -14,7 +14,7 @@ from carelog.display import local_today
 from carelog.extensions import db
 from carelog.forms import ConsentForm, DepartureForm, ResidentForm, options
 from carelog.models import Resident, Role, Ward
-from carelog.security import CLINICAL_READERS, current_actor, roles
+from carelog.security import CLINICAL_READERS, current_actor, roles, sees_every_ward
 
 bp = Blueprint("residents", __name__, url_prefix="/residents")
 
@@ -22,16 +22,23 @@ CARE_MANAGER = (Role.CARE_MANAGER,)
 
 
 def visible_to_current_user(query: Select) -> Select:
-    """Limit a resident query to what the signed-in user may see: nurses see their ward."""
-    if current_user.role == Role.NURSE:
-        return query.where(Resident.ward_id == current_user.ward_id)
-    return query
+    """Limit a resident query to what the signed-in user may see."""
+    if sees_every_ward():
+        return query
+    return query.where(Resident.ward_id == current_user.ward_id)
+
+
+# Built once, with the values bound per call: every page about a resident starts here.
+_RESIDENT = select(Resident).where(Resident.id == bindparam("resident_id"))
+_RESIDENT_ON_WARD = _RESIDENT.where(Resident.ward_id == bindparam("ward_id"))
 
 
 def resident_or_404(resident_id: int) -> Resident:
     """Load a resident the signed-in user may see, or answer 404."""
-    query = visible_to_current_user(select(Resident).where(Resident.id == resident_id))
-    return db.session.scalar(query) or abort(404)
+    if sees_every_ward():
+        return db.session.scalar(_RESIDENT, {"resident_id": resident_id}) or abort(404)
+    values = {"resident_id": resident_id, "ward_id": current_user.ward_id}
+    return db.session.scalar(_RESIDENT_ON_WARD, values) or abort(404)
 
 
 def record_view(resident_id: int, page: str) -> None:

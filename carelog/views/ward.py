@@ -12,7 +12,7 @@ from carelog.care_records import CareSession
 from carelog.display import local_today
 from carelog.extensions import db
 from carelog.models import Role, Ward
-from carelog.security import CLINICAL_READERS, current_actor, roles
+from carelog.security import CLINICAL_READERS, current_actor, roles, sees_every_ward
 
 bp = Blueprint("ward", __name__, url_prefix="/ward")
 
@@ -21,7 +21,7 @@ CARERS = (Role.NURSE, Role.CARE_MANAGER)
 
 def chosen_ward() -> Ward:
     """The nurse's own ward; others pick one with ?ward=ID (the first ward by default)."""
-    if current_user.role == Role.NURSE:
+    if not sees_every_ward():
         return current_user.ward or abort(404)
     wanted = request.args.get("ward", type=int)
     query = select(Ward).order_by(Ward.name)
@@ -38,7 +38,7 @@ def board():
     today = local_today()
     wards = (
         db.session.scalars(select(Ward).order_by(Ward.name)).all()
-        if current_user.role != Role.NURSE
+        if sees_every_ward()
         else [chosen]
     )
     return render_template(
@@ -72,7 +72,7 @@ def follow_ups():
 def record_follow_up(session_id: int):
     """Record how the resident slept the night after a session; it adds a version."""
     care_session = db.get_or_404(CareSession, session_id)
-    if current_user.role == Role.NURSE and care_session.resident.ward_id != current_user.ward_id:
+    if not sees_every_ward() and care_session.resident.ward_id != current_user.ward_id:
         abort(404)
     form = SleepFollowUpForm(prefix=f"s{session_id}")
     if not form.validate_on_submit():
