@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.validators import InputRequired
 
 from carelog import audit, residents
@@ -28,17 +28,22 @@ def visible_to_current_user(query: Select) -> Select:
     return query.where(Resident.ward_id == current_user.ward_id)
 
 
-# Built once, with the values bound per call: every page about a resident starts here.
-_RESIDENT = select(Resident).where(Resident.id == bindparam("resident_id"))
+# Built once, with the values bound per call: every page about a resident starts here, and
+# shows (or, when logging a session, checks) the consent in force, so it comes in the same query.
+_RESIDENT = (
+    select(Resident)
+    .options(joinedload(Resident.consents))
+    .where(Resident.id == bindparam("resident_id"))
+)
 _RESIDENT_ON_WARD = _RESIDENT.where(Resident.ward_id == bindparam("ward_id"))
 
 
 def resident_or_404(resident_id: int) -> Resident:
-    """Load a resident the signed-in user may see, or answer 404."""
-    if sees_every_ward():
-        return db.session.scalar(_RESIDENT, {"resident_id": resident_id}) or abort(404)
-    values = {"resident_id": resident_id, "ward_id": current_user.ward_id}
-    return db.session.scalar(_RESIDENT_ON_WARD, values) or abort(404)
+    """Load a resident the signed-in user may see, with their consent decisions, or answer 404."""
+    query, values = _RESIDENT, {"resident_id": resident_id}
+    if not sees_every_ward():
+        query, values = _RESIDENT_ON_WARD, {**values, "ward_id": current_user.ward_id}
+    return db.session.scalars(query, values).unique().first() or abort(404)
 
 
 def record_view(resident_id: int, page: str) -> None:
