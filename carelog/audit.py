@@ -102,6 +102,15 @@ def entry_hash(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Appended:
+    """Where an entry joined the chain."""
+
+    id: int
+    prev_hash: str
+    hash: str
+
+
 # Core statements on the table: an append is two short statements, with no unit of work.
 _TABLE = AuditEntry.__table__
 _HEAD = select(_TABLE.c.id, _TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
@@ -128,7 +137,7 @@ def record(
     old: Mapping[str, Any] | None = None,
     new: Mapping[str, Any] | None = None,
     reason: str | None = None,
-) -> AuditEntry:
+) -> Appended:
     """Append an entry to the chain in the caller's transaction."""
     _lock_chain(session)
     head = session.execute(_HEAD).first()
@@ -150,7 +159,7 @@ def record(
     }
     fields["hash"] = entry_hash(fields)
     session.execute(_APPEND, fields)
-    return AuditEntry(**fields)
+    return Appended(fields["id"], fields["prev_hash"], fields["hash"])
 
 
 @dataclass(frozen=True)
