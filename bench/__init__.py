@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -56,7 +57,26 @@ def percentile(values: Sequence[float], share: float) -> float:
     return cuts[round(share * 100) - 1]
 
 
+def python_speed(additions: int = 5_000_000) -> float:
+    """Milliseconds of CPU one core takes for a plain Python loop (best of three).
+
+    A yardstick for comparing runs on different days: this shared machine's cores are not always
+    equally fast, and the figures move with them.
+    """
+    best = float("inf")
+    for _ in range(3):
+        began = time.process_time()
+        total = 0
+        for number in range(additions):
+            total += number
+        best = min(best, time.process_time() - began)
+    return best * 1000
+
+
 def machine() -> str:
-    """Cores and load average, to read the figures against: other work on the machine slows them."""
+    """Cores, load average and core speed, to read the figures against."""
     one, five, _ = os.getloadavg()
-    return f"{os.cpu_count()} cores; load average {one:.1f} (1 min), {five:.1f} (5 min)"
+    return (
+        f"{os.cpu_count()} cores; load average {one:.1f} (1 min), {five:.1f} (5 min); "
+        f"a Python loop of 5M additions took {python_speed():.0f} ms of CPU"
+    )
