@@ -30,6 +30,7 @@ from carelog.extensions import db
 from carelog.models import Consent, Resident, User, Ward
 from tests.care_helpers import (
     add_correction,
+    counting_queries,
     local_time,
     nurse_ward,
     plain_residents,
@@ -524,3 +525,15 @@ def test_every_non_get_route_answers_403_to_the_auditor(app, signed_in, resident
     assert served == [], "the auditor may change something"
     assert any("/correct" in t for t in tried) and any("/void" in t for t in tried)
     assert row_counts(app) == before
+
+
+def test_the_trail_names_the_resident_of_each_entry_from_one_resident_query(app, signed_in):
+    """Entries about a resident carry their name; the names come from the filter's own list."""
+    person = plain_residents(app, nurse_ward(app))[0]
+    record_given(app, person.id, local_time(app, today(app)))
+    auditor = signed_in("auditor")
+    with counting_queries(app) as statements:
+        page = auditor.get(f"/audit/?resident_id={person.id}").get_data(as_text=True)
+    assert f"<small>{html.escape(person.full_name)}</small>" in page
+    resident_queries = [s for s in statements if re.search(r"\bFROM resident\b", s)]
+    assert len(resident_queries) == 1, resident_queries

@@ -72,7 +72,7 @@ def trail():
     """The audit trail, filtered, newest first, a page at a time."""
     form, audit_filter = _filter_form()
     result = audit_search.page(audit_filter, request.args.get("before", type=int))
-    names = {r.id: r.full_name for r in db.session.scalars(select(Resident))}
+    names = {choice.value: choice.label for choice in form.resident_id.choices if choice.value}
     return render_template(
         "auditor/trail.html",
         form=form,
