@@ -32,6 +32,36 @@ class RunningHead(Flowable):
         self.canv.running_head = self.text  # type: ignore[attr-defined]
 
 
+class PageMark(Flowable):
+    """A zero-size marker that notes the page it lands on under a key, for a PageRef to print."""
+
+    def __init__(self, key: object) -> None:
+        super().__init__()
+        self.key = key
+        self.width = self.height = 0
+
+    def draw(self) -> None:
+        self.canv.page_marks[self.key] = self.canv.getPageNumber()  # type: ignore[attr-defined]
+
+
+class PageRef(Flowable):
+    """The page a PageMark landed on, printed when the pages are furnished (it may come later)."""
+
+    def __init__(self, key: object, size: float = 8) -> None:
+        super().__init__()
+        self.key = key
+        self.size = size
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width = available_width
+        return available_width, self.size * 1.2
+
+    def draw(self) -> None:
+        x, y = self.canv.absolutePosition(0, self.size * 0.25)
+        refs = self.canv.page_refs  # type: ignore[attr-defined]
+        refs.setdefault(self.canv.getPageNumber(), []).append((x, y, self.key, self.size))
+
+
 class Deferred(Flowable):
     """A placeholder that the document replaces with its flowables when it reaches it."""
 
@@ -54,6 +84,8 @@ class _FurnishedCanvas(Canvas):
     def __init__(self, *args, footer: tuple[str, str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.running_head = ""
+        self.page_marks: dict[object, int] = {}
+        self.page_refs: dict[int, list[tuple[float, float, object, float]]] = {}
         self._footer = footer
         self._held: list[dict] = []
 
@@ -70,10 +102,13 @@ class _FurnishedCanvas(Canvas):
         super().save()
 
     def _furnish(self, number: int, total: int) -> None:
-        """Draw the running head, the audit fingerprint and the page number."""
+        """Draw the running head, the audit fingerprint, the page number and any page refs."""
         width, height = self._pagesize
         left, right = st.MARGIN_X, width - st.MARGIN_X
         self.saveState()
+        for x, y, key, size in self.page_refs.get(number, []):
+            self.setFont(st.FONT, size)
+            self.drawString(x, y, str(self.page_marks.get(key, "")))
         self.setFillColor(st.INK)
         self.setStrokeColor(st.RULE)
         self.setLineWidth(0.5)
@@ -169,9 +204,10 @@ def _cover(batch: BatchReport, width: float) -> list[Flowable]:
             "Mood: median change",
             "Declined",
             "Adverse observations",
+            "Page",
         ]
     ]
-    for report in batch.residents:
+    for index, report in enumerate(batch.residents):
         s = summarise(report)
         rows.append(
             [
@@ -184,11 +220,14 @@ def _cover(batch: BatchReport, width: float) -> list[Flowable]:
                 f"{fmt.signed(s.mood.median_change)} (n = {s.mood.n_pairs})",
                 str(s.declined),
                 str(s.observations),
+                PageRef(index),
             ]
         )
-    table = grid(rows, [width * f for f in (0.24, 0.14, 0.11, 0.15, 0.14, 0.09, 0.13)], zebra=True)
+    shares = (0.22, 0.13, 0.10, 0.15, 0.14, 0.08, 0.12, 0.06)
+    table = grid(rows, [width * share for share in shares], zebra=True)
     intro = (
-        f"{len(batch.residents)} residents. Each resident's report starts on a new page. "
+        f"{len(batch.residents)} residents. Each resident's report starts on a new page, the "
+        "one given in the last column. "
         "Median change is after minus before over sessions with both ratings; higher is better."
     )
     return [
@@ -216,7 +255,7 @@ def render_batch(batch: BatchReport, progress: Callable[[int, int], None] | None
         return resident_story(report, batch.page_size)
 
     for index, report in enumerate(batch.residents):
-        story += [PageBreak(), Deferred(partial(story_of, index, report))]
+        story += [PageBreak(), PageMark(index), Deferred(partial(story_of, index, report))]
     title = f"Hand massage records {batch.home_name} {batch.scope_label} {batch.month.label}"
     footer = _footer(batch.generated_by, batch.generated_at, batch.timezone, batch.fingerprint)
     return _build(story, batch.page_size, title, footer)

@@ -313,6 +313,40 @@ def test_batch_has_cover_and_each_resident_starts_a_new_page(tmp_path: Path) -> 
         assert f"Page {number} of {len(pages)}" in text
 
 
+def test_the_batch_cover_gives_the_page_each_report_starts_on(tmp_path: Path) -> None:
+    """A care manager finds a resident in a printed batch from the cover's page column."""
+    names = ["Alma Reed", "Bertie Shaw", "Cora Lind", "Dev Mistry", "Edna Voss"]
+    residents = [
+        make_report(name=name, sessions=(30, 0, 12)[i % 3]) for i, name in enumerate(names)
+    ]
+    batch = BatchReport(
+        home_name="Rosewood House",
+        ward_name="Rowan",
+        month=ReportMonth(2025, 6),
+        residents=residents,
+        generated_by="Ørjan Berg",
+        generated_at=datetime(2025, 7, 1, 9, 0),
+        timezone="Europe/London",
+        fingerprint=AuditFingerprint(HEAD, 4821),
+    )
+    data = render_batch(batch)
+    pages = pdf_text(data)
+    starts = [n for n, t in enumerate(pages, start=1) if "Hand massage monthly record: June" in t]
+    path = tmp_path / "batch.pdf"
+    path.write_bytes(data)
+    cover = subprocess.run(
+        ["pdftotext", "-layout", "-f", "1", "-l", "1", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    printed = [
+        int(next(line for line in cover.splitlines() if name in line).split()[-1]) for name in names
+    ]
+    assert printed == starts
+    assert starts != list(range(2, 2 + len(names))), "some report should span several pages"
+
+
 def test_first_page_renders_to_a_non_blank_image(full_pdf: bytes, tmp_path: Path) -> None:
     pdftoppm = shutil.which("pdftoppm")
     assert pdftoppm, "pdftoppm (poppler-utils) is not installed"
