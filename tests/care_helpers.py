@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import event, func, select
 
-from carelog import care
+from carelog import audit, care
 from carelog.audit import Actor, AuditEntry
 from carelog.care_records import CareSession, CareSessionVersion, VersionKind
 from carelog.display import home_zone, local_today
@@ -477,3 +478,35 @@ def run_flask(database_url: str, *args: str, path_prefix: str | None = None):
         timeout=120,
         check=False,
     )
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What a database holds: session keys, and whether sessions and the trail agree."""
+
+    keys: set[str]
+    sessions: set[int]
+    recorded: set[int]  # the session ids that session.record audit entries name
+    verification: audit.Verification
+
+
+def contents(app) -> Contents:
+    """Read back what the app's database holds, then close its connections."""
+    with app.app_context():
+        keys = set(db.session.scalars(select(CareSessionVersion.submission_key)))
+        sessions = set(db.session.scalars(select(CareSession.id)))
+        named = select(AuditEntry.entity_id).where(AuditEntry.action == "session.record")
+        recorded = {int(n) for n in db.session.scalars(named)}
+        verification = audit.verify(db.session)
+        db.session.remove()
+        db.engine.dispose()
+    return Contents(keys, sessions, recorded, verification)
+
+
+def integrity_check(path) -> str:
+    """SQLite's PRAGMA integrity_check, joined into one line ('ok' when sound)."""
+    connection = sqlite3.connect(path)
+    try:
+        return ", ".join(row[0] for row in connection.execute("PRAGMA integrity_check"))
+    finally:
+        connection.close()

@@ -23,16 +23,23 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import select
 from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from carelog import audit, care, create_app
-from carelog.audit import AuditEntry
-from carelog.care_records import CareSession, CareSessionVersion
 from carelog.database import utcnow, write_transaction
 from carelog.extensions import db
-from tests.care_helpers import actor, given_content, nurse_ward, plain_residents, run_flask, user_id
+from tests.care_helpers import (
+    Contents,
+    actor,
+    contents,
+    given_content,
+    integrity_check,
+    nurse_ward,
+    plain_residents,
+    run_flask,
+    user_id,
+)
 from tests.conftest import _build_template, app_config
 
 WRITERS = 4
@@ -129,37 +136,9 @@ def backup_while_writing(app, database_url: str, dest: Path, path_prefix=None) -
     return Written(result, before, during, writers.keys())
 
 
-@dataclass(frozen=True)
-class Contents:
-    """What a database holds: session keys, and whether sessions and the trail agree."""
-
-    keys: set[str]
-    sessions: set[int]
-    recorded: set[int]  # the session ids that session.record audit entries name
-    verification: audit.Verification
-
-
-def contents(url: str) -> Contents:
+def contents_at(url: str) -> Contents:
     """Open a database with a new app, as a restored instance would be opened."""
-    restored = create_app(app_config(url))
-    with restored.app_context():
-        keys = set(db.session.scalars(select(CareSessionVersion.submission_key)))
-        sessions = set(db.session.scalars(select(CareSession.id)))
-        named = select(AuditEntry.entity_id).where(AuditEntry.action == "session.record")
-        recorded = {int(n) for n in db.session.scalars(named)}
-        verification = audit.verify(db.session)
-        db.session.remove()
-        db.engine.dispose()
-    return Contents(keys, sessions, recorded, verification)
-
-
-def integrity_check(path: Path) -> str:
-    """PRAGMA integrity_check, joined into one line ('ok' when sound)."""
-    connection = sqlite3.connect(path)
-    try:
-        return ", ".join(row[0] for row in connection.execute("PRAGMA integrity_check"))
-    finally:
-        connection.close()
+    return contents(create_app(app_config(url)))
 
 
 def check_restored(found: Contents, written: Written) -> None:
@@ -210,7 +189,7 @@ def test_a_backup_taken_while_nurses_write_restores_everything_committed_before_
     assert restored.stdout.startswith(f"Restored {copy}")
 
     assert integrity_check(fresh) == "ok"
-    found = contents(f"sqlite:///{fresh}")
+    found = contents_at(f"sqlite:///{fresh}")
     check_restored(found, written)
     report(capsys, backend, written, found)
 
@@ -256,7 +235,7 @@ def postgres_backup_and_restore(app, database_url, tmp_path, request, capsys):
             check=False,
         )
         assert loaded.returncode == 0, loaded.stderr
-        found = contents(server.url(name))
+        found = contents_at(server.url(name))
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -337,9 +316,9 @@ def tamper(copy: Path, *statements: str) -> None:
 def test_restore_puts_a_backup_back_and_keeps_the_database_it_replaced(live, tmp_path):
     """Sessions logged after the backup are gone from the live database but kept beside it."""
     copy = take_backup(live, tmp_path / "copy.sqlite")
-    at_backup = contents(live)
+    at_backup = contents_at(live)
     log_sessions(live, 2)
-    later = contents(live)
+    later = contents_at(live)
     assert len(later.keys) == len(at_backup.keys) + 2
 
     result = run_flask(live, "restore", str(copy), "--yes")
@@ -347,9 +326,9 @@ def test_restore_puts_a_backup_back_and_keeps_the_database_it_replaced(live, tmp
     kept = kept_copies(live)
     assert len(kept) == 1
     assert str(kept[0]) in result.stdout
-    assert contents(live).keys == at_backup.keys
-    assert contents(live).verification == at_backup.verification
-    assert contents(f"sqlite:///{kept[0]}").keys == later.keys
+    assert contents_at(live).keys == at_backup.keys
+    assert contents_at(live).verification == at_backup.verification
+    assert contents_at(f"sqlite:///{kept[0]}").keys == later.keys
     assert integrity_check(path_of(live)) == "ok"
 
 
@@ -420,13 +399,13 @@ def test_restore_refuses_a_copy_whose_trail_was_edited_with_the_trigger_dropped(
 def test_a_copy_cut_short_is_caught_only_against_a_checkpoint(live, tmp_path):
     """Deleting the newest entries leaves a valid chain; a checkpoint printed earlier catches it."""
     copy = take_backup(live, tmp_path / "copy.sqlite")
-    whole = contents(f"sqlite:///{copy}").verification
+    whole = contents_at(f"sqlite:///{copy}").verification
     tamper(
         copy,
         "DROP TRIGGER audit_entry_no_delete",
         f"DELETE FROM audit_entry WHERE id > {whole.count - 3}",
     )
-    cut = contents(f"sqlite:///{copy}").verification
+    cut = contents_at(f"sqlite:///{copy}").verification
     assert cut.ok and cut.count == whole.count - 3
     assert not audit.verify_rows(rows_of(copy), expect=(whole.head_hash, whole.count)).ok
 
@@ -443,20 +422,20 @@ def rows_of(path: Path) -> list[dict]:
 def test_restore_replaces_a_damaged_live_database(live, tmp_path):
     """Restoring is what you do when the live trail is damaged: the good copy must go back."""
     copy = take_backup(live, tmp_path / "copy.sqlite")
-    good = contents(f"sqlite:///{copy}")
+    good = contents_at(f"sqlite:///{copy}")
     tamper(
         path_of(live),
         "DROP TRIGGER audit_entry_no_update",
         "UPDATE audit_entry SET reason = 'rewritten' WHERE id = 5",
     )
-    assert not contents(live).verification.ok
+    assert not contents_at(live).verification.ok
 
     result = run_flask(live, "restore", str(copy), "--yes")
     assert result.returncode == 0, result.stderr
-    assert contents(live).verification == good.verification
+    assert contents_at(live).verification == good.verification
     kept = kept_copies(live)
     assert len(kept) == 1, "the damaged database should be kept aside as evidence"
-    assert not contents(f"sqlite:///{kept[0]}").verification.ok
+    assert not contents_at(f"sqlite:///{kept[0]}").verification.ok
 
 
 def test_backup_never_overwrites_an_earlier_copy(live, tmp_path):
@@ -475,7 +454,7 @@ def test_a_backup_is_a_checked_database_not_a_file_copy(live, tmp_path):
     copy = take_backup(live, tmp_path / "copy.sqlite")
     assert not Path(f"{copy}-wal").exists() or Path(f"{copy}-wal").stat().st_size == 0
     assert integrity_check(copy) == "ok"
-    assert contents(f"sqlite:///{copy}").keys == contents(live).keys
+    assert contents_at(f"sqlite:///{copy}").keys == contents_at(live).keys
     with create_app(app_config(f"sqlite:///{copy}")).app_context():
         refused = pytest.raises(DBAPIError, match="append-only")
         with refused, write_transaction(db.session) as session:

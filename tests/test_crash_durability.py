@@ -14,7 +14,6 @@ import contextlib
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -25,14 +24,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import requests
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from carelog import audit
-from carelog.audit import AuditEntry
-from carelog.care_records import CareSession, CareSessionVersion
 from carelog.extensions import db
-from tests.care_helpers import nurse_ward, plain_residents
+from tests.care_helpers import contents, integrity_check, nurse_ward, plain_residents
 from tests.conftest import PASSWORDS
 from tests.postgres import free_port
 from tests.server import ROOT, SERVER_SECRET, csrf_token, signed_in_session
@@ -288,20 +283,12 @@ def test_kill_9_in_the_middle_of_writes_loses_no_acknowledged_session(
     unanswered = sum(len(t.unanswered) for t in tallies)
     other = [status for t in tallies for status in t.other_answers]
 
-    with app.app_context():
-        stored = set(db.session.scalars(select(CareSessionVersion.submission_key)))
-        sessions = set(db.session.scalars(select(CareSession.id)))
-        named = select(AuditEntry.entity_id).where(AuditEntry.action == "session.record")
-        recorded = {int(n) for n in db.session.scalars(named)}
-        verification = audit.verify(db.session)
-        db.session.remove()
-        db.engine.dispose()
-    verdict = judge(sent, acknowledged, stored)
+    found = contents(app)
+    verification = found.verification
+    verdict = judge(sent, acknowledged, found.keys)
     integrity = "not applicable"
     if backend == "sqlite":
-        connection = sqlite3.connect(make_url(database_url).database)
-        integrity = ", ".join(row[0] for row in connection.execute("PRAGMA integrity_check"))
-        connection.close()
+        integrity = integrity_check(make_url(database_url).database)
 
     with capsys.disabled():
         print(
@@ -319,6 +306,6 @@ def test_kill_9_in_the_middle_of_writes_loses_no_acknowledged_session(
     assert verdict.lost == 0, f"{verdict.lost} acknowledged sessions were lost"
     assert verdict.strangers == 0
     assert verification.ok, verification.problem
-    assert sessions == recorded, "a session without its audit entry, or the reverse"
+    assert found.sessions == found.recorded, "a session without its audit entry, or the reverse"
     if backend == "sqlite":
         assert integrity == "ok"

@@ -160,6 +160,20 @@ def full_pdf(full_report: ResidentReport) -> bytes:
     return render_resident_report(full_report)
 
 
+def make_batch(residents: list[ResidentReport], ward_name: str | None = None) -> BatchReport:
+    """Return a June 2025 batch of the given reports (the whole home unless a ward is named)."""
+    return BatchReport(
+        home_name="Rosewood House",
+        ward_name=ward_name,
+        month=ReportMonth(2025, 6),
+        residents=residents,
+        generated_by="Ørjan Berg",
+        generated_at=datetime(2025, 7, 1, 9, 0),
+        timezone="Europe/London",
+        fingerprint=AuditFingerprint(HEAD, 4821),
+    )
+
+
 def qpdf_check(data: bytes, tmp_path: Path) -> None:
     """Assert that qpdf finds no structural error in the PDF."""
     qpdf = shutil.which("qpdf")
@@ -280,16 +294,7 @@ def test_batch_has_cover_and_each_resident_starts_a_new_page(tmp_path: Path) -> 
         make_report(name=f"{n} Test{i}", sessions=(12, 0, 30)[i % 3])
         for i, n in enumerate(UNICODE_NAMES[:4])
     ]
-    batch = BatchReport(
-        home_name="Rosewood House",
-        ward_name=None,
-        month=ReportMonth(2025, 6),
-        residents=residents,
-        generated_by="Ørjan Berg",
-        generated_at=datetime(2025, 7, 1, 9, 0),
-        timezone="Europe/London",
-        fingerprint=AuditFingerprint(HEAD, 4821),
-    )
+    batch = make_batch(residents)
     data = render_batch(batch)
     qpdf_check(data, tmp_path)
     pages = pdf_text(data)
@@ -319,16 +324,7 @@ def test_the_batch_cover_gives_the_page_each_report_starts_on(tmp_path: Path) ->
     residents = [
         make_report(name=name, sessions=(30, 0, 12)[i % 3]) for i, name in enumerate(names)
     ]
-    batch = BatchReport(
-        home_name="Rosewood House",
-        ward_name="Rowan",
-        month=ReportMonth(2025, 6),
-        residents=residents,
-        generated_by="Ørjan Berg",
-        generated_at=datetime(2025, 7, 1, 9, 0),
-        timezone="Europe/London",
-        fingerprint=AuditFingerprint(HEAD, 4821),
-    )
+    batch = make_batch(residents, ward_name="Rowan")
     data = render_batch(batch)
     pages = pdf_text(data)
     starts = [n for n, t in enumerate(pages, start=1) if "Hand massage monthly record: June" in t]
