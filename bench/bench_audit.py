@@ -1,13 +1,13 @@
 """Verifying a trail of one million audit entries, and the auditor's filtered listing on it.
 
 The trail is a migrated demo home on SQLite whose chain is extended to 1,000,000 entries by bulk
-inserts of correctly chained rows (each hash computed with carelog.audit.entry_hash, so the whole
-chain verifies). Bulk inserts bypass carelog.audit.record: acceptable ONLY for a benchmark
-fixture. The entries look like a home's: mostly session records and record views by the demo
-staff about 24 residents over about three years, with corrections, sign-ins and downloads.
+inserts of correctly chained rows (each hash computed with carelog.audit.chain.entry_hash, so
+the whole chain verifies). Bulk inserts bypass carelog.audit.chain.record: acceptable ONLY for
+a benchmark fixture. The entries look like a home's: mostly session records and record views by
+the demo staff about 24 residents over about three years, with corrections, sign-ins and downloads.
 
-Measured: carelog.audit.verify (entries per second, Python peak memory with tracemalloc in a
-second pass), split into fetching the rows and hashing them; then carelog.audit_search.page for
+Measured: carelog.audit.chain.verify (entries per second, Python peak memory with tracemalloc in a
+second pass), split into fetching the rows and hashing them; then carelog.audit.search.page for
 a resident, for an action and for a date range, first page and a deep page, median of 50 runs
 in an app context; then the whole GET /audit/ page as the auditor sees it.
 """
@@ -30,11 +30,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bench import Table, data, percentile
-from carelog import audit, audit_search, demo
-from carelog.audit import GENESIS_HASH, HASHED_FIELDS, TIMESTAMP_FORMAT, AuditEntry
-from carelog.audit_search import AuditFilter
+from carelog.accounts.models import User
+from carelog.audit import chain, search
+from carelog.audit.chain import GENESIS_HASH
+from carelog.audit.models import HASHED_FIELDS, TIMESTAMP_FORMAT, AuditEntry
+from carelog.audit.search import AuditFilter
 from carelog.extensions import db
-from carelog.models import Resident, User
+from carelog.ops import demo
+from carelog.residents.models import Resident
 from tests.server import csrf_token
 
 ENTRIES = 1_000_000
@@ -67,24 +70,24 @@ def _values(rng: random.Random, action: str, n: int) -> tuple[str | None, str | 
     digest = hashlib.sha256(n.to_bytes(8, "big")).hexdigest()
     if action == "session.record":
         new = {"version": 1, "outcome": rng.choice(("completed", "declined")), "digest": digest}
-        return None, audit.canonical_json(new), None
+        return None, chain.canonical_json(new), None
     if action == "session.follow_up":
         old = {"sleep_after_status": None, "version": 1}
         new = {"sleep_after_status": "answered", "sleep_after_value": rng.randint(0, 10)}
-        return audit.canonical_json(old), audit.canonical_json({**new, "version": 2}), None
+        return chain.canonical_json(old), chain.canonical_json({**new, "version": 2}), None
     if action == "session.correction":
         old = {"duration_minutes": 10, "version": 1}
         new = {"duration_minutes": rng.randint(5, 15), "version": 2}
         reason = "Timer stopped late; corrected the duration"
-        return audit.canonical_json(old), audit.canonical_json(new), reason
+        return chain.canonical_json(old), chain.canonical_json(new), reason
     if action == "session.void":
         return (
-            audit.canonical_json({"version": 2}),
-            audit.canonical_json({"version": 3}),
+            chain.canonical_json({"version": 2}),
+            chain.canonical_json({"version": 3}),
             "Entered for the wrong resident",
         )
     if action == "report.download":
-        return None, audit.canonical_json({"month": "2025-03", "digest": digest}), None
+        return None, chain.canonical_json({"month": "2025-03", "digest": digest}), None
     return None, None, None
 
 
@@ -130,7 +133,7 @@ def build_trail(url: str, entries: int) -> float:
             "user_agent": USER_AGENT,
             "prev_hash": previous,
         }
-        previous = audit.entry_hash(fields)
+        previous = chain.entry_hash(fields)
         batch.append((*(fields[name] for name in HASHED_FIELDS), previous))
         if len(batch) == CHUNK:
             connection.executemany(insert, batch)
@@ -151,7 +154,7 @@ def measure_verify(app) -> dict:
     figures = {}
     with app.app_context():
         began = time.perf_counter()
-        result = audit.verify(db.session)
+        result = chain.verify(db.session)
         figures["seconds"] = time.perf_counter() - began
         assert result.ok and result.count == ENTRIES, result
         figures["rate"] = ENTRIES / figures["seconds"]
@@ -159,13 +162,13 @@ def measure_verify(app) -> dict:
         db.session.remove()
 
         tracemalloc.start()
-        audit.verify(db.session)
+        chain.verify(db.session)
         figures["peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         db.session.remove()
 
         began = time.perf_counter()
-        fetched = sum(1 for _ in audit._rows(db.session))
+        fetched = sum(1 for _ in chain._rows(db.session))
         figures["fetch_us"] = (time.perf_counter() - began) / fetched * 1e6
         db.session.remove()
 
@@ -181,11 +184,11 @@ def measure_verify(app) -> dict:
         finally:
             raw.close()
 
-        sample = [dict(row) for row in itertools.islice(audit._rows(db.session), SAMPLE)]
+        sample = [dict(row) for row in itertools.islice(chain._rows(db.session), SAMPLE)]
         db.session.remove()
         began = time.perf_counter()
         for row in sample:
-            audit.entry_hash(row)
+            chain.entry_hash(row)
         figures["hash_us"] = (time.perf_counter() - began) / len(sample) * 1e6
         encoded = [
             json.dumps({n: row[n] for n in HASHED_FIELDS}, sort_keys=True).encode()
@@ -198,7 +201,7 @@ def measure_verify(app) -> dict:
 
         profiler = cProfile.Profile()
         profiler.enable()
-        audit.verify_rows(itertools.islice(audit._rows(db.session), SAMPLE))
+        chain.verify_rows(itertools.islice(chain._rows(db.session), SAMPLE))
         profiler.disable()
         db.session.remove()
     stats = pstats.Stats(profiler)
@@ -250,11 +253,11 @@ def measure_listing(app) -> list[tuple[str, str, int, list[float]]]:
         }
         for label, audit_filter in filters.items():
             for where, before in (("first", None), ("deep (90%)", deep_before(audit_filter, 0.9))):
-                rows = len(audit_search.page(audit_filter, before).entries)
-                spent = timed(lambda f=audit_filter, b=before: audit_search.page(f, b))
+                rows = len(search.page(audit_filter, before).entries)
+                spent = timed(lambda f=audit_filter, b=before: search.page(f, b))
                 figures.append((label, where, rows, spent))
             db.session.remove()
-        figures.append(("actions() for the filter", "-", 0, timed(audit_search.actions, 10)))
+        figures.append(("actions() for the filter", "-", 0, timed(search.actions, 10)))
     return figures
 
 

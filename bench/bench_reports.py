@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from reportlab.lib import rl_accel  # noqa: E402
 
 from bench import Table  # noqa: E402
-from carelog.report_model import (  # noqa: E402
+from carelog.reports.document import (
     AuditFingerprint,
     BatchReport,
     Consent,
@@ -36,7 +36,7 @@ from carelog.report_model import (  # noqa: E402
     SessionRow,
     SleepNight,
 )
-from carelog.report_pdf import render_batch, render_resident_report  # noqa: E402
+from carelog.reports.pdf.render import render_batch, render_resident_report
 
 NAMES = [
     "Łucja Nowak",

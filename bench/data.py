@@ -4,7 +4,7 @@ The large home has 150 residents on one ward and about two years of sessions (ab
 The residents and their consent go in through the use cases, so they are audited as usual; the
 sessions go in with bulk inserts, which bypass the use cases and therefore the audit trail. That
 is acceptable ONLY for benchmark fixtures: a real home's clinical records are written one by one
-through carelog.care, each with its audit entry.
+through carelog.care.recording, each with its audit entry.
 """
 
 from __future__ import annotations
@@ -24,12 +24,15 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, insert, select, text
 
-from carelog import create_app, demo, residents
-from carelog.audit import Actor
-from carelog.care_records import CareSession, CareSessionVersion
-from carelog.display import home_zone, local_today
+from carelog import create_app
+from carelog.accounts.models import User, Ward
+from carelog.audit.actor import Actor
+from carelog.care.models import CareSession, CareSessionVersion
 from carelog.extensions import db
-from carelog.models import Resident, User, Ward
+from carelog.local_time import home_zone, local_today
+from carelog.ops import demo
+from carelog.residents import records
+from carelog.residents.models import Resident
 from tests.postgres import PostgresServer
 
 BENCH_SECRET = "benchmark-secret-key-0123456789abcdefgh"
@@ -82,7 +85,7 @@ def add_residents(ward_name: str, total: int, rng: random.Random) -> list[int]:
     today = local_today()
     for number in range(present, total):
         admitted = today - timedelta(days=800 + rng.randint(0, 400))
-        resident = residents.admit(
+        resident = records.admit(
             actor,
             {
                 "given_name": f"Bench{number:03d}",
@@ -98,7 +101,7 @@ def add_residents(ward_name: str, total: int, rng: random.Random) -> list[int]:
                 "allergies": "Nut oils" if rng.random() < 0.1 else None,
             },
         )
-        residents.record_consent(
+        records.record_consent(
             actor,
             resident.id,
             {
@@ -174,7 +177,7 @@ def _next_id(model) -> int:
 def add_sessions(resident_ids: list[int], days: int, rng: random.Random) -> BulkSessions:
     """Bulk-insert `days` days of sessions for the residents, with next-morning follow-ups.
 
-    BENCHMARK FIXTURE ONLY: these rows bypass carelog.care and get no audit entries.
+    BENCHMARK FIXTURE ONLY: these rows bypass carelog.care.recording and get no audit entries.
     """
     zone = home_zone()
     today = local_today()

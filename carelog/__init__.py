@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,28 +14,31 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from carelog import config
+    from carelog import config, paths
 
     app = Flask(
         __name__,
         instance_relative_config=True,
         instance_path=instance_path,
-        template_folder="../templates",
+        template_folder=str(paths.TEMPLATES),
+        static_folder=str(paths.STATIC),
     )
     config.load(app, test_config)
     if app.config["CARELOG_PROXIES"]:
         proxies = int(app.config["CARELOG_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from carelog import audit, care_records, errors, models, security  # noqa: F401 - tables
+    from carelog import models  # noqa: F401 - every table, for the app and for Alembic
+    from carelog.accounts import login_sessions
     from carelog.database import configure_engine, render_migration_type
     from carelog.extensions import csrf, db, login_manager, migrate
+    from carelog.web import error_pages, headers, policy
 
     db.init_app(app)
     migrate.init_app(
         app,
         db,
-        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        directory=str(paths.MIGRATIONS),
         render_item=render_migration_type,
         compare_type=True,
     )
@@ -45,44 +47,38 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Please sign in to continue."
     login_manager.session_protection = "basic"
-    app.session_interface = security.CarelogSessionInterface()
+    app.session_interface = login_sessions.CarelogSessionInterface()
     with app.app_context():
         configure_engine(db.engine)
 
-    app.url_map.converters["int"] = security.DatabaseIntegerConverter
-    app.before_request(security.refuse_unusable_input)
-    app.before_request(security.enforce_route_policy)
-    app.after_request(security.set_security_headers)
-    errors.register(app)
+    app.url_map.converters["int"] = policy.DatabaseIntegerConverter
+    app.before_request(policy.refuse_unusable_input)
+    app.before_request(policy.enforce_route_policy)
+    app.after_request(headers.set_security_headers)
+    error_pages.register(app)
 
-    from carelog import display
-    from carelog.views import (
-        admin,
-        auditor,
-        auth,
-        corrections,
-        home,
-        reports,
-        residents,
-        sessions,
-        ward,
-    )
+    from carelog.accounts import admin_views, auth_views
+    from carelog.audit import views as audit_views
+    from carelog.care import board_views, correction_views, session_views
+    from carelog.reports import views as report_views
+    from carelog.residents import views as resident_views
+    from carelog.web import filters, home_views
 
-    display.register(app)
+    filters.register(app)
     for blueprint in (
-        home.bp,
-        auth.bp,
-        admin.bp,
-        residents.bp,
-        ward.bp,
-        sessions.bp,
-        corrections.bp,
-        auditor.bp,
-        reports.bp,
+        home_views.bp,
+        auth_views.bp,
+        admin_views.bp,
+        resident_views.bp,
+        board_views.bp,
+        session_views.bp,
+        correction_views.bp,
+        audit_views.bp,
+        report_views.bp,
     ):
         app.register_blueprint(blueprint)
 
-    from carelog import commands
+    from carelog.ops import commands
 
     commands.register(app)
     return app

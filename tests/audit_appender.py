@@ -25,10 +25,11 @@ import psycopg
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from carelog import audit
+from carelog.audit import chain, models
+from carelog.audit.actor import Actor
 from carelog.database import utcnow
 
-COLUMNS = (*audit.HASHED_FIELDS, "hash")
+COLUMNS = (*models.HASHED_FIELDS, "hash")
 ACTION = "test.append"
 ENTITY = "appender"
 MAX_RETRIES = 50
@@ -100,7 +101,7 @@ def _fields(head_id: int | None, head_hash: str | None, worker: int, n: int) -> 
     """The fields audit.record would compute for this append."""
     fields = {
         "id": (head_id or 0) + 1,
-        "recorded_at": utcnow().strftime(audit.TIMESTAMP_FORMAT),
+        "recorded_at": utcnow().strftime(models.TIMESTAMP_FORMAT),
         "actor_id": None,
         "actor": f"appender-{worker}",
         "action": ACTION,
@@ -108,13 +109,13 @@ def _fields(head_id: int | None, head_hash: str | None, worker: int, n: int) -> 
         "entity_id": f"{worker}-{n}",
         "resident_id": None,
         "old_values": None,
-        "new_values": audit.canonical_json({"worker": worker, "n": n}),
+        "new_values": chain.canonical_json({"worker": worker, "n": n}),
         "reason": None,
         "ip": None,
         "user_agent": None,
-        "prev_hash": head_hash or audit.GENESIS_HASH,
+        "prev_hash": head_hash or chain.GENESIS_HASH,
     }
-    fields["hash"] = audit.entry_hash(fields)
+    fields["hash"] = chain.entry_hash(fields)
     return fields
 
 
@@ -162,16 +163,16 @@ def run_serialised(url: str, worker: int, count: int, pause: float) -> Tally:
     app = create_app(
         {"TESTING": True, "SECRET_KEY": "appender-" * 8, "SQLALCHEMY_DATABASE_URI": url}
     )
-    actor = audit.Actor(user_id=None, name=f"appender-{worker}")
+    actor = Actor(user_id=None, name=f"appender-{worker}")
     with app.app_context():
-        db.session.execute(select(audit.AuditEntry.id).limit(1)).all()  # open the pool
+        db.session.execute(select(models.AuditEntry.id).limit(1)).all()  # open the pool
         db.session.rollback()
         _wait_for_start()
         for n in range(count):
             for _attempt in range(MAX_RETRIES):
                 try:
                     with write_transaction(db.session) as session:
-                        audit.record(
+                        chain.record(
                             session,
                             actor,
                             ACTION,

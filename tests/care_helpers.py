@@ -19,12 +19,16 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import event, func, select
 
-from carelog import audit, care
-from carelog.audit import Actor, AuditEntry
-from carelog.care_records import CareSession, CareSessionVersion, VersionKind
-from carelog.display import home_zone, local_today
+from carelog.accounts.models import User, Ward
+from carelog.audit import chain
+from carelog.audit.actor import Actor
+from carelog.audit.models import AuditEntry
+from carelog.care import recording
+from carelog.care.content import CONTENT_FIELDS
+from carelog.care.models import CareSession, CareSessionVersion, VersionKind
 from carelog.extensions import db
-from carelog.models import Resident, User, Ward
+from carelog.local_time import home_zone, local_today
+from carelog.residents.models import Resident
 from tests.conftest import TEST_SECRET
 
 PICK_A_RATING = "Choose a rating, or say why there is none."
@@ -348,7 +352,7 @@ def local_time(app, day: date, at: time = time(10, 0)) -> datetime:
 
 def given_content(given_by_id: int, occurred_at: datetime, **changes) -> dict:
     """The content of a completed session, as the form would produce it."""
-    content = {name: None for name in care.CONTENT_FIELDS}
+    content = {name: None for name in CONTENT_FIELDS}
     content.update(
         occurred_at=occurred_at,
         duration_minutes=10,
@@ -376,7 +380,7 @@ def given_content(given_by_id: int, occurred_at: datetime, **changes) -> dict:
 
 def no_session_content(given_by_id: int, occurred_at: datetime, outcome: str, **changes) -> dict:
     """The content of a decline or a not-done."""
-    content = {name: None for name in care.CONTENT_FIELDS}
+    content = {name: None for name in CONTENT_FIELDS}
     content.update(
         occurred_at=occurred_at,
         given_by_id=given_by_id,
@@ -393,7 +397,7 @@ def record(app, resident_id: int, content: dict, username: str = "nurse", key=No
     """Save a session through the use case, as if recorded a few minutes after it happened."""
     key = key or str(uuid.uuid4())
     with app.app_context():
-        saved = care.record_session(
+        saved = recording.record_session(
             actor(app, username),
             resident_id,
             key,
@@ -418,7 +422,7 @@ def add_correction(app, session_id: int, changes: dict, username: str = "manager
     """A correction version on top of the current one, through the use case."""
     with app.app_context():
         current = db.session.get(CareSession, session_id).current_version
-        care.add_version(
+        recording.add_version(
             actor(app, username),
             session_id,
             str(uuid.uuid4()),
@@ -487,7 +491,7 @@ class Contents:
     keys: set[str]
     sessions: set[int]
     recorded: set[int]  # the session ids that session.record audit entries name
-    verification: audit.Verification
+    verification: chain.Verification
 
 
 def contents(app) -> Contents:
@@ -497,7 +501,7 @@ def contents(app) -> Contents:
         sessions = set(db.session.scalars(select(CareSession.id)))
         named = select(AuditEntry.entity_id).where(AuditEntry.action == "session.record")
         recorded = {int(n) for n in db.session.scalars(named)}
-        verification = audit.verify(db.session)
+        verification = chain.verify(db.session)
         db.session.remove()
         db.engine.dispose()
     return Contents(keys, sessions, recorded, verification)

@@ -12,8 +12,9 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
-from carelog import create_app, demo
+from carelog import create_app
 from carelog.extensions import db
+from carelog.ops import demo
 from tests import postgres
 
 BACKENDS = ("sqlite", "postgresql")

@@ -7,9 +7,9 @@ import re
 
 from sqlalchemy import select
 
-from carelog.audit import AuditEntry
+from carelog.accounts.models import User, Ward
+from carelog.audit.models import AuditEntry
 from carelog.extensions import db
-from carelog.models import User, Ward
 from tests.care_helpers import audit_entries, count
 from tests.conftest import PASSWORDS, StaffClient
 

@@ -19,8 +19,10 @@ import pytest
 import sqlalchemy.exc
 from sqlalchemy import text
 
-from carelog import audit
-from carelog.audit import GENESIS_HASH, HASHED_FIELDS, Actor, AuditEntry
+from carelog.audit import chain, models
+from carelog.audit.actor import Actor
+from carelog.audit.chain import GENESIS_HASH
+from carelog.audit.models import HASHED_FIELDS, AuditEntry
 from carelog.database import write_transaction
 from carelog.extensions import db
 from tests.audit_appender import dialect_of, direct_connection, fetch_rows, remove_protections
@@ -51,12 +53,12 @@ def fields(**overrides) -> dict:
     return {**base, **overrides}
 
 
-def chain(length: int) -> list[dict]:
+def hand_built_chain(length: int) -> list[dict]:
     """A correct chain built by hand, entry by entry."""
     rows, previous = [], GENESIS_HASH
     for number in range(1, length + 1):
         row = fields(id=number, entity_id=str(number), prev_hash=previous)
-        row["hash"] = audit.entry_hash(row)
+        row["hash"] = chain.entry_hash(row)
         rows.append(row)
         previous = row["hash"]
     return rows
@@ -67,7 +69,7 @@ def relinked(rows: list[dict]) -> list[dict]:
     out, previous = [], GENESIS_HASH
     for number, row in enumerate(rows, start=1):
         row = {**row, "id": number, "prev_hash": previous}
-        row["hash"] = audit.entry_hash(row)
+        row["hash"] = chain.entry_hash(row)
         out.append(row)
         previous = row["hash"]
     return out
@@ -78,28 +80,28 @@ def relinked(rows: list[dict]) -> list[dict]:
 
 def test_canonical_json_sorts_keys_at_every_level_with_compact_separators():
     value = {"b": 1, "a": {"d": [3, {"z": 0, "y": None}], "c": True}}
-    assert audit.canonical_json(value) == '{"a":{"c":true,"d":[3,{"y":null,"z":0}]},"b":1}'
+    assert chain.canonical_json(value) == '{"a":{"c":true,"d":[3,{"y":null,"z":0}]},"b":1}'
 
 
 def test_canonical_json_does_not_depend_on_insertion_order():
     items = [("name", "Rowan"), ("id", 1), ("active", False), ("note", None)]
-    outputs = {audit.canonical_json(dict(order)) for order in itertools.permutations(items)}
+    outputs = {chain.canonical_json(dict(order)) for order in itertools.permutations(items)}
     assert outputs == {'{"active":false,"id":1,"name":"Rowan","note":null}'}
 
 
 def test_canonical_json_keeps_unicode_and_escapes_only_what_json_must():
     value = {"name": "Łucja Wiśniewski", "mood": "😊", "note": 'said "no"\n\tthen yes'}
-    assert audit.canonical_json(value) == (
+    assert chain.canonical_json(value) == (
         '{"mood":"😊","name":"Łucja Wiśniewski","note":"said \\"no\\"\\n\\tthen yes"}'
     )
 
 
 def test_canonical_json_of_nothing_and_of_values_json_cannot_hold():
-    assert audit.canonical_json(None) is None
-    assert audit.canonical_json({}) == "{}"
+    assert chain.canonical_json(None) is None
+    assert chain.canonical_json({}) == "{}"
     when = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     value = {"on": date(2026, 3, 1), "at": when, "dose": Decimal("2.50")}
-    assert audit.canonical_json(value) == (
+    assert chain.canonical_json(value) == (
         '{"at":"2026-03-01 09:30:00+00:00","dose":"2.50","on":"2026-03-01"}'
     )
 
@@ -118,7 +120,7 @@ def test_entry_hash_is_sha256_of_the_sorted_compact_json_of_the_hashed_fields():
         '"recorded_at":"2026-03-01T09:30:00.000001Z","resident_id":3,'
         '"user_agent":"Mozilla/5.0"}'
     )
-    assert audit.entry_hash(row) == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    assert chain.entry_hash(row) == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _another(name: str, value):
@@ -134,27 +136,27 @@ def test_entry_hash_changes_when_any_hashed_field_changes(name):
     row = fields(old_values='{"outcome":"declined"}', reason="typo")
     changed = {**row, name: _another(name, row[name])}
     assert changed[name] != row[name]
-    assert audit.entry_hash(changed) != audit.entry_hash(row)
+    assert chain.entry_hash(changed) != chain.entry_hash(row)
 
 
 @pytest.mark.parametrize("name", ["old_values", "reason", "actor_id", "resident_id"])
 def test_entry_hash_tells_null_from_empty_or_zero(name):
     row = fields(**{name: None})
-    assert audit.entry_hash({**row, name: _another(name, None)}) != audit.entry_hash(row)
+    assert chain.entry_hash({**row, name: _another(name, None)}) != chain.entry_hash(row)
 
 
 def test_entry_hash_ignores_keys_outside_the_hashed_fields_and_needs_all_of_them():
     row = fields()
-    assert audit.entry_hash({**row, "hash": "x" * 64, "extra": 1}) == audit.entry_hash(row)
+    assert chain.entry_hash({**row, "hash": "x" * 64, "extra": 1}) == chain.entry_hash(row)
     incomplete = dict(row)
     del incomplete["reason"]
     with pytest.raises(KeyError):
-        audit.entry_hash(incomplete)
+        chain.entry_hash(incomplete)
 
 
 def test_timestamps_are_hashed_in_the_form_they_are_stored():
     moment = datetime(2026, 3, 1, 9, 30, 0, 0, tzinfo=UTC)
-    stamp = moment.strftime(audit.TIMESTAMP_FORMAT)
+    stamp = moment.strftime(models.TIMESTAMP_FORMAT)
     assert stamp == "2026-03-01T09:30:00.000000Z"
     assert len(stamp) == AuditEntry.__table__.c.recorded_at.type.length
     entry = AuditEntry(recorded_at=stamp)
@@ -165,15 +167,15 @@ def test_timestamps_are_hashed_in_the_form_they_are_stored():
 
 
 def test_verify_rows_accepts_a_correct_chain_and_reports_its_head():
-    rows = chain(5)
-    result = audit.verify_rows(rows)
+    rows = hand_built_chain(5)
+    result = chain.verify_rows(rows)
     assert (result.ok, result.count, result.head_hash) == (True, 5, rows[-1]["hash"])
     assert result.checkpoint == f"{rows[-1]['hash']}:5"
     assert result.first_bad_id is None
 
 
 def test_verify_rows_accepts_an_empty_trail():
-    result = audit.verify_rows([])
+    result = chain.verify_rows([])
     assert (result.ok, result.count, result.head_hash) == (True, 0, GENESIS_HASH)
 
 
@@ -185,10 +187,10 @@ def _broken(rows: list[dict], change: str) -> list[dict]:
         rows[2]["hash"] = A_HASH
     elif change == "link":
         rows[2] = {**rows[2], "prev_hash": A_HASH}
-        rows[2]["hash"] = audit.entry_hash(rows[2])
+        rows[2]["hash"] = chain.entry_hash(rows[2])
     elif change == "genesis":
         rows[0] = {**rows[0], "prev_hash": A_HASH}
-        rows[0]["hash"] = audit.entry_hash(rows[0])
+        rows[0]["hash"] = chain.entry_hash(rows[0])
     elif change == "missing":
         del rows[2]
     elif change == "first-missing":
@@ -214,46 +216,46 @@ def _broken(rows: list[dict], change: str) -> list[dict]:
     ],
 )
 def test_verify_rows_names_the_first_bad_entry(change, first_bad, verified, problem):
-    rows = chain(6)
-    result = audit.verify_rows(_broken(rows, change))
+    rows = hand_built_chain(6)
+    result = chain.verify_rows(_broken(rows, change))
     assert (result.ok, result.first_bad_id, result.problem) == (False, first_bad, problem)
     assert result.count == verified  # the entries before the break, which did verify
     assert result.head_hash == (rows[verified - 1]["hash"] if verified else GENESIS_HASH)
 
 
 def test_verify_rows_checkpoints_pass_at_the_head_and_at_any_earlier_point():
-    rows = chain(6)
+    rows = hand_built_chain(6)
     for count in range(7):
         digest = rows[count - 1]["hash"] if count else GENESIS_HASH
-        assert audit.verify_rows(rows, (digest, count)).ok, count
+        assert chain.verify_rows(rows, (digest, count)).ok, count
 
 
 def test_verify_rows_checkpoint_with_a_wrong_hash_fails_at_that_entry():
-    rows = chain(6)
-    result = audit.verify_rows(rows, (A_HASH, 4))
+    rows = hand_built_chain(6)
+    result = chain.verify_rows(rows, (A_HASH, 4))
     assert (result.ok, result.first_bad_id, result.count) == (False, 4, 4)
     assert result.problem == "differs from the checkpoint"
 
 
 def test_verify_rows_checkpoint_with_a_wrong_hash_fails_even_at_count_zero():
     """GENESIS:0 is the only checkpoint of an empty trail; any other hash is wrong."""
-    assert audit.verify_rows(chain(3), (GENESIS_HASH, 0)).ok
-    assert not audit.verify_rows(chain(3), (A_HASH, 0)).ok
-    assert not audit.verify_rows([], (A_HASH, 0)).ok
+    assert chain.verify_rows(hand_built_chain(3), (GENESIS_HASH, 0)).ok
+    assert not chain.verify_rows(hand_built_chain(3), (A_HASH, 0)).ok
+    assert not chain.verify_rows([], (A_HASH, 0)).ok
 
 
 def test_verify_rows_checkpoint_longer_than_the_trail_means_entries_were_removed():
-    rows = chain(6)
-    result = audit.verify_rows(rows[:4], (rows[-1]["hash"], 6))
+    rows = hand_built_chain(6)
+    result = chain.verify_rows(rows[:4], (rows[-1]["hash"], 6))
     assert (result.ok, result.count, result.first_bad_id) == (False, 4, None)
     assert result.problem == "shorter than the checkpoint: entries removed"
 
 
 def test_verify_rows_a_consistent_rewrite_passes_alone_and_fails_the_checkpoint():
-    rows = chain(6)
+    rows = hand_built_chain(6)
     rewritten = relinked([{**r, "reason": "rewritten"} if r["id"] == 2 else r for r in rows])
-    assert audit.verify_rows(rewritten).ok
-    result = audit.verify_rows(rewritten, (rows[-1]["hash"], 6))
+    assert chain.verify_rows(rewritten).ok
+    result = chain.verify_rows(rewritten, (rows[-1]["hash"], 6))
     assert (result.ok, result.first_bad_id) == (False, 6)
 
 
@@ -271,12 +273,12 @@ def test_verify_rows_a_consistent_rewrite_passes_alone_and_fails_the_checkpoint(
     ],
 )
 def test_parse_checkpoint_reads_hash_and_count(value, expected):
-    assert audit.parse_checkpoint(value) == expected
+    assert chain.parse_checkpoint(value) == expected
 
 
 def test_parse_checkpoint_reads_what_verify_prints():
-    printed = audit.verify_rows(chain(4)).checkpoint
-    assert audit.parse_checkpoint(printed) == (chain(4)[-1]["hash"], 4)
+    printed = chain.verify_rows(hand_built_chain(4)).checkpoint
+    assert chain.parse_checkpoint(printed) == (hand_built_chain(4)[-1]["hash"], 4)
 
 
 @pytest.mark.parametrize(
@@ -304,7 +306,7 @@ def test_parse_checkpoint_reads_what_verify_prints():
 )
 def test_parse_checkpoint_refuses_malformed_values(value):
     with pytest.raises(ValueError):
-        audit.parse_checkpoint(value)
+        chain.parse_checkpoint(value)
 
 
 # On the database
@@ -333,11 +335,11 @@ def test_record_appends_entries_numbered_and_linked_to_the_previous_hash(app):
         returned = []
         for number in range(3):
             with write_transaction(db.session) as session:
-                entry = audit.record(session, ACTOR, "test.one", "test", number)
+                entry = chain.record(session, ACTOR, "test.one", "test", number)
                 returned.append((entry.id, entry.prev_hash, entry.hash))
         with write_transaction(db.session) as session:
             for number in range(2):
-                entry = audit.record(
+                entry = chain.record(
                     session,
                     visitor,
                     "test.two",
@@ -356,7 +358,7 @@ def test_record_appends_entries_numbered_and_linked_to_the_previous_hash(app):
     previous = GENESIS_HASH
     for row in rows:
         assert row["prev_hash"] == previous
-        assert row["hash"] == audit.entry_hash(row)
+        assert row["hash"] == chain.entry_hash(row)
         previous = row["hash"]
     assert returned == [(r["id"], r["prev_hash"], r["hash"]) for r in rows[len(seeded) :]]
 
@@ -364,10 +366,10 @@ def test_record_appends_entries_numbered_and_linked_to_the_previous_hash(app):
     assert last["user_agent"] == long_agent[:300]
     assert last["old_values"] == '{"name":"Zoë","on":"2026-03-01"}'
     assert last["new_values"] == '{"name":"Zoë Fairbanks","tags":["ø",null]}'
-    recorded = datetime.strptime(last["recorded_at"], audit.TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    recorded = datetime.strptime(last["recorded_at"], models.TIMESTAMP_FORMAT).replace(tzinfo=UTC)
     assert started - timedelta(seconds=1) <= recorded <= datetime.now(UTC)
     with app.app_context():
-        result = audit.verify(db.session)
+        result = chain.verify(db.session)
     assert (result.ok, result.count, result.head_hash) == (True, len(rows), last["hash"])
 
 
@@ -376,10 +378,10 @@ def test_a_rolled_back_transaction_takes_its_entry_with_it(app):
     before = stored_rows(app)
     with app.app_context():
         with pytest.raises(LookupError), write_transaction(db.session) as session:
-            audit.record(session, ACTOR, "test.lost", "test", 1)
+            chain.record(session, ACTOR, "test.lost", "test", 1)
             raise LookupError("the clinical write failed")
         with write_transaction(db.session) as session:
-            kept = audit.record(session, ACTOR, "test.kept", "test", 2)
+            kept = chain.record(session, ACTOR, "test.kept", "test", 2)
             kept_id = kept.id
     rows = stored_rows(app)
     assert rows[:-1] == before
@@ -393,22 +395,22 @@ def test_record_outside_write_transaction(app, backend):
     with app.app_context():
         if backend == "sqlite":
             with pytest.raises(RuntimeError, match="inside write_transaction"):
-                audit.record(db.session, ACTOR, "test.outside", "test", 1)
+                chain.record(db.session, ACTOR, "test.outside", "test", 1)
             db.session.rollback()
             assert stored_rows(app) == before
             return
-        entry = audit.record(db.session, ACTOR, "test.outside", "test", 1)
+        entry = chain.record(db.session, ACTOR, "test.outside", "test", 1)
         held = db.session.scalar(
             text(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
                 "AND pid = pg_backend_pid() AND objid = :key"
             ),
-            {"key": audit.POSTGRES_CHAIN_LOCK},
+            {"key": chain.POSTGRES_CHAIN_LOCK},
         )
         assert held == 1
         assert entry.id == len(before) + 1
         db.session.commit()
-        assert audit.verify(db.session).ok
+        assert chain.verify(db.session).ok
 
 
 def test_an_append_holds_the_chain_lock_until_it_commits(app, database_url, backend):
@@ -417,7 +419,7 @@ def test_an_append_holds_the_chain_lock_until_it_commits(app, database_url, back
         with write_transaction(db.session) as session:
             if backend == "sqlite":  # BEGIN IMMEDIATE: the write lock comes before any read
                 assert not _other_appender_can_start(database_url, backend)
-            audit.record(session, ACTOR, "test.lock", "test", 1)
+            chain.record(session, ACTOR, "test.lock", "test", 1)
             assert not _other_appender_can_start(database_url, backend)
         assert _other_appender_can_start(database_url, backend)
 
@@ -436,7 +438,7 @@ def _other_appender_can_start(url: str, backend: str) -> bool:
             return True
     with direct_connection(url) as connection:
         return connection.execute(
-            "SELECT pg_try_advisory_xact_lock(%s)", (audit.POSTGRES_CHAIN_LOCK,)
+            "SELECT pg_try_advisory_xact_lock(%s)", (chain.POSTGRES_CHAIN_LOCK,)
         ).fetchone()[0]
 
 
@@ -549,7 +551,7 @@ def test_audit_verify_releases_its_cursor_when_it_stops_early(app, database_url)
         connection.execute("UPDATE audit_entry SET reason = 'tidied' WHERE id = 3")
     with warnings.catch_warnings(record=True) as caught, app.app_context():
         warnings.simplefilter("always")
-        result = audit.verify(db.session)
+        result = chain.verify(db.session)
         gc.collect()
     assert (result.ok, result.first_bad_id) == (False, 3)
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

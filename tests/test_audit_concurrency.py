@@ -18,8 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from carelog import audit
-from carelog.audit import AuditEntry
+from carelog.audit import chain
+from carelog.audit.models import AuditEntry
 from carelog.extensions import db
 from tests.audit_appender import ACTION, dialect_of, direct_connection, remove_protections
 
@@ -38,7 +38,7 @@ class Outcome:
     results: list[dict]
     seeded: int
     stored: int
-    verification: audit.Verification
+    verification: chain.Verification
     forks: int
     stored_keys: Counter
 
@@ -130,7 +130,7 @@ def run(app, url: str, mode: str) -> Outcome:
         db.engine.dispose()  # hold no connection or lock while the appenders run
     results = _launch(mode, url)
     with app.app_context():
-        verification = audit.verify(db.session)
+        verification = chain.verify(db.session)
         stored = db.session.scalar(select(func.count()).select_from(AuditEntry))
         forks = db.session.scalar(
             select(func.count()).select_from(

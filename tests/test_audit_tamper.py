@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from carelog import audit
+from carelog.audit import actor, chain
 from carelog.database import write_transaction
 from carelog.extensions import db
 from tests.audit_appender import (
@@ -82,12 +82,12 @@ class Attacker:
 
 def rehash(row: dict[str, Any]) -> dict[str, Any]:
     """The row with its hash recomputed over its (possibly forged) content."""
-    return {**row, "hash": audit.entry_hash(row)}
+    return {**row, "hash": chain.entry_hash(row)}
 
 
 def rechain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Renumber and re-link every row from the genesis: a chain that verifies on its own."""
-    chained, previous = [], audit.GENESIS_HASH
+    chained, previous = [], chain.GENESIS_HASH
     for number, row in enumerate(rows, start=1):
         linked = rehash({**row, "id": number, "prev_hash": previous})
         chained.append(linked)
@@ -105,7 +105,7 @@ def forged(attacker: Attacker, entry_id: int, prev_hash: str) -> dict[str, Any]:
             "action": "consent.record",
             "entity": "consent",
             "entity_id": "999",
-            "new_values": audit.canonical_json({"consent_given": True, "forged": "yes"}),
+            "new_values": chain.canonical_json({"consent_given": True, "forged": "yes"}),
             "reason": "backdated",
             "prev_hash": prev_hash,
         }
@@ -152,7 +152,7 @@ def _edit(name: str) -> Tampering:
 def _edit_and_rehash(a: Attacker, entry_id: int) -> None:
     row = a.row(entry_id)
     row["reason"] = "nothing to see here"
-    a.update(entry_id, reason=row["reason"], hash=audit.entry_hash(row))
+    a.update(entry_id, reason=row["reason"], hash=chain.entry_hash(row))
 
 
 def _insert_forged_middle(a: Attacker) -> None:
@@ -370,7 +370,7 @@ def test_a_checkpoint_from_an_earlier_report_still_verifies_after_more_entries(a
     """Entries added after a checkpoint through carelog do not make the checkpoint fail."""
     checkpoint = checkpoint_before_attack(app)
     with app.app_context(), write_transaction(db.session) as session:
-        audit.record(session, audit.Actor(None, "test"), "test.later", "test", 1)
+        chain.record(session, actor.Actor(None, "test"), "test.later", "test", 1)
     checked = verify(app, "--expect", checkpoint)
     assert checked.exit_code == 0, checked.output
     head, count = checkpoint.split(":")

@@ -1,7 +1,7 @@
 """The auditor's workspace: the filtered trail, keyset pages, CSV export, a resident's record and
 readers, the integrity page, and that the auditor changes nothing.
 
-A known set of entries is written through carelog.audit.record with the clock set to chosen
+A known set of entries is written through carelog.audit.chain.record with the clock set to chosen
 moments around the 2025 clock changes, so that "local date" filters have something to get wrong.
 Every expectation is computed by an oracle in this file that reads every entry and filters it in
 Python, with its own time-zone conversion; the pages must show exactly those ids.
@@ -22,12 +22,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
 
-from carelog import audit
-from carelog.audit import Actor, AuditEntry
-from carelog.care_records import CareSession, CareSessionVersion
+from carelog.accounts.models import User, Ward
+from carelog.audit import chain
+from carelog.audit.actor import Actor
+from carelog.audit.models import AuditEntry
+from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import write_transaction
 from carelog.extensions import db
-from carelog.models import Consent, Resident, User, Ward
+from carelog.residents.models import Consent, Resident
 from tests.care_helpers import (
     add_correction,
     counting_queries,
@@ -91,7 +93,7 @@ def known(app, monkeypatch) -> list[int]:
             .order_by(User.id)
         ).all()
     clock = {"now": MOMENTS[0]}
-    monkeypatch.setattr(audit, "utcnow", lambda: clock["now"])
+    monkeypatch.setattr(chain, "utcnow", lambda: clock["now"])
     ids = []
     with app.app_context(), write_transaction(db.session) as session:
         for n in range(KNOWN):
@@ -99,7 +101,7 @@ def known(app, monkeypatch) -> list[int]:
             who = staff[n % len(staff)]
             resident = people[(n * 5) % len(people)]
             action = ACTIONS[n % len(ACTIONS)]
-            entry = audit.record(
+            entry = chain.record(
                 session,
                 Actor(who.id, who.username, f"10.0.0.{n % 7}", "tablet"),
                 action,
@@ -122,7 +124,7 @@ def all_entries(app) -> list[AuditEntry]:
 
 
 def local_date(entry: AuditEntry) -> date:
-    """The entry's date where the home is, computed here, not by carelog.display."""
+    """The entry's date where the home is, computed here, not by carelog.local_time."""
     stamp = datetime.strptime(entry.recorded_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     return stamp.astimezone(HOME_ZONE).date()
 
@@ -332,11 +334,11 @@ def test_a_whole_export_can_be_verified_away_from_carelog(app, signed_in, known)
         }
         for row in body
     ]
-    result = audit.verify_rows(parsed)
+    result = chain.verify_rows(parsed)
     assert result.ok, result.problem
     assert result.count == len(all_entries(app))
     parsed[3]["reason"] = "inserted afterwards"
-    assert not audit.verify_rows(parsed).ok
+    assert not chain.verify_rows(parsed).ok
 
 
 def audit_entries_of(app, action: str) -> list[AuditEntry]:
@@ -418,7 +420,7 @@ def integrity(staff, checkpoint: str | None = None) -> str:
 
 def head(app) -> tuple[str, int]:
     with app.app_context():
-        return audit.head(db.session)
+        return chain.head(db.session)
 
 
 def test_the_integrity_page_shows_intact_with_count_and_head(app, signed_in):

@@ -2,7 +2,8 @@
 every session committed before the backup began; restore refuses a damaged or tampered copy.
 
 SQLite: `flask --app carelog backup` (SQLite's online backup API) runs as its own process while
-writer threads keep logging sessions through carelog.care.record_session; the copy is put back
+writer threads keep logging sessions through carelog.care.recording.record_session; the copy is
+put back
 into a fresh instance with `flask --app carelog restore --yes`. PostgreSQL: the same writers run
 while `backup` calls pg_dump (the test server's bin folder on PATH); the dump is loaded with
 pg_restore into a new database, and `restore` explains that pg_restore is the way.
@@ -26,7 +27,9 @@ import pytest
 from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
-from carelog import audit, care, create_app
+from carelog import create_app
+from carelog.audit import chain
+from carelog.care import recording
 from carelog.database import utcnow, write_transaction
 from carelog.extensions import db
 from tests.care_helpers import (
@@ -80,7 +83,9 @@ class Writers:
                 content = given_content(given_by, started)
                 key = str(uuid.uuid4())
                 try:
-                    care.record_session(who, residents[n % len(residents)], key, content, content)
+                    recording.record_session(
+                        who, residents[n % len(residents)], key, content, content
+                    )
                 except Exception as error:  # noqa: BLE001 - every failure is reported
                     self.errors.append(f"writer {number}: {type(error).__name__}: {error}")
                     return
@@ -205,14 +210,14 @@ def postgres_backup_and_restore(app, database_url, tmp_path, request, capsys):
     assert written.during, "no session was committed while pg_dump ran"
 
     with app.app_context():
-        live_head = audit.head(db.session)
+        live_head = chain.head(db.session)
         db.session.remove()
         db.engine.dispose()
     refused = run_flask(database_url, "restore", str(dump), "--yes", path_prefix=server.bin_dir)
     assert refused.returncode != 0
     assert "pg_restore" in refused.stderr and "Traceback" not in refused.stderr
     with app.app_context():
-        assert audit.head(db.session) == live_head, "restore touched the live database"
+        assert chain.head(db.session) == live_head, "restore touched the live database"
         db.session.remove()
         db.engine.dispose()
 
@@ -273,7 +278,7 @@ def log_sessions(url: str, how_many: int) -> None:
     with application.app_context():
         for _ in range(how_many):
             content = given_content(given_by, utcnow().replace(microsecond=0))
-            care.record_session(who, resident, str(uuid.uuid4()), content, content)
+            recording.record_session(who, resident, str(uuid.uuid4()), content, content)
         db.session.remove()
         db.engine.dispose()
 
@@ -407,7 +412,7 @@ def test_a_copy_cut_short_is_caught_only_against_a_checkpoint(live, tmp_path):
     )
     cut = contents_at(f"sqlite:///{copy}").verification
     assert cut.ok and cut.count == whole.count - 3
-    assert not audit.verify_rows(rows_of(copy), expect=(whole.head_hash, whole.count)).ok
+    assert not chain.verify_rows(rows_of(copy), expect=(whole.head_hash, whole.count)).ok
 
 
 def rows_of(path: Path) -> list[dict]:

@@ -7,11 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from carelog import care, residents
-from carelog.care_records import VersionKind
+from carelog.care import recording
+from carelog.care.board import today_state, week_state
+from carelog.care.models import VersionKind
 from carelog.database import utcnow
 from carelog.extensions import db
-from carelog.ward import today_state, week_state
+from carelog.residents import records
 from tests.care_helpers import (
     actor,
     board_rows,
@@ -122,7 +123,7 @@ def test_a_departed_resident_leaves_the_board(app, signed_in):
     rowan = nurse_ward(app)
     person = plain_residents(app, rowan)[0]
     with app.app_context():
-        residents.record_departure(
+        records.record_departure(
             actor(app, "manager"), person.id, today(app) - timedelta(days=1), "Moved"
         )
     rows = board_rows(signed_in("nurse").get("/ward/").get_data(as_text=True))
@@ -136,7 +137,7 @@ def test_a_departed_resident_leaves_the_board(app, signed_in):
 def set_target(app, resident_id: int, per_week: int) -> None:
     """Change a resident's weekly target through the use case."""
     with app.app_context():
-        residents.update(actor(app, "manager"), resident_id, {"sessions_per_week": per_week}, "t")
+        records.update(actor(app, "manager"), resident_id, {"sessions_per_week": per_week}, "t")
 
 
 def week_words(given: int, target: int, day: date) -> str:
@@ -219,7 +220,7 @@ def test_a_voided_session_does_not_count(app, signed_in):
     set_target(app, person.id, 1)
     session_id = record_given(app, person.id, utcnow().replace(microsecond=0))
     with app.app_context():
-        care.add_version(
+        recording.add_version(
             actor(app, "manager"),
             session_id,
             str(uuid.uuid4()),
@@ -309,7 +310,7 @@ def add_residents_with_sessions(app, ward: int, how_many: int) -> None:
     day = today(app)
     with app.app_context():
         for number in range(how_many):
-            person = residents.admit(
+            person = records.admit(
                 manager,
                 {
                     "given_name": f"Added{number}",
@@ -324,7 +325,7 @@ def add_residents_with_sessions(app, ward: int, how_many: int) -> None:
                 },
             )
             db.session.expire_all()
-            residents.record_consent(
+            records.record_consent(
                 manager,
                 person.id,
                 {
@@ -344,7 +345,7 @@ def add_residents_with_sessions(app, ward: int, how_many: int) -> None:
                     if number % 5 == 0
                     else given_content(nurse_id, when, override_reason="test data")
                 )
-                care.record_session(
+                recording.record_session(
                     actor(app, "nurse"),
                     person.id,
                     str(uuid.uuid4()),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from carelog import demo
-from carelog.audit import AuditEntry
+from carelog.accounts.models import User, Ward
+from carelog.audit.models import AuditEntry
 from carelog.extensions import db
-from carelog.models import Consent, Resident, User, Ward
+from carelog.ops import demo
+from carelog.residents.models import Consent, Resident
 from tests.care_helpers import run_flask
 from tests.conftest import StaffClient
 

@@ -13,10 +13,13 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 import carelog
-from carelog import accounts, create_app, database
-from carelog.audit import Actor, AuditEntry
+from carelog import create_app, database
+from carelog.accounts import staff_accounts
+from carelog.accounts.models import LoginSession
+from carelog.accounts.roles import Role
+from carelog.audit.actor import Actor
+from carelog.audit.models import AuditEntry
 from carelog.extensions import db
-from carelog.models import LoginSession, Role
 from tests.conftest import StaffClient, app_config, database_path
 
 STRONG_SECRET = "0123456789abcdef" * 2  # exactly the 32-character minimum
@@ -120,7 +123,7 @@ def small_sqlite_app(tmp_path, monkeypatch):
     application = create_app(app_config(url))
     with application.app_context():
         upgrade()
-        accounts.create_user(
+        staff_accounts.create_user(
             Actor(None, "test", None, None),
             username="nurse",
             full_name="Niamh Byrne",

@@ -1,6 +1,7 @@
 """Corrections and "entered in error": new versions with a reason; the original stays readable.
 
-Sessions are laid down through carelog.care.record_session with a chosen server clock (so that
+Sessions are laid down through carelog.care.recording.record_session with a chosen server clock
+(so that
 an entry can be older than the nurse's correction window); every correction and void then goes
 through the pages, as a nurse or a care manager would make it.
 """
@@ -17,13 +18,17 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 
-from carelog import accounts, audit, care, ward
-from carelog.audit import AuditEntry
-from carelog.care_records import CareSession, CareSessionVersion
+from carelog.accounts import staff_accounts
+from carelog.accounts.models import User
+from carelog.accounts.roles import Role
+from carelog.audit import chain
+from carelog.audit.models import AuditEntry
+from carelog.care import board, recording, rules
+from carelog.care.content import CONTENT_FIELDS
+from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import utcnow, write_transaction
-from carelog.display import local, local_day_bounds, local_today
 from carelog.extensions import db
-from carelog.models import Role, User
+from carelog.local_time import local, local_day_bounds, local_today
 from tests.care_helpers import (
     actor,
     count,
@@ -59,7 +64,7 @@ def log_session(app, resident_id: int, username: str = "nurse", age=timedelta(mi
     occurred_at = minute(recorded_at - timedelta(minutes=15))
     content = given_content(user_id(app, username), occurred_at)
     with app.app_context():
-        saved = care.record_session(
+        saved = recording.record_session(
             actor(app, username), resident_id, str(uuid.uuid4()), content, content, now=recorded_at
         )
     return saved.session_id
@@ -72,7 +77,7 @@ def log_today(app, resident_id: int, username: str = "nurse") -> int:
     occurred_at = max(minute(utcnow() - timedelta(minutes=20)), start_of_today)
     content = given_content(user_id(app, username), occurred_at)
     with app.app_context():
-        saved = care.record_session(
+        saved = recording.record_session(
             actor(app, username), resident_id, str(uuid.uuid4()), content, content
         )
     return saved.session_id
@@ -88,7 +93,7 @@ def resident(app) -> int:
 def third_nurse(app) -> str:
     """Another nurse on the same ward as 'nurse', so her entries are visible but not hers."""
     with app.app_context():
-        accounts.create_user(
+        staff_accounts.create_user(
             actor(app, "admin"),
             username=THIRD_NURSE,
             full_name="Noor Haddad",
@@ -186,7 +191,7 @@ def last_entry(app) -> AuditEntry:
 def chain_ok(app) -> bool:
     """True if the whole audit trail verifies."""
     with app.app_context():
-        return audit.verify(db.session).ok
+        return chain.verify(db.session).ok
 
 
 # ----- corrections ---------------------------------------------------------------------------
@@ -212,7 +217,7 @@ def test_a_nurse_corrects_her_own_entry_and_the_original_stays(app, signed_in, r
     assert (second["version_no"], second["kind"], second["reason"]) == (2, "correction", REASON)
     assert second["created_by_id"] == user_id(app, "nurse")
     assert second["duration_minutes"] == int(NEW_DURATION) != first["duration_minutes"]
-    differing = {k for k in care.CONTENT_FIELDS if first[k] != second[k]}
+    differing = {k for k in CONTENT_FIELDS if first[k] != second[k]}
     assert differing == {"duration_minutes"}, "only the corrected field may differ"
     assert current_version(app, session_id) == 2
 
@@ -382,12 +387,12 @@ def test_the_use_case_refuses_a_stale_expected_version(app, resident):
     manager, manager_id = actor(app, "manager"), user_id(app, "manager")
     with app.app_context():
         user = db.session.get(User, manager_id)
-        care.correct_session(
+        recording.correct_session(
             manager, user, session_id, str(uuid.uuid4()), {"duration_minutes": 11}, "first", 1
         )
         entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
-        with pytest.raises(care.CareError, match=STALE):
-            care.correct_session(
+        with pytest.raises(rules.CareError, match=STALE):
+            recording.correct_session(
                 manager, user, session_id, str(uuid.uuid4()), {"duration_minutes": 12}, "two", 1
             )
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries
@@ -418,7 +423,7 @@ def board_row(app, resident_id: int):
     with app.app_context():
         today = local_today()
         ward_id = nurse_ward(app, "nurse")
-        rows = {row.resident.id: row for row in ward.board(ward_id, today)}
+        rows = {row.resident.id: row for row in board.board(ward_id, today)}
         return rows[resident_id]
 
 
@@ -456,9 +461,9 @@ def test_entered_in_error_stays_visible_struck_through_and_leaves_the_board(
     rows = row_values(app, session_id)
     assert rows[0] == original[0]
     assert (rows[1]["kind"], rows[1]["reason"], rows[1]["version_no"]) == ("void", VOID_REASON, 2)
-    assert {k: rows[1][k] for k in care.CONTENT_FIELDS} == {
-        k: rows[0][k] for k in care.CONTENT_FIELDS
-    }, "a void keeps the content it strikes through"
+    assert {k: rows[1][k] for k in CONTENT_FIELDS} == {k: rows[0][k] for k in CONTENT_FIELDS}, (
+        "a void keeps the content it strikes through"
+    )
     entry = last_entry(app)
     assert (entry.action, entry.reason) == ("session.void", VOID_REASON)
 
@@ -489,8 +494,8 @@ def test_entered_in_error_stays_visible_struck_through_and_leaves_the_board(
         ).get_data(as_text=True)
     assert len(versions_of(app, session_id)) == 2
     manager, manager_id = actor(app, "manager"), user_id(app, "manager")
-    with app.app_context(), pytest.raises(care.CareError, match="entered in error"):
-        care.correct_session(
+    with app.app_context(), pytest.raises(rules.CareError, match="entered in error"):
+        recording.correct_session(
             manager,
             db.session.get(User, manager_id),
             session_id,

@@ -16,13 +16,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from carelog import care, residents
-from carelog.audit import AuditEntry
-from carelog.care_records import RATINGS
-from carelog.exports import COLUMNS
+from carelog.accounts.models import User, Ward
+from carelog.audit.models import AuditEntry
+from carelog.care import recording
+from carelog.care.content import CONTENT_FIELDS
+from carelog.care.vocabulary import RATINGS
 from carelog.extensions import db
-from carelog.models import Resident, User, Ward
-from carelog.reports import Month
+from carelog.reports.month import Month
+from carelog.reports.sessions_csv import COLUMNS
+from carelog.residents import records
+from carelog.residents.models import Resident
 from tests.conftest import StaffClient
 from tests.test_reports_data import (
     HOSTILE_NOTE,
@@ -51,11 +54,11 @@ def seed_accented(app) -> dict[str, tuple[int, str]]:
             )
             resident_id = person.id
             if person.admitted_on > date(2026, 10, 1):  # the demo admits relative to today
-                residents.update(
+                records.update(
                     actor_for(manager), resident_id, {"admitted_on": date(2024, 1, 1)}, "test"
                 )
             when = datetime.combine(date(2026, 10, day), time(15, 5), tzinfo=zone)
-            content = {name: None for name in care.CONTENT_FIELDS}
+            content = {name: None for name in CONTENT_FIELDS}
             content.update(
                 occurred_at=when,
                 given_by_id=nurse2.id,
@@ -63,7 +66,7 @@ def seed_accented(app) -> dict[str, tuple[int, str]]:
                 outcome="declined",
                 assent="declined",
             )
-            care.record_session(
+            recording.record_session(
                 actor_for(nurse2), resident_id, str(uuid.uuid4()), content, content, now=when
             )
             ids[f"{given} {family}"] = (resident_id, when.date().isoformat())

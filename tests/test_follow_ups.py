@@ -8,8 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from carelog import audit, care
-from carelog.care_records import CareSession, VersionKind
+from carelog.audit import chain
+from carelog.care import recording
+from carelog.care.content import CONTENT_FIELDS
+from carelog.care.models import CareSession, VersionKind
 from carelog.extensions import db
 from tests.care_helpers import (
     actor,
@@ -32,7 +34,7 @@ from tests.care_helpers import (
 )
 
 FOLLOW_UPS = "/ward/follow-ups"
-CONTENT_COLUMNS = tuple(c for c in care.CONTENT_FIELDS if not c.startswith("sleep_after")) + (
+CONTENT_COLUMNS = tuple(c for c in CONTENT_FIELDS if not c.startswith("sleep_after")) + (
     "late",
     "occurred_at",
 )
@@ -134,7 +136,7 @@ def test_recording_sleep_adds_a_version_and_keeps_the_original(app, nurse, peopl
         "version": 2,
     }
     with app.app_context():
-        assert audit.verify(db.session).ok
+        assert chain.verify(db.session).ok
 
     assert listed(nurse) == set()
     assert "how they slept" not in text(nurse.get("/ward/"))
@@ -161,7 +163,7 @@ def test_only_recent_given_sessions_are_listed(app, nurse, people):
     record_given(app, people[4].id, local_time(app, today(app) - timedelta(days=6)))
     voided = yesterday_session(app, people[5].id)
     with app.app_context():
-        care.add_version(
+        recording.add_version(
             actor(app, "manager"), voided, str(uuid.uuid4()), VersionKind.VOID, {}, "Error", 1
         )
     assert listed(nurse) == {wanted, stopped}

@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from sqlalchemy import func, select
 
-from carelog.audit import AuditEntry
-from carelog.care_records import CareSession, CareSessionVersion
+from carelog.accounts.models import LoginSession, User, Ward
+from carelog.audit.models import AuditEntry
+from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import utcnow
 from carelog.extensions import db
-from carelog.models import Consent, LoginSession, Resident, User, Ward
+from carelog.residents.models import Consent, Resident
 from tests.care_helpers import (
     flashes,
     local_minute,

@@ -9,10 +9,11 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
-from carelog.audit import AuditEntry
+from carelog.accounts.models import User
+from carelog.accounts.roles import Role
+from carelog.audit.models import AuditEntry
 from carelog.extensions import db
-from carelog.models import Role, User
-from carelog.security import PUBLIC, allowed_roles
+from carelog.web.policy import PUBLIC, allowed_roles
 from tests.conftest import CSRF_PATTERN, PASSWORDS, StaffClient
 
 COOKIE = "carelog_session"

@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from carelog import audit, care, residents
-from carelog.care_records import CareSessionVersion
-from carelog.display import local
+from carelog.audit import chain
+from carelog.care import recording, rules
+from carelog.care.models import CareSessionVersion
 from carelog.extensions import db
-from carelog.models import Resident
+from carelog.local_time import local
+from carelog.residents import records
+from carelog.residents.models import Resident
 from tests.care_helpers import (
     ALREADY_SAVED,
     actor,
@@ -210,7 +212,7 @@ def test_concurrent_posts_of_one_key_create_one_row(app, people):
         assert count(app, CareSessionVersion, CareSessionVersion.submission_key == key) == 1
     assert len(audit_entries(app, "session.record")) == 3
     with app.app_context():
-        assert audit.verify(db.session).ok
+        assert chain.verify(db.session).ok
 
 
 def test_a_retry_hours_later_gets_the_saved_record_not_a_complaint(app, people):
@@ -221,14 +223,14 @@ def test_a_retry_hours_later_gets_the_saved_record_not_a_complaint(app, people):
     content = given_content(user_id(app, "nurse"), happened)
     key = str(uuid.uuid4())
     with app.app_context():
-        first = care.record_session(actor(app, "nurse"), person.id, key, content, content)
-        residents.record_departure(
+        first = recording.record_session(actor(app, "nurse"), person.id, key, content, content)
+        records.record_departure(
             actor(app, "manager"), person.id, local(happened).date(), "Moved to hospital"
         )
         assert db.session.get(Resident, person.id).departed_on is not None
     before = snapshot_counts(app)
     with app.app_context():
-        again = care.record_session(
+        again = recording.record_session(
             actor(app, "nurse"),
             person.id,
             key,
@@ -236,8 +238,8 @@ def test_a_retry_hours_later_gets_the_saved_record_not_a_complaint(app, people):
             content,
             now=happened + timedelta(hours=9),
         )
-        with pytest.raises(care.CareError, match="long after"):
-            care.record_session(
+        with pytest.raises(rules.CareError, match="long after"):
+            recording.record_session(
                 actor(app, "nurse"),
                 person.id,
                 str(uuid.uuid4()),

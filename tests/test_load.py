@@ -34,13 +34,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from carelog import accounts, audit
-from carelog.audit import Actor, AuditEntry
-from carelog.care_records import CareSession, CareSessionVersion
-from carelog.display import local_today
+from carelog.accounts import staff_accounts
+from carelog.accounts.models import Ward
+from carelog.accounts.roles import Role
+from carelog.audit import chain
+from carelog.audit.actor import Actor
+from carelog.audit.models import AuditEntry
+from carelog.care.models import CareSession, CareSessionVersion
 from carelog.extensions import db
-from carelog.models import Resident, Role, Ward
-from carelog.residents import current_consent
+from carelog.local_time import local_today
+from carelog.residents.models import Resident
+from carelog.residents.records import current_consent
 from tests.server import ROOT, SERVER_SECRET, csrf_token, running_server, signed_in_session
 
 WORKERS = 4
@@ -182,7 +186,7 @@ def create_nurses(count: int, prefix: str = "load") -> list[NursePlan]:
     for number in range(count):
         ward = wards[number % len(wards)]
         username = f"{prefix}-nurse-{number:02d}"
-        accounts.create_user(
+        staff_accounts.create_user(
             SETUP_ACTOR,
             username=username,
             full_name=f"Load Nurse {number:02d}",
@@ -391,7 +395,7 @@ class Stored:
     version_rows: int
     session_rows: int
     record_entries: int
-    verification: audit.Verification
+    verification: chain.Verification
 
 
 def stored() -> Stored:
@@ -412,7 +416,7 @@ def stored() -> Stored:
             .select_from(AuditEntry)
             .where(AuditEntry.action == "session.record")
         ),
-        verification=audit.verify(db.session),
+        verification=chain.verify(db.session),
     )
 
 
@@ -499,7 +503,7 @@ def test_sixteen_nurses_through_four_workers_lose_and_double_nothing(
     """1,600 sessions, 160 retried with the same key: one row per key, no 5xx, chain intact."""
     with closing_context(app):
         nurses = create_nurses(CLIENTS)
-        before = audit.verify(db.session)
+        before = chain.verify(db.session)
         assert stored().version_rows == 0, "the judge counts every row: start without sessions"
     assert before.ok
     races_before = _duplicate_key_errors(request, backend)
@@ -558,8 +562,8 @@ def test_negative_control_the_judge_sees_a_lost_write_and_a_wrong_answer():
         Submission(0, n, 1, keys=[key], answers=[(303, n + 1, 0.01)]) for n, key in enumerate(keys)
     ]
     run = LoadRun(submissions, wall_seconds=1.0)
-    chain = audit.verify_rows([])
-    whole = Stored({k: n + 1 for n, k in enumerate(keys)}, 3, 3, 3, chain)
+    verified = chain.verify_rows([])
+    whole = Stored({k: n + 1 for n, k in enumerate(keys)}, 3, 3, 3, verified)
     assert judge(run, whole) == []
 
     missing = Stored({k: n + 1 for n, k in enumerate(keys[:2])}, 2, 2, 2, chain)

@@ -10,10 +10,13 @@ import pytest
 from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
-from carelog import audit, care, create_app, residents
-from carelog.care_records import CareSession
+from carelog import create_app
+from carelog.audit import chain
+from carelog.care import recording, rules
+from carelog.care.models import CareSession
 from carelog.database import utcnow
 from carelog.extensions import db
+from carelog.residents import records
 from tests.care_helpers import (
     FIVE_RATINGS,
     PICK_A_RATING,
@@ -187,7 +190,7 @@ def test_a_full_session_is_saved_exactly_as_submitted(app, nurse, resident):
     assert entry.new["version"] == 1 and entry.new["outcome"] == "completed"
     assert data["note"] not in (entry.new_values or "")
     with app.app_context():
-        assert audit.verify(db.session).ok
+        assert chain.verify(db.session).ok
 
     shown = nurse.get(response.headers["Location"])
     assert shown.status_code == 200
@@ -509,8 +512,8 @@ def test_a_resident_who_has_left(app, nurse, signed_in, resident):
     # Through the use case too: after the departure day is refused, on or before it is not.
     with app.app_context():
         after_departure = local_time(app, today(app))
-        with pytest.raises(care.CareError, match="had left"):
-            care.record_session(
+        with pytest.raises(rules.CareError, match="had left"):
+            recording.record_session(
                 actor(app, "nurse"),
                 resident.id,
                 str(uuid.uuid4()),
@@ -721,6 +724,6 @@ def test_a_change_to_the_resident_does_not_touch_recorded_sessions(app, resident
     """Precautions set after a session leave the saved session as it was."""
     session_id = record_given(app, resident.id, local_time(app, today(app) - timedelta(days=1)))
     with app.app_context():
-        residents.update(actor(app, "manager"), resident.id, {"avoid_left_hand": True}, "Bruise")
+        records.update(actor(app, "manager"), resident.id, {"avoid_left_hand": True}, "Bruise")
     [version] = versions_of(app, session_id)
     assert version.hands == "both" and version.override_reason is None

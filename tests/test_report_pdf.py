@@ -16,8 +16,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from carelog import report_format as fmt
-from carelog.report_model import (
+from carelog.reports.document import (
     AuditFingerprint,
     BatchReport,
     Consent,
@@ -31,8 +30,9 @@ from carelog.report_model import (
     SessionRow,
     SleepNight,
 )
-from carelog.report_pdf import render_batch, render_resident_report
-from carelog.stats import median, paired_summary, quartiles, sleep_comparison
+from carelog.reports.pdf import formatting as fmt
+from carelog.reports.pdf.render import render_batch, render_resident_report
+from carelog.reports.stats import median, paired_summary, quartiles, sleep_comparison
 
 HEAD = "9f2c" * 16
 UNICODE_NAMES = ["Łucja", "Zoë", "Siobhán", "Żaneta", "Ørjan", "Ngozi", "Дмитрий", "Σοφία"]
@@ -192,7 +192,7 @@ def test_renderer_imports_neither_flask_nor_sqlalchemy() -> None:
         "pkg = types.ModuleType('carelog'); "
         f"pkg.__path__ = [{str(package)!r}]; "
         "sys.modules['carelog'] = pkg; "
-        "import carelog.report_pdf, carelog.stats, carelog.report_model; "
+        "import carelog.reports.pdf.render, carelog.reports.stats, carelog.reports.document; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy')); "
         "print(bad); sys.exit(bool(bad))"
     )

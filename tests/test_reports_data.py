@@ -27,15 +27,23 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import and_, select
 
-from carelog import audit, care, create_app, reports, residents
-from carelog.audit import Actor, AuditEntry
-from carelog.care_records import CareSession, CareSessionVersion
+from carelog import create_app
+from carelog.accounts.models import User, Ward
+from carelog.audit import chain
+from carelog.audit.actor import Actor
+from carelog.audit.models import AuditEntry
+from carelog.care import recording
+from carelog.care.content import CONTENT_FIELDS
+from carelog.care.models import CareSession, CareSessionVersion
 from carelog.extensions import db
-from carelog.models import Resident, User, Ward
-from carelog.report_pdf import render_resident_report
+from carelog.reports import gather
+from carelog.reports.month import Month
+from carelog.reports.pdf.render import render_resident_report
+from carelog.residents import records
+from carelog.residents.models import Resident
 from tests.conftest import app_config
 
-MONTH = reports.Month(2026, 10)  # British Summer Time ends on Sunday 25 October 2026
+MONTH = Month(2026, 10)  # British Summer Time ends on Sunday 25 October 2026
 GIVEN = ("completed", "stopped_early")
 NOT_DONE_REASONS = ("unwell", "asleep", "away", "other")
 CORRECTION_REASON = "Relaxation after was written against the wrong session; checked with Niamh"
@@ -184,7 +192,7 @@ def rating_fields(name: str, spec) -> dict:
 
 def plan_content(plan: Plan, given_by_id: int) -> dict:
     """The content a session form would produce for a plan."""
-    content = {name: None for name in care.CONTENT_FIELDS}
+    content = {name: None for name in CONTENT_FIELDS}
     content.update(occurred_at=plan.when, given_by_id=given_by_id, outcome=plan.outcome)
     if plan.outcome in GIVEN:
         content.update(
@@ -228,7 +236,7 @@ def admit_resident(
     with app.app_context():
         manager = actor_for(user_by_name("manager"))
         ward_id = db.session.scalar(select(Ward.id).where(Ward.name == ward))
-        person = residents.admit(
+        person = records.admit(
             manager,
             {
                 "given_name": given,
@@ -241,7 +249,7 @@ def admit_resident(
             },
         )
         resident_id = person.id
-        residents.record_consent(
+        records.record_consent(
             manager,
             resident_id,
             {
@@ -254,7 +262,7 @@ def admit_resident(
             },
         )
         if departed_on:
-            residents.record_departure(manager, resident_id, departed_on, "Moved nearer family")
+            records.record_departure(manager, resident_id, departed_on, "Moved nearer family")
         return resident_id
 
 
@@ -264,7 +272,7 @@ def record_plan(app, resident_id: int, plan: Plan) -> int:
         nurse = user_by_name(plan.by)
         content = plan_content(plan, nurse.id)
         recorded = plan.when + (timedelta(hours=5) if plan.late else timedelta(minutes=15))
-        saved = care.record_session(
+        saved = recording.record_session(
             actor_for(nurse), resident_id, str(uuid.uuid4()), content, content, now=recorded
         )
         if plan.sleep_after is not None:
@@ -272,7 +280,7 @@ def record_plan(app, resident_id: int, plan: Plan) -> int:
             morning = datetime.combine(
                 plan.when.date() + timedelta(days=1), time(8, 10), tzinfo=plan.when.tzinfo
             )
-            care.record_sleep_after(
+            recording.record_sleep_after(
                 actor_for(nurse),
                 saved.session_id,
                 str(uuid.uuid4()),
@@ -293,7 +301,7 @@ def seed_month(app) -> Seeded:
     ids = {plan.label: record_plan(app, resident_id, plan) for plan in plans}
     with app.app_context():
         manager = user_by_name("manager")
-        care.correct_session(
+        recording.correct_session(
             actor_for(manager),
             manager,
             ids["S10"],
@@ -302,7 +310,7 @@ def seed_month(app) -> Seeded:
             CORRECTION_REASON,
             expected_version=1,
         )
-        care.void_session(
+        recording.void_session(
             actor_for(manager), manager, ids["S12"], str(uuid.uuid4()), VOID_REASON, 1
         )
         ward_id = db.session.get(Resident, resident_id).ward_id
@@ -556,8 +564,8 @@ def session_cell(moment: datetime) -> str:
 def resident_report(app, resident_id: int, month=MONTH) -> tuple[bytes, tuple[str, int]]:
     """Build and render one resident's month; also return the audit head read just before."""
     with app.app_context():
-        head = audit.head(db.session)
-        found = reports.build(month, "Morgan Okafor", resident_id=resident_id)
+        head = chain.head(db.session)
+        found = gather.build(month, "Morgan Okafor", resident_id=resident_id)
         assert len(found) == 1
         return render_resident_report(found[0]), head
 
@@ -656,7 +664,7 @@ def test_month_boundaries_in_local_time_across_the_clock_change(home, tmp_path):
             datetime(2026, 9, 30, 23, 0, tzinfo=UTC),  # BST: midnight local is 23:00 UTC
             datetime(2026, 11, 1, 0, 0, tzinfo=UTC),  # GMT again after 25 October
         )
-        assert reports.Month(2026, 3).utc_bounds() == (
+        assert Month(2026, 3).utc_bounds() == (
             datetime(2026, 3, 1, 0, 0, tzinfo=UTC),
             datetime(2026, 3, 31, 23, 0, tzinfo=UTC),  # BST began on 29 March
         )
@@ -686,7 +694,7 @@ def test_march_ends_at_local_midnight_not_utc_midnight(home):
     for label, when in moments.items():
         record_plan(home.app, resident_id, Plan(label, when, "declined"))
     assert moments["april"].astimezone(UTC) == datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
-    pdf, _ = resident_report(home.app, resident_id, reports.Month(2026, 3))
+    pdf, _ = resident_report(home.app, resident_id, Month(2026, 3))
     text = flat("".join(pdf_pages(pdf)))
     assert session_cell(moments["first"]) in text and session_cell(moments["last"]) in text
     assert session_cell(moments["feb"]) not in text and session_cell(moments["april"]) not in text
@@ -710,7 +718,7 @@ def test_fingerprint_is_the_audit_head_and_verifies_later(home):
 
 def test_month_without_sessions_is_one_clear_page(home, tmp_path):
     """August 2026 has no sessions: one page that says so, with planned sessions still shown."""
-    pdf, _ = resident_report(home.app, home.resident_id, reports.Month(2026, 8))
+    pdf, _ = resident_report(home.app, home.resident_id, Month(2026, 8))
     qpdf_check(pdf, tmp_path)
     pages = pdf_pages(pdf)
     assert len(pages) == 1
@@ -741,10 +749,10 @@ def test_planned_sessions_count_only_the_days_present(
     resident_id = admit_resident(
         home.app, "Siobhán", "Planner", admitted, per_week, departed_on=departed
     )
-    chosen = reports.Month(*month)
+    chosen = Month(*month)
     with home.app.app_context():
         person = db.session.get(Resident, resident_id)
-        assert reports.planned_sessions(person, chosen) == planned
+        assert gather.planned_sessions(person, chosen) == planned
     pdf, _ = resident_report(home.app, resident_id, chosen)
     text = flat(pdf_pages(pdf)[0])
     assert f"Voided{planned}0of{planned}0000" in text
@@ -759,8 +767,8 @@ def test_resident_absent_all_month_has_no_report(home):
     )
     with home.app.app_context():
         for resident_id in (later, gone):
-            assert reports.build(MONTH, "Morgan Okafor", resident_id=resident_id) == []
-            assert reports.planned_sessions(db.session.get(Resident, resident_id), MONTH) == 0
+            assert gather.build(MONTH, "Morgan Okafor", resident_id=resident_id) == []
+            assert gather.planned_sessions(db.session.get(Resident, resident_id), MONTH) == 0
 
 
 # ----- the command line -------------------------------------------------------------------------

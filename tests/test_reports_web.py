@@ -16,10 +16,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from carelog import audit
-from carelog.audit import AuditEntry
+from carelog.accounts.models import User
+from carelog.audit import chain
+from carelog.audit.models import AuditEntry
 from carelog.extensions import db
-from carelog.models import ReportJob, Resident, User
+from carelog.reports.models import ReportJob
+from carelog.residents.models import Resident
 from tests.care_helpers import text
 from tests.conftest import StaffClient
 from tests.test_reports_data import (
@@ -80,7 +82,7 @@ def entries(app, action: str) -> list[AuditEntry]:
 
 def head(app) -> tuple[str, int]:
     with app.app_context():
-        return audit.head(db.session)
+        return chain.head(db.session)
 
 
 def ward_names(app, ward_id: int, month=MONTH) -> list[str]:

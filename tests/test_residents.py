@@ -9,11 +9,13 @@ from datetime import date, timedelta
 from flask import url_for
 from sqlalchemy import select
 
-from carelog import demo
-from carelog.audit import AuditEntry
-from carelog.display import format_date, local_today
+from carelog.accounts.models import User, Ward
+from carelog.audit.models import AuditEntry
 from carelog.extensions import db
-from carelog.models import Consent, Resident, User, Ward
+from carelog.local_time import local_today
+from carelog.ops import demo
+from carelog.residents.models import Consent, Resident
+from carelog.web.filters import format_date
 from tests.care_helpers import audit_entries, count
 
 FLAGS = ("defer_sessions", "avoid_left_hand", "avoid_right_hand", "light_pressure_only")

@@ -14,12 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
-from carelog import care, residents, retention
-from carelog.audit import AuditEntry
-from carelog.care_records import CareSession, CareSessionVersion
+from carelog.accounts.models import User
+from carelog.audit.models import AuditEntry
+from carelog.care import recording
+from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import write_transaction
 from carelog.extensions import db
-from carelog.models import Resident, User
+from carelog.ops import retention
+from carelog.residents import records
+from carelog.residents.models import Resident
 from tests.care_helpers import (
     actor,
     given_content,
@@ -70,7 +73,7 @@ def log(app, resident_id: int, occurred_at: datetime, outcome: str = "declined")
         else given_content(nurse, occurred_at)
     )
     with app.app_context():
-        saved = care.record_session(
+        saved = recording.record_session(
             actor(app, "nurse"),
             resident_id,
             str(uuid.uuid4()),
@@ -123,7 +126,7 @@ def test_keep_until_is_departure_or_last_session_plus_the_period(app):
     )
     departed_on = last_leap_day(leaver.admitted_on, today(app))
     with app.app_context():
-        residents.record_departure(actor(app, "manager"), leaver.id, departed_on, "Moved away")
+        records.record_departure(actor(app, "manager"), leaver.id, departed_on, "Moved away")
 
     untouched = next(p for p in present_residents(app) if p.id not in (with_sessions.id, leaver.id))
     for years in (8, 5):
@@ -146,7 +149,7 @@ def test_a_voided_or_corrected_session_still_counts_as_care(app):
     voided = log(app, person.id, local_noon(latest))
     manager_id = user_id(app, "manager")
     with app.app_context():
-        care.void_session(
+        recording.void_session(
             actor(app, "manager"),
             db.session.get(User, manager_id),
             voided,

@@ -7,12 +7,13 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from carelog import care
-from carelog.audit import Actor
+from carelog.accounts.models import User
+from carelog.audit.actor import Actor
+from carelog.care import recording
+from carelog.care.content import CONTENT_FIELDS
 from carelog.database import utcnow
 from carelog.extensions import db
-from carelog.models import User
-from carelog.security import PUBLIC, allowed_roles
+from carelog.web.policy import PUBLIC, allowed_roles
 
 NURSE, MANAGER, AUDITOR, ADMIN = "nurse", "care_manager", "auditor", "admin"
 STAFF = {NURSE, MANAGER, AUDITOR, ADMIN}
@@ -114,9 +115,9 @@ def _a_session_for_resident_1(app) -> None:
     """Give the session routes something to show: a session the nurse logged just now."""
     with app.app_context():
         nurse = db.session.scalar(select(User).where(User.username == "nurse"))
-        content = {field: None for field in care.CONTENT_FIELDS}
+        content = {field: None for field in CONTENT_FIELDS}
         content.update(occurred_at=utcnow(), given_by_id=nurse.id, outcome="declined")
-        care.record_session(Actor(nurse.id, nurse.username), 1, str(uuid.uuid4()), content, {})
+        recording.record_session(Actor(nurse.id, nurse.username), 1, str(uuid.uuid4()), content, {})
 
 
 @pytest.mark.parametrize("who", [None, NURSE, MANAGER, AUDITOR, ADMIN])

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select, update
 
 from carelog import create_app
+from carelog.accounts.models import LoginSession, User
 from carelog.database import utcnow
 from carelog.extensions import db
-from carelog.models import LoginSession, User
 from tests.conftest import CSRF_PATTERN, StaffClient, app_config
 
 COOKIE = "carelog_session"

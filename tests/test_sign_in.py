@@ -10,12 +10,13 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
-from carelog import create_app, security
-from carelog.audit import AuditEntry
+from carelog import create_app
+from carelog.accounts import passwords
+from carelog.accounts.auth_views import SIGN_IN_FAILED
+from carelog.accounts.models import User
+from carelog.audit.models import AuditEntry
 from carelog.database import utcnow
 from carelog.extensions import db
-from carelog.models import User
-from carelog.views.auth import SIGN_IN_FAILED
 from tests.conftest import PASSWORDS, StaffClient, app_config
 
 # OWASP Password Storage Cheat Sheet: argon2id with at least 19 MiB of memory and 2 iterations.
@@ -97,25 +98,25 @@ def test_passwords_are_stored_as_argon2id_at_owasp_strength(app, signed_in):
 def test_check_password_accepts_the_right_password_only(app):
     """The stored hash verifies its own password and refuses anything else, or no hash at all."""
     stored = _user(app, "nurse").password_hash
-    assert security.check_password(stored, PASSWORDS["nurse"]) is True
-    assert security.check_password(stored, PASSWORDS["nurse"] + "x") is False
-    assert security.check_password(stored, "") is False
-    assert security.check_password(None, PASSWORDS["nurse"]) is False
-    assert security.check_password("not a hash", PASSWORDS["nurse"]) is False
+    assert passwords.check_password(stored, PASSWORDS["nurse"]) is True
+    assert passwords.check_password(stored, PASSWORDS["nurse"] + "x") is False
+    assert passwords.check_password(stored, "") is False
+    assert passwords.check_password(None, PASSWORDS["nurse"]) is False
+    assert passwords.check_password("not a hash", PASSWORDS["nurse"]) is False
 
 
 def test_a_weaker_hash_needs_rehash_and_is_upgraded_at_sign_in(app, client):
     """A hash with fewer iterations or less memory is flagged and upgraded at its next sign-in."""
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORDS["nurse"])
-    assert security.needs_rehash(weak) is True
-    assert security.needs_rehash(security.hash_password("anything")) is False
+    assert passwords.needs_rehash(weak) is True
+    assert passwords.needs_rehash(passwords.hash_password("anything")) is False
 
     _set_user(app, "nurse", password_hash=weak)
     assert client.sign_in("nurse").status_code == 303
     upgraded = _user(app, "nurse").password_hash
     assert upgraded != weak
     assert _argon2_parameters(upgraded)["m"] >= OWASP_MIN_MEMORY_KIB
-    assert security.needs_rehash(upgraded) is False
+    assert passwords.needs_rehash(upgraded) is False
 
 
 def test_the_lockout_refuses_even_the_right_password_until_it_passes(app, client):
@@ -196,7 +197,7 @@ def test_an_unknown_username_costs_a_password_check_too(app, client, monkeypatch
             calls.append(hash)
             return super().verify(hash, password)
 
-    monkeypatch.setattr(security, "_hasher", CountingHasher())
+    monkeypatch.setattr(passwords, "_hasher", CountingHasher())
     client.sign_in("nobody-here", "wrong password")
     assert len(calls) == 1
     client.sign_in("nurse", "wrong password")

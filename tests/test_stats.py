@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from carelog.report_model import Rating
-from carelog.stats import (
+from carelog.reports.document import Rating
+from carelog.reports.stats import (
     PairedSummary,
     interquartile_range,
     median,

@@ -21,12 +21,15 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
-from carelog import care, create_app
-from carelog.audit import Actor
-from carelog.care_records import CareSession
-from carelog.display import home_zone, local_today
+from carelog import create_app
+from carelog.accounts.models import LoginSession, User
+from carelog.audit.actor import Actor
+from carelog.care import recording
+from carelog.care.content import CONTENT_FIELDS
+from carelog.care.models import CareSession
 from carelog.extensions import db
-from carelog.models import LoginSession, Resident, User
+from carelog.local_time import home_zone, local_today
+from carelog.residents.models import Resident
 from tests.conftest import PASSWORDS, _build_template, app_config
 
 CHROMIUM = "/usr/bin/chromium"
@@ -85,7 +88,7 @@ class LiveServer:
             nurse = db.session.scalar(select(User).where(User.username == username))
             actor = Actor(nurse.id, nurse.username, "127.0.0.1", "browser test")
             when = datetime.combine(local_today() - timedelta(days=1), time(14, 0), home_zone())
-            content = {field: None for field in care.CONTENT_FIELDS}
+            content = {field: None for field in CONTENT_FIELDS}
             content.update(
                 occurred_at=when,
                 duration_minutes=10,
@@ -104,7 +107,7 @@ class LiveServer:
                 content.update({f"{name}_value": 3, f"{name}_status": "answered"})
                 content[f"{name}_rater"] = "self"
             key = str(uuid.uuid4())
-            saved = care.record_session(
+            saved = recording.record_session(
                 actor, resident_id, key, content, {"test": key}, now=when + timedelta(minutes=20)
             )
             return saved.session_id

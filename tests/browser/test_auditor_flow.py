@@ -7,8 +7,8 @@ import re
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from carelog import audit
-from carelog.audit import AuditEntry
+from carelog.audit import chain
+from carelog.audit.models import AuditEntry
 from carelog.extensions import db
 from tests.browser.conftest import screenshot, sign_in, sign_out
 from tests.browser.test_pages_a11y import describe, serious_violations
@@ -56,7 +56,7 @@ def test_auditor_reviews_the_trail_checks_integrity_and_reads_a_record(live_serv
     page.get_by_role("link", name="Check integrity").tap()
     expect(page.locator(".big-status")).to_have_text("Verified now: the chain is intact.")
     with live_server.app.app_context():
-        digest, count = audit.head(db.session)
+        digest, count = chain.head(db.session)
     expect(page.locator("dl.facts")).to_contain_text(digest)
     accessible(page, "integrity")
 

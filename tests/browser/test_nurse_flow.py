@@ -12,9 +12,9 @@ import re
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from carelog.care_records import CareSession
+from carelog.accounts.models import LoginSession
+from carelog.care.models import CareSession
 from carelog.extensions import db
-from carelog.models import LoginSession
 from tests.browser.conftest import screenshot, sign_in, sign_out
 from tests.browser.steps import reveal
 

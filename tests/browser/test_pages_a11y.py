@@ -15,8 +15,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 from sqlalchemy import select
 
+from carelog.accounts.models import User, Ward
 from carelog.extensions import db
-from carelog.models import User, Ward
 from tests.browser.conftest import LANDSCAPE, PORTRAIT, new_tablet, screenshot, sign_in
 from tests.browser.steps import each_step, reveal, to_last_step
 

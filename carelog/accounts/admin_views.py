@@ -1,0 +1,142 @@
+"""The admin's pages: wards and staff accounts (deactivated, never deleted)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from sqlalchemy import select
+
+from carelog.accounts import staff_accounts
+from carelog.accounts.forms import ReasonForm, UserForm, WardForm
+from carelog.accounts.models import User, Ward
+from carelog.accounts.roles import Role
+from carelog.audit.actor import current_actor
+from carelog.extensions import db
+from carelog.web.fields import options
+from carelog.web.policy import roles
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _ward_choices() -> list[tuple[int, str]]:
+    wards = db.session.scalars(select(Ward).order_by(Ward.name))
+    return options([(0, "No ward")] + [(w.id, w.name) for w in wards])
+
+
+@bp.get("/users")
+@roles(Role.ADMIN)
+def users():
+    """List every account, active or not."""
+    accounts_list = db.session.scalars(
+        select(User).options(db.joinedload(User.ward)).order_by(User.active.desc(), User.full_name)
+    ).all()
+    return render_template("accounts/users.html", users=accounts_list)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def new_user():
+    """Create a staff account."""
+    form = UserForm()
+    form.ward_id.choices = _ward_choices()
+    if form.validate_on_submit():
+        if not form.password.data:
+            form.password.errors.append("Set a first password for the account.")
+        else:
+            try:
+                staff_accounts.create_user(
+                    current_actor(),
+                    username=form.username.data,
+                    full_name=form.full_name.data,
+                    role=Role(form.role.data),
+                    password=form.password.data,
+                    ward_id=form.ward_id.data or None,
+                    registration_number=form.registration_number.data,
+                )
+            except staff_accounts.AccountError as error:
+                form.username.errors.append(str(error))
+            else:
+                flash(f"Account {form.username.data} created.", "success")
+                return redirect(url_for("admin.users"), 303)
+    return render_template("accounts/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def edit_user(user_id: int):
+    """Change an account, reset its password, or deactivate it."""
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user)
+    form.ward_id.choices = _ward_choices()
+    form.username.data = user.username  # fixed once created: it names the person in the trail
+    if not form.is_submitted():
+        form.ward_id.data = user.ward_id or 0
+    if form.validate_on_submit():
+        staff_accounts.update_user(
+            current_actor(),
+            user.id,
+            {
+                "full_name": form.full_name.data,
+                "role": Role(form.role.data).value,
+                "ward_id": form.ward_id.data or None,
+                "registration_number": form.registration_number.data or None,
+            },
+        )
+        if form.password.data:
+            staff_accounts.set_password(current_actor(), user.id, form.password.data)
+        flash("Account saved.", "success")
+        return redirect(url_for("admin.users"), 303)
+    return render_template(
+        "accounts/user_form.html", form=form, user=user, reason_form=ReasonForm()
+    )
+
+
+@bp.post("/users/<int:user_id>/active")
+@roles(Role.ADMIN)
+def toggle_active(user_id: int):
+    """Deactivate or reactivate an account, with a reason."""
+    user = db.get_or_404(User, user_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash("Say why the account is being deactivated or reactivated.", "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id), 303)
+    try:
+        staff_accounts.set_active(current_actor(), user.id, not user.active, form.reason.data)
+    except staff_accounts.AccountError as error:
+        flash(str(error), "error")
+    else:
+        flash("Account updated.", "success")
+    return redirect(url_for("admin.users"), 303)
+
+
+@bp.route("/wards", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def wards():
+    """List the wards and add one."""
+    form = WardForm()
+    if form.validate_on_submit():
+        try:
+            staff_accounts.create_ward(current_actor(), form.name.data.strip())
+        except staff_accounts.AccountError as error:
+            form.name.errors.append(str(error))
+        else:
+            flash("Ward added.", "success")
+            return redirect(url_for("admin.wards"), 303)
+    ward_list = db.session.scalars(select(Ward).order_by(Ward.name)).all()
+    return render_template("accounts/wards.html", wards=ward_list, form=form)
+
+
+@bp.route("/wards/<int:ward_id>", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def edit_ward(ward_id: int):
+    """Rename a ward."""
+    ward = db.get_or_404(Ward, ward_id)
+    form = WardForm(obj=ward)
+    if form.validate_on_submit():
+        try:
+            staff_accounts.rename_ward(current_actor(), ward.id, form.name.data.strip())
+        except staff_accounts.AccountError as error:
+            form.name.errors.append(str(error))
+        else:
+            flash("Ward renamed.", "success")
+            return redirect(url_for("admin.wards"), 303)
+    return render_template("accounts/ward_form.html", form=form, ward=ward)

@@ -1,0 +1,86 @@
+"""Signing in and out of the shared tablet."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from carelog.accounts import staff_accounts
+from carelog.accounts.forms import SignInForm
+from carelog.accounts.roles import ALL_STAFF
+from carelog.audit.actor import current_actor
+from carelog.web.policy import public, roles
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+SIGN_IN_FAILED = (
+    "Sign-in failed: check your username and password. "
+    "After several failed tries the account is locked for a while."
+)
+
+
+SIGNED_OUT_MESSAGES = {
+    "idle": (
+        "You were signed out because the tablet was not used for a while. "
+        "Anything you had typed is kept on this tablet for you: sign in to carry on."
+    ),
+    "expired": "Your sign-in had lasted its maximum time. Please sign in again.",
+}
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only follow a next= address on this site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in():
+    """Sign in with a username and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        result = staff_accounts.sign_in(form.username.data, form.password.data, current_actor())
+        if result.user is not None:
+            session.clear()  # a new session at sign-in: nothing carries over from before
+            result.user.login_token = result.token
+            login_user(result.user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"), 303)
+        flash(SIGN_IN_FAILED, "error")
+        return render_template("accounts/sign_in.html", form=form), 200
+    reason = g.get("signed_out_for") or request.args.get("reason")
+    if reason in SIGNED_OUT_MESSAGES:
+        flash(SIGNED_OUT_MESSAGES[reason], "info")
+    return render_template("accounts/sign_in.html", form=form)
+
+
+@bp.post("/sign-out")
+@roles(*ALL_STAFF)
+def sign_out():
+    """Sign out, ending the session on the server too."""
+    idle = request.form.get("reason") == "idle"
+    staff_accounts.sign_out(
+        current_actor(), current_user.login_token, "idle" if idle else "signed_out"
+    )
+    logout_user()
+    session.clear()
+    if idle:
+        return redirect(url_for("auth.sign_in", reason="idle"), 303)
+    flash("You have signed out.", "info")
+    return redirect(url_for("auth.sign_in"), 303)
+
+
+@bp.post("/keepalive")
+@roles(*ALL_STAFF)
+def keepalive():
+    """Tell the server the tablet is in use (typing, a running timer); no data changes."""
+    return "", 204

@@ -1,0 +1,75 @@
+"""Forms for signing in and for the admin's staff and ward pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    PasswordField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    Length,
+    Optional,
+    ValidationError,
+)
+
+from carelog.accounts.roles import Role
+from carelog.web.fields import max_length as _text
+from carelog.web.fields import options
+from carelog.web.fields import required as _required
+
+MIN_PASSWORD = 12
+
+
+class SignInForm(FlaskForm):
+    """Username and password; no remember-me on a shared tablet."""
+
+    username = StringField("Username", validators=[_required("Enter your username."), _text(40)])
+    password = PasswordField("Password", validators=[_required("Enter your password."), _text(200)])
+
+
+class SignOutForm(FlaskForm):
+    """An empty form so that signing out is a POST with a CSRF token."""
+
+
+class WardForm(FlaskForm):
+    """A ward's name."""
+
+    name = StringField("Ward name", validators=[_required(), _text(80)])
+
+
+class UserForm(FlaskForm):
+    """A staff account; the password is set only when creating or resetting it."""
+
+    username = StringField(
+        "Username (used to sign in)",
+        validators=[_required(), Length(min=3, max=40, message="Use 3 to 40 characters.")],
+    )
+    full_name = StringField("Full name", validators=[_required(), _text(120)])
+    role = SelectField("Role", choices=options((r.value, r.label) for r in Role))
+    ward_id = SelectField("Ward (for nurses)", coerce=int, validate_choice=True)
+    registration_number = StringField(
+        "Professional registration number (optional)", validators=[Optional(), _text(40)]
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            Optional(),
+            Length(min=MIN_PASSWORD, max=200, message=f"Use at least {MIN_PASSWORD} characters."),
+        ],
+    )
+
+    def validate_username(self, field):
+        if not all(c.isalnum() or c in "._-" for c in field.data):
+            raise ValidationError("Use letters, digits, dots, dashes or underscores only.")
+
+    def validate_ward_id(self, field):
+        if self.role.data == Role.NURSE and not field.data:
+            raise ValidationError("A nurse must belong to a ward.")
+
+
+class ReasonForm(FlaskForm):
+    """A required reason, for changes that must say why."""
+
+    reason = StringField("Reason", validators=[_required("Say why, in a few words."), _text(300)])

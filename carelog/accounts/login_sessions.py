@@ -1,0 +1,113 @@
+"""Server-side sign-in sessions: checked on every request, revocable, idle-limited."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, g, jsonify, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload
+
+from carelog.accounts.models import LoginSession, User
+from carelog.database import utcnow, write_transaction
+from carelog.extensions import db, login_manager
+
+LAST_SEEN_RESOLUTION = timedelta(seconds=30)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_login_session(user: User) -> str:
+    """Record a new sign-in session for the user and return its secret token."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        LoginSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            ip=request.remote_addr,
+            user_agent=request.headers.get("User-Agent", "")[:300],
+        )
+    )
+    return token
+
+
+def end_login_session(token: str, reason: str) -> None:
+    """Mark a sign-in session ended so its cookie is refused from now on."""
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.token_hash == _token_hash(token), LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+    )
+
+
+def end_all_login_sessions(user_id: int, reason: str) -> None:
+    """End every open session of a user, as when the account is deactivated."""
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+    )
+
+
+def _session_expired(login: LoginSession, now: datetime) -> str | None:
+    config = current_app.config
+    if now - login.last_seen_at > timedelta(minutes=config["CARELOG_IDLE_MINUTES"]):
+        return "idle"
+    if now - login.started_at > timedelta(hours=config["CARELOG_MAX_SESSION_HOURS"]):
+        return "expired"
+    return None
+
+
+# Built once: every request runs it, and a prebuilt statement skips rebuilding its cache key.
+_LOGIN_BY_TOKEN = (
+    select(LoginSession)
+    .options(joinedload(LoginSession.user))
+    .where(LoginSession.token_hash == bindparam("token_hash"))
+)
+
+
+@login_manager.user_loader
+def load_user_from_session(token: str) -> User | None:
+    """Resolve the cookie's token to a live sign-in session and its user."""
+    login = db.session.scalar(_LOGIN_BY_TOKEN, {"token_hash": _token_hash(token)})
+    if login is None or login.ended_at is not None or not login.user.active:
+        return None
+    now = utcnow()
+    reason = _session_expired(login, now)
+    if reason:
+        with write_transaction(db.session):
+            end_login_session(token, reason)
+        g.signed_out_for = reason
+        return None
+    user = login.user
+    if now - login.last_seen_at > LAST_SEEN_RESOLUTION:
+        with write_transaction(db.session):
+            db.session.execute(
+                update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
+            )
+        user = db.session.get(User, user.id)
+    user.login_token = token
+    return user
+
+
+class CarelogSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+@login_manager.unauthorized_handler
+def ask_to_sign_in():
+    """Send people to the sign-in page (saying why, if idle); other clients get a 401."""
+    if request.accept_mimetypes.best == "application/json" or request.method != "GET":
+        if request.method != "GET" and request.accept_mimetypes.accept_html:
+            return redirect(url_for("auth.sign_in", reason=g.get("signed_out_for")), 303)
+        return jsonify(error="Sign in first", message="Your session has ended."), 401
+    target = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.sign_in", next=target, reason=g.get("signed_out_for")))

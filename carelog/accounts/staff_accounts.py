@@ -1,0 +1,203 @@
+"""Use cases for staff accounts and wards, and signing in and out with a lockout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from carelog.accounts import login_sessions, passwords
+from carelog.accounts.models import User, Ward
+from carelog.accounts.roles import Role
+from carelog.audit import chain
+from carelog.audit.actor import Actor
+from carelog.database import utcnow, write_transaction
+from carelog.extensions import db
+
+ACCOUNT_FIELDS_HIDDEN = ("password_hash", "failed_sign_ins", "locked_until")
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out, in words for the admin."""
+
+
+def _user_snapshot(user: User) -> dict:
+    return chain.snapshot(user, exclude=ACCOUNT_FIELDS_HIDDEN)
+
+
+def _refuse_duplicate_ward(session, name: str, ward_id: int | None = None) -> None:
+    # casefold in Python: SQLite's lower() leaves accented capitals (Ż, Ø) alone.
+    for other_id, other_name in session.execute(select(Ward.id, Ward.name)):
+        if other_name.casefold() == name.casefold() and other_id != ward_id:
+            raise AccountError(f"There is already a ward called {name}.")
+
+
+def create_ward(actor: Actor, name: str) -> Ward:
+    """Add a ward."""
+    with write_transaction(db.session) as session:
+        _refuse_duplicate_ward(session, name)
+        ward = Ward(name=name)
+        session.add(ward)
+        session.flush()
+        chain.record(session, actor, "ward.create", "ward", ward.id, new=chain.snapshot(ward))
+    return ward
+
+
+def rename_ward(actor: Actor, ward_id: int, name: str) -> None:
+    """Rename a ward."""
+    with write_transaction(db.session) as session:
+        _refuse_duplicate_ward(session, name, ward_id)
+        ward = session.get(Ward, ward_id)
+        old = chain.snapshot(ward)
+        ward.name = name
+        session.flush()
+        before, after = chain.changed(old, chain.snapshot(ward))
+        chain.record(session, actor, "ward.update", "ward", ward.id, old=before, new=after)
+
+
+def create_user(
+    actor: Actor,
+    *,
+    username: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    ward_id: int | None = None,
+    registration_number: str | None = None,
+) -> User:
+    """Create a staff account with a hashed password."""
+    username = username.strip().lower()
+    with write_transaction(db.session) as session:
+        if session.scalar(select(User.id).where(User.username == username)):
+            raise AccountError(f"The username {username} is taken. Choose another.")
+        user = User(
+            username=username,
+            full_name=full_name.strip(),
+            role=Role(role).value,
+            ward_id=ward_id,
+            registration_number=registration_number or None,
+            password_hash=passwords.hash_password(password),
+        )
+        session.add(user)
+        session.flush()
+        chain.record(session, actor, "user.create", "user", user.id, new=_user_snapshot(user))
+    return user
+
+
+def update_user(actor: Actor, user_id: int, changes: dict, reason: str | None = None) -> User:
+    """Change an account's name, role, ward or registration number."""
+    with write_transaction(db.session) as session:
+        user = session.get(User, user_id)
+        old = _user_snapshot(user)
+        for field in ("full_name", "role", "ward_id", "registration_number"):
+            if field in changes:
+                setattr(user, field, changes[field])
+        session.flush()
+        before, after = chain.changed(old, _user_snapshot(user))
+        if after:
+            chain.record(
+                session, actor, "user.update", "user", user.id, old=before, new=after, reason=reason
+            )
+    return user
+
+
+def set_password(actor: Actor, user_id: int, password: str) -> None:
+    """Give an account a new password and end its open sessions."""
+    with write_transaction(db.session) as session:
+        user = session.get(User, user_id)
+        user.password_hash = passwords.hash_password(password)
+        user.failed_sign_ins = 0
+        user.locked_until = None
+        login_sessions.end_all_login_sessions(user.id, "password")
+        chain.record(session, actor, "user.password", "user", user.id)
+
+
+def set_active(actor: Actor, user_id: int, active: bool, reason: str) -> None:
+    """Deactivate (ending every session) or reactivate an account; accounts are never deleted."""
+    with write_transaction(db.session) as session:
+        user = session.get(User, user_id)
+        if actor.user_id == user_id and not active:
+            raise AccountError("You cannot deactivate your own account.")
+        if user.active == active:
+            return
+        user.active = active
+        if not active:
+            login_sessions.end_all_login_sessions(user.id, "deactivated")
+        action = "user.reactivate" if active else "user.deactivate"
+        chain.record(
+            session,
+            actor,
+            action,
+            "user",
+            user.id,
+            old={"active": not active},
+            new={"active": active},
+            reason=reason,
+        )
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the user and their session token, or neither."""
+
+    user: User | None = None
+    token: str | None = None
+
+
+def sign_in(username: str, password: str, where: Actor) -> SignIn:
+    """Check a password, counting failures per account in the database and locking it out."""
+    username = username.strip().lower()
+    config = current_app.config
+    found = db.session.execute(
+        select(User.id, User.password_hash).where(User.username == username)
+    ).first()
+    password_ok = passwords.check_password(found.password_hash if found else None, password)
+    now = utcnow()
+    with write_transaction(db.session) as session:
+        if found is None:
+            attempt = Actor(None, None, where.ip, where.user_agent)
+            chain.record(
+                session, attempt, "auth.sign_in_failed", "user", new={"username": username[:40]}
+            )
+            return SignIn()
+        user = session.get(User, found.id, populate_existing=True)
+        actor = Actor(user.id, user.username, where.ip, where.user_agent)
+        locked = user.locked_until is not None and user.locked_until > now
+        if password_ok and user.active and not locked:
+            user.failed_sign_ins = 0
+            user.locked_until = None
+            if passwords.needs_rehash(user.password_hash):
+                user.password_hash = passwords.hash_password(password)
+            token = login_sessions.start_login_session(user)
+            chain.record(session, actor, "auth.sign_in", "user", user.id)
+            return SignIn(user, token)
+        if not locked:  # tries during a lock must not shorten the allowance after it
+            session.execute(
+                update(User)
+                .where(User.id == user.id)
+                .values(failed_sign_ins=User.failed_sign_ins + 1)
+            )
+            session.refresh(user)
+        reason = "locked" if locked else ("inactive" if not user.active else "password")
+        chain.record(session, actor, "auth.sign_in_failed", "user", user.id, new={"why": reason})
+        if not locked and user.failed_sign_ins >= config["CARELOG_LOCKOUT_ATTEMPTS"]:
+            user.locked_until = now + timedelta(minutes=config["CARELOG_LOCKOUT_MINUTES"])
+            user.failed_sign_ins = 0
+            chain.record(
+                session,
+                actor,
+                "auth.locked_out",
+                "user",
+                user.id,
+                new={"locked_until": user.locked_until.isoformat()},
+            )
+    return SignIn()
+
+
+def sign_out(actor: Actor, token: str, reason: str = "signed_out") -> None:
+    """End the sign-in session on the server, so a copied cookie stops working."""
+    with write_transaction(db.session) as session:
+        login_sessions.end_login_session(token, reason)
+        chain.record(session, actor, "auth.sign_out", "user", actor.user_id, new={"why": reason})

@@ -1,0 +1,147 @@
+"""The auditor's read-only workspace: the trail, a resident's record, exports and integrity."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Optional
+
+from carelog.accounts.models import User, Ward
+from carelog.accounts.roles import Role
+from carelog.audit import chain, search
+from carelog.audit.actor import current_actor
+from carelog.audit.reads import record_view
+from carelog.audit.search import AuditFilter
+from carelog.database import write_transaction
+from carelog.extensions import db
+from carelog.residents.models import Resident
+from carelog.residents.visibility import resident_or_404
+from carelog.web.fields import options
+from carelog.web.policy import roles
+
+bp = Blueprint("auditor", __name__, url_prefix="/audit")
+
+
+class TrailFilterForm(FlaskForm):
+    """The trail's filters, read from the query string."""
+
+    class Meta:
+        csrf = False  # a GET search that changes nothing
+
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    actor_id = SelectField("User", coerce=int, validators=[Optional()])
+    resident_id = SelectField("Resident", coerce=int, validators=[Optional()])
+    ward_id = SelectField("Ward", coerce=int, validators=[Optional()])
+    action = SelectField("Action", validators=[Optional()])
+
+
+class CheckpointForm(FlaskForm):
+    """A checkpoint printed on a report, to check the trail against."""
+
+    class Meta:
+        csrf = False
+
+    checkpoint = StringField("Checkpoint (HASH:COUNT, as printed on a report)")
+
+
+def _filter_form() -> tuple[TrailFilterForm, AuditFilter]:
+    form = TrailFilterForm(request.args)
+    users = db.session.scalars(select(User).order_by(User.full_name))
+    people = db.session.scalars(select(Resident).order_by(Resident.family_name))
+    wards = db.session.scalars(select(Ward).order_by(Ward.name))
+    form.actor_id.choices = options([(0, "Anyone")] + [(u.id, u.full_name) for u in users])
+    form.resident_id.choices = options([(0, "Any")] + [(r.id, r.full_name) for r in people])
+    form.ward_id.choices = options([(0, "Any")] + [(w.id, w.name) for w in wards])
+    form.action.choices = options([("", "Any")] + [(a, a) for a in search.actions()])
+    if not form.validate():
+        return form, AuditFilter()
+    return form, AuditFilter(
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+        actor_id=form.actor_id.data or None,
+        resident_id=form.resident_id.data or None,
+        ward_id=form.ward_id.data or None,
+        action=form.action.data or None,
+    )
+
+
+@bp.get("/")
+@roles(Role.AUDITOR)
+def trail():
+    """The audit trail, filtered, newest first, a page at a time."""
+    form, audit_filter = _filter_form()
+    result = search.page(audit_filter, request.args.get("before", type=int))
+    names = {choice.value: choice.label for choice in form.resident_id.choices if choice.value}
+    return render_template(
+        "audit/trail.html",
+        form=form,
+        page=result,
+        resident_names=names,
+        filters={k: v for k, v in request.args.items() if k != "before" and v},
+        before=request.args.get("before"),
+    )
+
+
+@bp.get("/export.csv")
+@roles(Role.AUDITOR)
+def export():
+    """The filtered trail as CSV; the export itself is recorded in the trail."""
+    _, audit_filter = _filter_form()
+    with write_transaction(db.session) as session:
+        chain.record(
+            session,
+            current_actor(),
+            "audit.export",
+            "audit_entry",
+            resident_id=audit_filter.resident_id,
+            new={k: str(v) for k, v in vars(audit_filter).items() if v},
+        )
+    return Response(
+        stream_with_context(search.csv_lines(audit_filter)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=carelog-audit-trail.csv"},
+    )
+
+
+@bp.get("/integrity")
+@roles(Role.AUDITOR)
+def integrity():
+    """Verify the chain now, and optionally against a checkpoint printed on a report."""
+    form = CheckpointForm(request.args)
+    expect, problem = None, None
+    if form.checkpoint.data:
+        try:
+            expect = chain.parse_checkpoint(form.checkpoint.data)
+        except ValueError as error:
+            problem = f"That checkpoint is not in the form HASH:COUNT ({error})."
+    started = time.perf_counter()
+    result = chain.verify(db.session, expect)
+    seconds = time.perf_counter() - started
+    return render_template(
+        "audit/integrity.html",
+        result=result,
+        seconds=seconds,
+        form=form,
+        expect=expect,
+        problem=problem,
+    )
+
+
+@bp.get("/residents/<int:resident_id>")
+@roles(Role.AUDITOR)
+def resident(resident_id: int):
+    """Everything recorded about a resident, and everyone who viewed, printed or exported it."""
+    person = resident_or_404(resident_id)
+    page = render_template(
+        "audit/resident.html",
+        resident=person,
+        changes=search.resident_changes(resident_id),
+        reads=search.resident_reads(resident_id),
+    )
+    record_view(resident_id, "audit record")
+    return page

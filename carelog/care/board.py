@@ -1,0 +1,126 @@
+"""The ward board: who has had a session today and this week, and who is due, in a few queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from carelog.care.models import CareSession, CareSessionVersion
+from carelog.care.queries import in_ward_between, only_current, present_on
+from carelog.care.vocabulary import GIVEN, Outcome
+from carelog.extensions import db
+from carelog.local_time import local, local_day_bounds
+from carelog.residents.models import Consent, Resident
+
+FOLLOW_UP_DAYS = 3
+
+
+LOOKBACK_DAYS = 28
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One resident's line on the board."""
+
+    resident: Resident
+    consent: Consent | None
+    consent_valid: bool
+    today: str  # given, declined, not_done or not_yet
+    week_given: int
+    target: int
+    week_state: str  # met, due or overdue
+    last_given: date | None
+
+
+def week_state(given: int, target: int, today: date) -> str:
+    """met when the weekly target is reached; overdue when too few days remain to reach it."""
+    still_needed = max(target - given, 0)
+    if still_needed == 0:
+        return "met"
+    days_left = 7 - today.weekday()  # including today; weeks start on Monday
+    return "overdue" if still_needed > days_left else "due"
+
+
+def today_state(outcomes_today: list[str]) -> str:
+    """Given beats declined beats not done; nothing recorded is not_yet."""
+    if any(o in GIVEN for o in outcomes_today):
+        return "given"
+    if Outcome.DECLINED in outcomes_today:
+        return "declined"
+    if Outcome.NOT_DONE in outcomes_today:
+        return "not_done"
+    return "not_yet"
+
+
+def board(ward_id: int, today: date) -> list[BoardRow]:
+    """The board for a ward on a local day: a fixed number of queries, whatever its size."""
+    people = db.session.scalars(
+        select(Resident)
+        .options(selectinload(Resident.consents))
+        .where(Resident.ward_id == ward_id, present_on(today))
+        .order_by(Resident.room, Resident.family_name)
+    ).all()
+    lookback_start, _ = local_day_bounds(today - timedelta(days=LOOKBACK_DAYS))
+    _, end_of_today = local_day_bounds(today)
+    columns = select(
+        CareSession.resident_id, CareSessionVersion.occurred_at, CareSessionVersion.outcome
+    )
+    recent = db.session.execute(
+        in_ward_between(only_current(columns), ward_id, lookback_start, end_of_today)
+    ).all()
+    week_start = today - timedelta(days=today.weekday())
+    by_resident: dict[int, list[tuple[date, str]]] = defaultdict(list)
+    for resident_id, occurred_at, outcome in recent:
+        by_resident[resident_id].append((local(occurred_at).date(), outcome))
+    return [_row(person, by_resident[person.id], today, week_start) for person in people]
+
+
+def _row(resident: Resident, history: list[tuple[date, str]], today: date, week_start: date):
+    consent = resident.consents[0] if resident.consents else None
+    given_days = [day for day, outcome in history if outcome in GIVEN]
+    week_given = sum(1 for day in given_days if day >= week_start)
+    return BoardRow(
+        resident=resident,
+        consent=consent,
+        consent_valid=bool(consent and consent.is_valid_on(today)),
+        today=today_state([outcome for day, outcome in history if day == today]),
+        week_given=week_given,
+        target=resident.sessions_per_week,
+        week_state=week_state(week_given, resident.sessions_per_week, today),
+        last_given=max(given_days) if given_days else None,
+    )
+
+
+def _waiting_for_sleep(query: Select, ward_id: int, today: date) -> Select:
+    start, _ = local_day_bounds(today - timedelta(days=FOLLOW_UP_DAYS))
+    today_start, _ = local_day_bounds(today)
+    return in_ward_between(only_current(query), ward_id, start, today_start).where(
+        CareSessionVersion.outcome.in_([o.value for o in GIVEN]),
+        CareSessionVersion.sleep_after_status.is_(None),
+    )
+
+
+def follow_ups(ward_id: int, today: date) -> list[tuple[Resident, CareSessionVersion]]:
+    """Given sessions from recent days whose next-morning sleep is still to be recorded."""
+    rows = db.session.execute(
+        _waiting_for_sleep(
+            select(CareSessionVersion, CareSession.resident_id), ward_id, today
+        ).order_by(CareSessionVersion.occurred_at)
+    ).all()
+    residents = {
+        r.id: r
+        for r in db.session.scalars(
+            select(Resident).where(Resident.id.in_({resident_id for _, resident_id in rows}))
+        )
+    }
+    return [(residents[resident_id], version) for version, resident_id in rows]
+
+
+def follow_up_count(ward_id: int, today: date) -> int:
+    """How many sleep follow-ups are waiting, for the board's reminder."""
+    query = _waiting_for_sleep(select(func.count(CareSessionVersion.id)), ward_id, today)
+    return db.session.scalar(query)

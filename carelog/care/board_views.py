@@ -1,0 +1,107 @@
+"""The nurse's home screen: the ward board, and the next-morning sleep follow-ups."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from carelog.accounts.models import Ward
+from carelog.accounts.roles import CLINICAL_READERS, Role
+from carelog.audit.actor import current_actor
+from carelog.care import queries, recording, rules
+from carelog.care.board import board as board_rows
+from carelog.care.board import follow_up_count
+from carelog.care.board import follow_ups as waiting_for_sleep
+from carelog.care.forms import SleepFollowUpForm, new_submission_key, rating_content
+from carelog.care.models import CareSession
+from carelog.extensions import db
+from carelog.local_time import local_today
+from carelog.residents.visibility import sees_every_ward
+from carelog.web.policy import roles
+
+bp = Blueprint("ward", __name__, url_prefix="/ward")
+
+
+CARERS = (Role.NURSE, Role.CARE_MANAGER)
+
+
+def chosen_ward() -> Ward:
+    """The nurse's own ward; others pick one with ?ward=ID (the first ward by default)."""
+    if not sees_every_ward():
+        return current_user.ward or abort(404)
+    wanted = request.args.get("ward", type=int)
+    query = select(Ward).order_by(Ward.name)
+    if wanted:
+        query = query.where(Ward.id == wanted)
+    return db.session.scalars(query).first() or abort(404)
+
+
+@bp.get("/")
+@roles(*CLINICAL_READERS)
+def board():
+    """Today's state, the week against target, precautions and consent for every resident."""
+    chosen = chosen_ward()
+    today = local_today()
+    wards = (
+        db.session.scalars(select(Ward).order_by(Ward.name)).all()
+        if sees_every_ward()
+        else [chosen]
+    )
+    return render_template(
+        "care/board.html",
+        ward=chosen,
+        wards=wards,
+        rows=board_rows(chosen.id, today),
+        follow_up_count=follow_up_count(chosen.id, today),
+        saved_keys=queries.keys_saved_today(current_user.id, today),
+        today=today,
+    )
+
+
+@bp.get("/follow-ups")
+@roles(*CARERS)
+def follow_ups():
+    """Sessions whose sleep the night after is still to be recorded, oldest first."""
+    chosen = chosen_ward()
+    pending = waiting_for_sleep(chosen.id, local_today())
+    forms = {}
+    for _, version in pending:
+        form = SleepFollowUpForm(formdata=None, prefix=f"s{version.session_id}")
+        form.submission_key.data = new_submission_key()
+        form.expected_version.data = str(version.version_no)
+        forms[version.session_id] = form
+    return render_template("care/follow_ups.html", ward=chosen, pending=pending, forms=forms)
+
+
+@bp.post("/follow-ups/<int:session_id>")
+@roles(*CARERS)
+def record_follow_up(session_id: int):
+    """Record how the resident slept the night after a session; it adds a version."""
+    care_session = db.get_or_404(CareSession, session_id)
+    if not sees_every_ward() and care_session.resident.ward_id != current_user.ward_id:
+        abort(404)
+    form = SleepFollowUpForm(prefix=f"s{session_id}")
+    if not form.validate_on_submit():
+        messages = [e for errors in form.errors.values() for e in errors]
+        flash("Not saved: " + " ".join(messages), "error")
+        return redirect(url_for("ward.follow_ups"), 303)
+    rating = rating_content(form, "sleep_after")
+    try:
+        saved = recording.record_sleep_after(
+            current_actor(),
+            session_id,
+            form.submission_key.data,
+            rating["sleep_after_value"],
+            rating["sleep_after_status"],
+            rating["sleep_after_rater"],
+            int(form.expected_version.data),
+        )
+    except rules.CareError as error:
+        flash(f"Not saved: {error}", "error")
+    else:
+        if saved.replay:
+            flash("That was already saved; nothing was added twice.", "info")
+        else:
+            flash(f"Sleep recorded for {care_session.resident.display_name}.", "success")
+    return redirect(url_for("ward.follow_ups"), 303)

@@ -1,0 +1,350 @@
+"""The nurse's forms: a full session, a decline, a not-done, and next-morning sleep."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from carelog.care.content import CONTENT_FIELDS
+from carelog.care.models import CareSessionVersion
+from carelog.care.vocabulary import RatingStatus
+from carelog.local_time import home_zone, local
+from carelog.reports.document import MOOD_WORDS
+from carelog.web.fields import options
+
+NO_RATING = [
+    (RatingStatus.DECLINED.value, "Declined to answer"),
+    (RatingStatus.UNABLE.value, "Unable to answer"),
+    (RatingStatus.NOT_ASSESSED.value, "Not assessed"),
+]
+
+
+TEN_POINT = [(str(n), str(n)) for n in range(11)]
+
+
+MOOD = [(str(n), word.capitalize()) for n, word in enumerate(MOOD_WORDS, start=1)]
+
+
+RATERS = [("self", "The resident"), ("observer", "Staff observing")]
+
+
+PICK_A_RATING = "Choose a rating, or say why there is none."
+
+
+NOT_DONE_REASONS = [
+    ("unwell", "Unwell"),
+    ("asleep", "Asleep"),
+    ("away", "Away"),
+    ("other", "Other"),
+]
+
+
+OBSERVATION_CHOICES = [
+    ("redness", "Redness"),
+    ("bruise", "Bruise"),
+    ("skin_tear", "Skin tear"),
+    ("pain", "Pain"),
+    ("distress", "Distress"),
+]
+
+
+def _text(max_chars: int):
+    return Length(max=max_chars, message=f"Keep this under {max_chars} characters.")
+
+
+def new_submission_key() -> str:
+    """A one-time key for a form, saved with the record it creates."""
+    return str(uuid.uuid4())
+
+
+class SubmissionKeyMixin:
+    """Every form that creates a record carries a server-issued one-time key."""
+
+    submission_key = HiddenField()
+
+    def validate_submission_key(self, field):
+        try:
+            field.data = str(uuid.UUID(field.data or ""))
+        except ValueError:
+            raise ValidationError(
+                "This form is out of date. Reload the page and try again."
+            ) from None
+
+
+def rating_field(label: str, scale: list[tuple[str, str]]) -> RadioField:
+    """A rating as big buttons plus the three ways of having no rating; nothing pre-selected."""
+    return RadioField(
+        label,
+        choices=options(scale + NO_RATING),
+        validators=[InputRequired(message=PICK_A_RATING)],
+        validate_choice=True,
+    )
+
+
+def rater_field() -> RadioField:
+    """Who gave the rating: the resident or staff observing."""
+    return RadioField("Rated by", choices=options(RATERS), validators=[Optional()])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes, each a big touch target."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class SessionForm(SubmissionKeyMixin, FlaskForm):
+    """A full session: before, the massage, after."""
+
+    occurred_at = DateTimeLocalField(
+        "When it started",
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[InputRequired(message="Give the time the session started.")],
+    )
+    precautions_confirmed = BooleanField("I have read the precautions and consent above")
+    override_reason = StringField(
+        "Why you went ahead despite a precaution", validators=[Optional(), _text(300)]
+    )
+
+    relaxation_before = rating_field("How relaxed do you feel right now?", TEN_POINT)
+    relaxation_before_rater = rater_field()
+    mood_before = rating_field("How are you feeling?", MOOD)
+    mood_before_rater = rater_field()
+    sleep_before = rating_field("How well did you sleep last night?", TEN_POINT)
+    sleep_before_rater = rater_field()
+
+    duration_minutes = IntegerField(
+        "Duration (minutes)",
+        default=10,
+        validators=[
+            InputRequired(message="Give the duration in minutes."),
+            NumberRange(min=1, max=120, message="Give a duration from 1 to 120 minutes."),
+        ],
+    )
+
+    relaxation_after = rating_field("How relaxed do you feel right now?", TEN_POINT)
+    relaxation_after_rater = rater_field()
+    mood_after = rating_field("How are you feeling?", MOOD)
+    mood_after_rater = rater_field()
+
+    hands = RadioField(
+        "Hands",
+        choices=options([("left", "Left"), ("right", "Right"), ("both", "Both")]),
+        validators=[InputRequired(message="Choose which hands.")],
+    )
+    pressure = RadioField(
+        "Pressure",
+        choices=options([("light", "Light"), ("normal", "Normal")]),
+        validators=[InputRequired(message="Choose the pressure used.")],
+    )
+    product = StringField(
+        "Product", validators=[InputRequired(message="Name the product used."), _text(120)]
+    )
+    assent = RadioField(
+        "Assent",
+        choices=options(
+            [
+                ("agreed", "Agreed"),
+                ("nonverbal", "Accepted without words"),
+                ("withdrew", "Withdrew part way"),
+            ]
+        ),
+        validators=[InputRequired(message="Choose how the resident took part.")],
+    )
+    outcome = RadioField(
+        "Outcome",
+        choices=options([("completed", "Completed"), ("stopped_early", "Stopped early")]),
+        validators=[InputRequired(message="Choose the outcome.")],
+    )
+    outcome_reason = StringField("Why it stopped early", validators=[Optional(), _text(300)])
+    observations = MultiCheckboxField(
+        "Anything observed", choices=options(OBSERVATION_CHOICES), validators=[Optional()]
+    )
+    observation_action = StringField("Action taken", validators=[Optional(), _text(500)])
+    observation_told = StringField("Who was told", validators=[Optional(), _text(200)])
+    note = TextAreaField("Note", validators=[Optional(), _text(2000)])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for name in (
+            "relaxation_before",
+            "mood_before",
+            "sleep_before",
+            "relaxation_after",
+            "mood_after",
+        ):
+            rating = getattr(self, name)
+            rater = getattr(self, f"{name}_rater")
+            if rating.data and rating.data.isdigit() and not rater.data:
+                rater.errors = [*rater.errors, "Say who gave this rating."]
+                ok = False
+        if not self.precautions_confirmed.data:
+            # Also enforced by care.record_session; checked here so all errors show at once.
+            self.precautions_confirmed.errors = [
+                *self.precautions_confirmed.errors,
+                "Confirm you have read the precautions.",
+            ]
+            ok = False
+        if self.outcome.data == "stopped_early" and not (self.outcome_reason.data or "").strip():
+            self.outcome_reason.errors = [*self.outcome_reason.errors, "Say why it stopped early."]
+            ok = False
+        if self.assent.data == "withdrew" and self.outcome.data == "completed":
+            self.outcome.errors = [
+                *self.outcome.errors,
+                "The resident withdrew part way: choose Stopped early.",
+            ]
+            ok = False
+        if self.observations.data and not (self.observation_action.data or "").strip():
+            self.observation_action.errors = [
+                *self.observation_action.errors,
+                "Say what you did about what you observed.",
+            ]
+            ok = False
+        return ok
+
+
+class DeclinedForm(SubmissionKeyMixin, FlaskForm):
+    """The resident declined: a complete record in two taps."""
+
+    decline_note = StringField("Note (optional)", validators=[Optional(), _text(300)])
+
+
+class NotDoneForm(SubmissionKeyMixin, FlaskForm):
+    """The session did not happen, and why."""
+
+    not_done_reason = RadioField(
+        "Why not",
+        choices=options(NOT_DONE_REASONS),
+        validators=[InputRequired(message="Choose why the session was not done.")],
+    )
+    other_reason = StringField("Other reason", validators=[Optional(), _text(300)])
+
+    def validate(self, extra_validators=None) -> bool:
+        # Not validate_other_reason: Optional() stops the chain before it would run.
+        ok = super().validate(extra_validators)
+        if self.not_done_reason.data == "other" and not (self.other_reason.data or "").strip():
+            self.other_reason.errors = [*self.other_reason.errors, "Say why, in a few words."]
+            ok = False
+        return ok
+
+
+class SleepFollowUpForm(SubmissionKeyMixin, FlaskForm):
+    """Next morning: how the resident slept the night after a massage."""
+
+    expected_version = HiddenField()
+    sleep_after = rating_field("How well did you sleep last night?", TEN_POINT)
+    sleep_after_rater = rater_field()
+
+    def validate_expected_version(self, field):
+        if not (field.data or "").isdigit():
+            raise ValidationError("This form is out of date. Reload the page and try again.")
+
+    def validate(self, extra_validators=None) -> bool:
+        # Not validate_sleep_after_rater: Optional() stops the chain before it would run.
+        ok = super().validate(extra_validators)
+        if (self.sleep_after.data or "").isdigit() and not self.sleep_after_rater.data:
+            self.sleep_after_rater.errors = [
+                *self.sleep_after_rater.errors,
+                "Say who gave this rating.",
+            ]
+            ok = False
+        return ok
+
+
+def rating_content(form: FlaskForm, name: str) -> dict:
+    """Turn a rating field (and its rater) into value, status and rater columns."""
+    raw = getattr(form, name).data
+    rater_field_ = getattr(form, f"{name}_rater", None)
+    if raw is not None and raw.isdigit():
+        return {
+            f"{name}_value": int(raw),
+            f"{name}_status": RatingStatus.ANSWERED.value,
+            f"{name}_rater": rater_field_.data if rater_field_ else None,
+        }
+    return {f"{name}_value": None, f"{name}_status": raw, f"{name}_rater": None}
+
+
+RATED_ON_THE_FORM = (
+    "relaxation_before",
+    "mood_before",
+    "sleep_before",
+    "relaxation_after",
+    "mood_after",
+)
+
+
+def _text_or_none(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def session_content(form: SessionForm, given_by_id: int) -> dict:
+    """The clinical fields of a session from a valid SessionForm (times in the home's zone)."""
+    content = {
+        "occurred_at": form.occurred_at.data.replace(tzinfo=home_zone()),
+        "duration_minutes": form.duration_minutes.data,
+        "given_by_id": given_by_id,
+        "precautions_confirmed": form.precautions_confirmed.data,
+        "override_reason": _text_or_none(form.override_reason.data),
+        "hands": form.hands.data,
+        "pressure": form.pressure.data,
+        "product": form.product.data.strip(),
+        "assent": form.assent.data,
+        "outcome": form.outcome.data,
+        "outcome_reason": _text_or_none(form.outcome_reason.data),
+        "not_done_reason": None,
+        "observations": ",".join(form.observations.data) or None,
+        "observation_action": _text_or_none(form.observation_action.data),
+        "observation_told": _text_or_none(form.observation_told.data),
+        "note": _text_or_none(form.note.data),
+    }
+    for name in RATED_ON_THE_FORM:
+        content.update(rating_content(form, name))
+    return content
+
+
+def form_data_from(version: CareSessionVersion) -> dict:
+    """Prefill a SessionForm with a saved version, for a correction."""
+    plain = set(CONTENT_FIELDS) - {"occurred_at", "given_by_id", "observations"}
+    data = {field: getattr(version, field) for field in plain if field in SessionForm.__dict__}
+    occurred: datetime = local(version.occurred_at)
+    data["occurred_at"] = occurred.replace(tzinfo=None, second=0, microsecond=0)
+    data["observations"] = version.observation_list
+    for name in RATED_ON_THE_FORM:
+        value, status, rater = version.rating(name)
+        data[name] = str(value) if status == RatingStatus.ANSWERED else status
+        data[f"{name}_rater"] = rater
+    return data
+
+
+class CorrectionForm(SessionForm):
+    """The session form again, with the reason for the correction."""
+
+    expected_version = HiddenField()
+    reason = StringField(
+        "Reason for the correction",
+        validators=[InputRequired(message="Say why you are correcting this entry."), _text(300)],
+    )
+
+
+class VoidForm(SubmissionKeyMixin, FlaskForm):
+    """Mark an entry as entered in error."""
+
+    expected_version = HiddenField()
+    reason = StringField(
+        "Why this entry is in error",
+        validators=[InputRequired(message="Say why this entry is in error."), _text(300)],
+    )

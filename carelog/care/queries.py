@@ -1,0 +1,78 @@
+"""Queries over the current versions of sessions, shared by the board, history and reports."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Select, and_, or_, select
+
+from carelog.care.models import CareSession, CareSessionVersion, VersionKind
+from carelog.database import without_index
+from carelog.extensions import db
+from carelog.local_time import local_day_bounds
+from carelog.residents.models import Resident
+
+
+def present_on(day: date):
+    """Residents admitted by and not departed before the given day."""
+    return and_(
+        Resident.admitted_on <= day,
+        or_(Resident.departed_on.is_(None), Resident.departed_on >= day),
+    )
+
+
+def only_current(query: Select, include_voided: bool = False) -> Select:
+    """Join a query on versions to its sessions, keeping each session's current version."""
+    query = query.join(
+        CareSession,
+        and_(
+            CareSessionVersion.session_id == CareSession.id,
+            CareSessionVersion.version_no == CareSession.current_version,
+        ),
+    )
+    if not include_voided:
+        query = query.where(CareSessionVersion.kind != VersionKind.VOID.value)
+    return query
+
+
+def current_versions(*columns, include_voided: bool = False) -> Select:
+    """The current version of every session (voided ones only if asked), with extra columns."""
+    return only_current(select(CareSessionVersion, *columns), include_voided)
+
+
+def in_ward_between(query: Select, ward_id: int, start, end) -> Select:
+    """Sessions of a ward's residents that happened between two instants.
+
+    The unary plus keeps SQLite from choosing the resident index before it has statistics
+    (no ANALYZE yet): that index reads a ward's whole history, the date index a few days.
+    """
+    ward_residents = select(Resident.id).where(Resident.ward_id == ward_id)
+    return query.where(
+        without_index(CareSession.resident_id).in_(ward_residents),
+        CareSessionVersion.occurred_at >= start,
+        CareSessionVersion.occurred_at < end,
+    )
+
+
+def history(resident_id: int, page: int, per_page: int = 20):
+    """A resident's sessions, newest first, with the current version of each."""
+    query = (
+        current_versions(include_voided=True)
+        .where(CareSession.resident_id == resident_id)
+        .order_by(CareSessionVersion.occurred_at.desc())
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def keys_saved_today(user_id: int, today: date) -> list[str]:
+    """Submission keys this user saved today, so the tablet can drop drafts already saved."""
+    start, end = local_day_bounds(today)
+    return list(
+        db.session.scalars(
+            select(CareSessionVersion.submission_key).where(
+                CareSessionVersion.created_by_id == user_id,
+                CareSessionVersion.created_at >= start,
+                CareSessionVersion.created_at < end,
+            )
+        )
+    )

@@ -1,0 +1,302 @@
+"""Use cases for massage sessions: record, record a decline or not-done, add next-morning sleep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from carelog.audit import chain
+from carelog.audit.actor import Actor
+from carelog.care.content import CONTENT_FIELDS, content_digest, version_digest, without_free_text
+from carelog.care.models import CareSession, CareSessionVersion, VersionKind
+from carelog.care.rules import (
+    CLOCK_SKEW,
+    CareError,
+    SubmissionConflict,
+    _check_precautions,
+    _check_ratings,
+    _check_timing,
+)
+from carelog.care.vocabulary import GIVEN
+from carelog.database import utcnow, write_transaction
+from carelog.extensions import db
+from carelog.residents.models import Resident
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A saved (or already saved) version; replay is True when the key had been used."""
+
+    session_id: int
+    version_no: int
+    replay: bool = False
+
+
+_SESSIONS = CareSession.__table__
+
+
+_VERSIONS = CareSessionVersion.__table__
+
+
+# Core statements for the hot path: the unit of work costs more than the two inserts themselves.
+_BY_KEY = select(_VERSIONS.c.session_id, _VERSIONS.c.version_no, _VERSIONS.c.content_digest).where(
+    _VERSIONS.c.submission_key == bindparam("key")
+)
+
+
+def _replay(session, key: str, digest: str) -> Saved | None:
+    existing = session.execute(_BY_KEY, {"key": key}).first()
+    if existing is None:
+        return None
+    if existing.content_digest != digest:
+        raise SubmissionConflict(
+            "submission_key",
+            "This form was already saved with different answers. "
+            "Open the resident again to record another session.",
+        )
+    return Saved(existing.session_id, existing.version_no, replay=True)
+
+
+def record_session(
+    actor: Actor,
+    resident_id: int,
+    key: str,
+    content: dict,
+    submitted: dict,
+    now: datetime | None = None,
+) -> Saved:
+    """Save a new session (given, declined or not done) exactly once per submission key.
+
+    A replay is recognised before the checks, so that a retry hours later gets the saved record
+    back rather than a complaint that it is now late. The checks run before the write lock is
+    taken, so that writers queue only for the inserts; a double tap that slips past the replay
+    check meanwhile meets the unique submission key there, and is answered as a replay.
+    `now` is the server clock; only the demo seeder passes one, to lay down past months.
+    """
+    content = dict(content)
+    content["precautions_confirmed"] = bool(content.get("precautions_confirmed"))  # unsaid: no
+    now = now or utcnow()
+    # The resident is part of what was submitted: the same key for someone else is no replay.
+    digest = content_digest({**submitted, "resident_id": resident_id})
+    saved = _replay(db.session, key, digest)
+    if saved:
+        return saved
+    resident = db.session.get(Resident, resident_id)
+    if resident is None:
+        raise CareError("resident", "There is no such resident.")
+    _check_timing(content, now, resident)
+    _check_ratings(content)
+    _check_precautions(content, resident)
+    try:
+        return _insert_new(actor, resident_id, key, content, digest, now)
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer as a replay.
+        db.session.rollback()
+        saved = _replay(db.session, key, digest)
+        if saved is None:
+            raise
+        return saved
+
+
+def _insert_new(actor, resident_id, key, content, digest, now: datetime) -> Saved:
+    with write_transaction(db.session) as session:
+        session_id = session.execute(
+            insert(_SESSIONS),
+            {
+                "resident_id": resident_id,
+                "recorded_by_id": actor.user_id,
+                "recorded_at": now,
+                "current_version": 1,
+            },
+        ).inserted_primary_key[0]
+        session.execute(
+            insert(_VERSIONS),
+            {
+                "session_id": session_id,
+                "version_no": 1,
+                "kind": VersionKind.ORIGINAL.value,
+                "submission_key": key,
+                "content_digest": digest,
+                "created_by_id": actor.user_id,
+                "created_at": now,
+                **content,
+            },
+        )
+        chain.record(
+            session,
+            actor,
+            "session.record",
+            "care_session",
+            session_id,
+            resident_id=resident_id,
+            new={"version": 1, "outcome": content["outcome"], "digest": digest},
+        )
+        return Saved(session_id, 1)
+
+
+def _copy_of_current(care_session: CareSession) -> dict:
+    current = care_session.current
+    return {field: getattr(current, field) for field in (*CONTENT_FIELDS, "late")}
+
+
+def add_version(
+    actor: Actor,
+    session_id: int,
+    key: str,
+    kind: VersionKind,
+    changes: dict,
+    reason: str | None,
+    expected_version: int,
+    now: datetime | None = None,
+    submitted: dict | None = None,
+) -> Saved:
+    """Add a version (follow-up, correction or void) on top of the current one.
+
+    `submitted` is what the client sent, for recognising a replay (default: the changes).
+    """
+    with write_transaction(db.session) as session:
+        care_session = session.get(CareSession, session_id)
+        content = _copy_of_current(care_session)
+        content.update(changes)
+        digest = content_digest(submitted) if submitted else version_digest(changes, kind, reason)
+        saved = _replay(session, key, digest)
+        if saved:
+            return saved
+        if care_session.current_version != expected_version:
+            raise CareError(
+                "expected_version",
+                "Someone else changed this entry while you were looking. "
+                "Open it again to see the latest version.",
+            )
+        old = {k: v for k, v in _copy_of_current(care_session).items() if k in changes}
+        new = {k: content[k] for k in changes}
+        version_no = care_session.current_version + 1
+        session.add(
+            CareSessionVersion(
+                session_id=session_id,
+                version_no=version_no,
+                kind=kind.value,
+                reason=reason,
+                submission_key=key,
+                content_digest=digest,
+                created_by_id=actor.user_id,
+                created_at=now or utcnow(),
+                **content,
+            )
+        )
+        care_session.current_version = version_no
+        session.flush()
+        chain.record(
+            session,
+            actor,
+            f"session.{kind.value}",
+            "care_session",
+            session_id,
+            resident_id=care_session.resident_id,
+            old={**without_free_text(old), "version": expected_version},
+            new={**without_free_text(new), "version": version_no},
+            reason=reason,
+        )
+        return Saved(session_id, version_no)
+
+
+def record_sleep_after(
+    actor: Actor,
+    session_id: int,
+    key: str,
+    value: int | None,
+    status: str,
+    rater: str | None,
+    expected_version: int,
+    now: datetime | None = None,
+) -> Saved:
+    """Add the next morning's sleep rating to a session as a follow-up version."""
+    changes = {"sleep_after_value": value, "sleep_after_status": status, "sleep_after_rater": rater}
+    replay = _replay(db.session, key, version_digest(changes, VersionKind.FOLLOW_UP, None))
+    if replay:
+        return replay
+    care_session = db.session.get(CareSession, session_id)
+    if care_session is None or care_session.current.voided:
+        raise CareError("session", "There is no such session.")
+    if care_session.current.outcome not in GIVEN:
+        raise CareError("session", "Sleep after a massage is only recorded for given sessions.")
+    if care_session.current.sleep_after_status is not None:
+        raise CareError("session", "Sleep for that night is already recorded.")
+    _check_ratings({**changes})
+    return add_version(
+        actor, session_id, key, VersionKind.FOLLOW_UP, changes, None, expected_version, now
+    )
+
+
+def may_change(user, care_session: CareSession, now: datetime | None = None) -> bool:
+    """Care managers may correct any entry; a nurse only their own, during their shift."""
+    if user.role == "care_manager":
+        return True
+    if user.role != "nurse" or care_session.recorded_by_id != user.id:
+        return False
+    window = timedelta(hours=current_app.config["CARELOG_NURSE_CORRECTION_HOURS"])
+    return (now or utcnow()) - care_session.recorded_at <= window
+
+
+def _require_change_allowed(user, session_id: int) -> CareSession:
+    care_session = db.session.get(CareSession, session_id)
+    if care_session is None:
+        raise CareError("session", "There is no such session.")
+    if not may_change(user, care_session):
+        raise PermissionError("only the care manager, or the nurse who recorded it that shift")
+    if care_session.current.voided:
+        raise CareError("reason", "This entry was marked entered in error; it cannot change.")
+    return care_session
+
+
+def correct_session(
+    actor: Actor,
+    user,
+    session_id: int,
+    key: str,
+    changes: dict,
+    reason: str,
+    expected_version: int,
+) -> Saved:
+    """Record a correction as a new version; the original stays readable."""
+    submitted = {**changes, "kind": VersionKind.CORRECTION.value, "reason": (reason or "").strip()}
+    replay = _replay(db.session, key, content_digest(submitted))
+    if replay:
+        return replay
+    care_session = _require_change_allowed(user, session_id)
+    if not (reason or "").strip():
+        raise CareError("reason", "Say why you are correcting this entry.")
+    content = {**_copy_of_current(care_session), **changes}
+    if content["occurred_at"] > utcnow() + CLOCK_SKEW:
+        raise CareError("occurred_at", "That time is in the future. Give the time it happened.")
+    _check_ratings(content)
+    _check_precautions(content, care_session.resident)
+    changed = {k: v for k, v in changes.items() if getattr(care_session.current, k) != v}
+    if not changed:
+        raise CareError("reason", "Nothing was changed, so there is nothing to correct.")
+    return add_version(
+        actor,
+        session_id,
+        key,
+        VersionKind.CORRECTION,
+        changed,
+        reason.strip(),
+        expected_version,
+        submitted=submitted,
+    )
+
+
+def void_session(
+    actor: Actor, user, session_id: int, key: str, reason: str, expected_version: int
+) -> Saved:
+    """Mark an entry as entered in error: it stays visible and leaves the statistics."""
+    _require_change_allowed(user, session_id)
+    if not (reason or "").strip():
+        raise CareError("reason", "Say why this entry is in error.")
+    return add_version(
+        actor, session_id, key, VersionKind.VOID, {}, reason.strip(), expected_version
+    )

@@ -1,0 +1,200 @@
+"""Logging a session at the bedside: the full form, a decline, a not-done; a resident's history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from carelog.accounts.roles import CLINICAL_READERS, Role
+from carelog.audit.actor import current_actor
+from carelog.audit.reads import record_view
+from carelog.care import queries, recording, rules
+from carelog.care.content import CONTENT_FIELDS
+from carelog.care.forms import (
+    DeclinedForm,
+    NotDoneForm,
+    SessionForm,
+    new_submission_key,
+    session_content,
+)
+from carelog.care.models import CareSession, CareSessionVersion
+from carelog.care.versions import comparison
+from carelog.care.vocabulary import Outcome
+from carelog.database import utcnow
+from carelog.extensions import db
+from carelog.local_time import local, local_today
+from carelog.residents.records import current_consent
+from carelog.residents.visibility import resident_or_404
+from carelog.web.policy import roles
+
+bp = Blueprint("sessions", __name__)
+
+
+CARERS = (Role.NURSE, Role.CARE_MANAGER)
+
+
+def _submitted(form) -> dict:
+    """What the client sent, to recognise a replay of the same submission."""
+    return {k: v for k, v in form.data.items() if k not in ("csrf_token", "submission_key")}
+
+
+def _present_or_404(resident_id: int):
+    """A resident the user may see who has not left the home."""
+    resident = resident_or_404(resident_id)
+    if resident.has_left(local_today()):
+        abort(404)
+    return resident
+
+
+def _quick_forms() -> tuple[DeclinedForm, NotDoneForm]:
+    declined, not_done = DeclinedForm(formdata=None), NotDoneForm(formdata=None)
+    declined.submission_key.data = new_submission_key()
+    not_done.submission_key.data = new_submission_key()
+    return declined, not_done
+
+
+def _render_form(resident, form, declined=None, not_done=None, status=200):
+    default_declined, default_not_done = _quick_forms()
+    page = render_template(
+        "care/form.html",
+        resident=resident,
+        consent=current_consent(resident),
+        today=local_today(),
+        form=form,
+        declined_form=declined or default_declined,
+        not_done_form=not_done or default_not_done,
+    )
+    return page, status
+
+
+def _saved(saved: recording.Saved, key: str):
+    if saved.replay:
+        flash("This session was already saved; nothing was added twice.", "info")
+    else:
+        flash("Session saved.", "success")
+    return redirect(url_for("sessions.show", session_id=saved.session_id, saved=key), 303)
+
+
+def _save(resident, key: str, content: dict, form):
+    """Save through the use case; refusals go back to the form next to their field."""
+    try:
+        saved = recording.record_session(
+            current_actor(), resident.id, key, content, _submitted(form)
+        )
+        return _saved(saved, key)
+    except rules.SubmissionConflict as error:
+        return render_template(
+            "web/error.html", status=409, title="Already saved", message=str(error)
+        ), 409
+    except rules.CareError as error:
+        field = getattr(form, error.field, None)
+        if field is not None:
+            field.errors = [*field.errors, str(error)]
+        else:
+            flash(str(error), "error")
+        if isinstance(form, SessionForm):
+            return _render_form(resident, form)
+        declined, not_done = (form, None) if isinstance(form, DeclinedForm) else (None, form)
+        return _render_form(resident, SessionForm(formdata=None), declined, not_done)
+
+
+@bp.route("/residents/<int:resident_id>/session", methods=["GET", "POST"])
+@roles(*CARERS)
+def new(resident_id: int):
+    """The full session form: precautions first, ratings before, the timer, ratings after."""
+    resident = _present_or_404(resident_id)
+    form = SessionForm()
+    if request.method == "GET":
+        form.submission_key.data = new_submission_key()
+        form.occurred_at.data = local(utcnow()).replace(second=0, microsecond=0, tzinfo=None)
+        form.product.data = resident.preferred_product
+        form.pressure.data = "light" if resident.light_pressure_only else None
+        return _render_form(resident, form)
+    if not form.validate_on_submit():
+        return _render_form(resident, form)
+    content = session_content(form, given_by_id=current_user.id)
+    return _save(resident, form.submission_key.data, content, form)
+
+
+def _no_session_content(
+    outcome: Outcome,
+    assent: str | None,
+    reason: str | None,
+    not_done_reason: str | None,
+    note: str | None,
+) -> dict:
+    content = {field: None for field in CONTENT_FIELDS}
+    content.update(
+        occurred_at=utcnow().replace(microsecond=0),
+        given_by_id=current_user.id,
+        precautions_confirmed=False,
+        assent=assent,
+        outcome=outcome.value,
+        outcome_reason=reason,
+        not_done_reason=not_done_reason,
+        note=note,
+    )
+    return content
+
+
+@bp.post("/residents/<int:resident_id>/session/declined")
+@roles(*CARERS)
+def declined(resident_id: int):
+    """The resident declined: saved as a complete record."""
+    resident = _present_or_404(resident_id)
+    form = DeclinedForm()
+    if not form.validate_on_submit():
+        return _render_form(resident, SessionForm(formdata=None), declined=form)
+    note = (form.decline_note.data or "").strip() or None
+    content = _no_session_content(Outcome.DECLINED, "declined", None, None, note)
+    return _save(resident, form.submission_key.data, content, form)
+
+
+@bp.post("/residents/<int:resident_id>/session/not-done")
+@roles(*CARERS)
+def not_done(resident_id: int):
+    """The session did not happen (unwell, asleep, away, other): saved as a complete record."""
+    resident = _present_or_404(resident_id)
+    form = NotDoneForm()
+    if not form.validate_on_submit():
+        return _render_form(resident, SessionForm(formdata=None), not_done=form)
+    reason = (form.other_reason.data or "").strip() or None
+    content = _no_session_content(Outcome.NOT_DONE, None, reason, form.not_done_reason.data, None)
+    return _save(resident, form.submission_key.data, content, form)
+
+
+@bp.get("/sessions/<int:session_id>")
+@roles(*CLINICAL_READERS)
+def show(session_id: int):
+    """One session as recorded, with every version."""
+    care_session = db.session.scalar(
+        select(CareSession)
+        .options(selectinload(CareSession.versions).selectinload(CareSessionVersion.created_by))
+        .where(CareSession.id == session_id)
+    ) or abort(404)
+    resident = resident_or_404(care_session.resident_id)
+    page = render_template(
+        "care/show.html",
+        care_session=care_session,
+        current=care_session.versions[-1],
+        resident=resident,
+        saved_key=request.args.get("saved", ""),
+        comparison=comparison(care_session.versions),
+        may_change=not care_session.versions[-1].voided
+        and recording.may_change(current_user, care_session),
+    )
+    record_view(resident.id, f"session {session_id}")
+    return page
+
+
+@bp.get("/residents/<int:resident_id>/sessions")
+@roles(*CLINICAL_READERS)
+def history(resident_id: int):
+    """A resident's sessions, newest first, with ratings before and after."""
+    resident = resident_or_404(resident_id)
+    page = queries.history(resident.id, request.args.get("page", 1, type=int))
+    listing = render_template("care/history.html", resident=resident, page=page)
+    record_view(resident.id, "history")
+    return listing

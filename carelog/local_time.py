@@ -1,0 +1,36 @@
+"""The home's time zone: stored UTC to local time, and local days as UTC bounds."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def home_zone() -> ZoneInfo:
+    """The home's time zone, from configuration."""
+    return ZoneInfo(current_app.config["CARELOG_TIMEZONE"])
+
+
+def local(moment: datetime | None) -> datetime | None:
+    """Convert a stored UTC time to the home's local time."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(home_zone())
+
+
+def local_today() -> date:
+    """Today's date where the home is."""
+    return datetime.now(home_zone()).date()
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC start and end of a local calendar day (DST-aware)."""
+    zone = home_zone()
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
+    end = start + timedelta(days=1)
+    end = datetime(end.year, end.month, end.day, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)

@@ -1,0 +1,159 @@
+"""A demo home with two wards, varied residents and one account per role, for trying carelog."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from carelog.accounts import staff_accounts
+from carelog.accounts.models import User
+from carelog.accounts.roles import Role
+from carelog.audit.actor import Actor
+from carelog.extensions import db
+from carelog.local_time import local_today
+from carelog.residents import records
+from carelog.residents.models import ConsentDecider
+
+SEED_ACTOR = Actor(user_id=None, name="demo-seed", ip=None, user_agent="flask demo")
+
+
+DEMO_ACCOUNTS = (
+    # username, full name, role, ward index, password
+    ("admin", "Alex Admin", Role.ADMIN, None, "admin-demo-password"),
+    ("manager", "Morgan Okafor", Role.CARE_MANAGER, None, "manager-demo-password"),
+    ("auditor", "Ines Inspector", Role.AUDITOR, None, "auditor-demo-password"),
+    ("nurse", "Niamh Byrne", Role.NURSE, 0, "nurse-demo-password"),
+    ("nurse2", "Tomasz Wiśniewski", Role.NURSE, 1, "nurse2-demo-password"),
+)
+
+
+SIGN_IN_HELP = "Demo sign-ins (username / password):\n" + "\n".join(
+    f"  {role.label:<13} {name:<8} / {password}" for name, _, role, _, password in DEMO_ACCOUNTS
+)
+
+
+WARDS = ("Rowan", "Willow")
+
+
+RESIDENTS = (
+    # given, family, preferred
+    ("Margaret", "Hughes", "Peggy"),
+    ("Łucja", "Nowak", None),
+    ("Zoë", "Fairbanks", None),
+    ("Siobhán", "O'Connor", None),
+    ("Arthur", "Pemberton", None),
+    ("Dorothy", "Clarke", "Dot"),
+    ("Ngozi", "Adeyemi", None),
+    ("Harold", "Whitfield", "Harry"),
+    ("Edith", "Marsh", None),
+    ("Raj", "Patel", None),
+    ("Winifred", "Lamb", "Winnie"),
+    ("José", "Álvarez", None),
+    ("Agnes", "Byrne", None),
+    ("Stanley", "Cooper", "Stan"),
+    ("Ørjan", "Haugen", None),
+    ("Beryl", "Thompson", None),
+    ("Kwame", "Mensah", None),
+    ("Irene", "Fletcher", None),
+    ("Dmitri", "Volkov", None),
+    ("Mavis", "Holloway", None),
+    ("Frank", "Doyle", None),
+    ("Hana", "Kobayashi", None),
+    ("Gwen", "Price", None),
+    ("Leonard", "Ashworth", "Len"),
+)
+
+
+def home_has_staff() -> bool:
+    """True once any account exists, so a second `make run` keeps the data."""
+    return bool(db.session.scalar(select(func.count()).select_from(User)))
+
+
+def seed(rng: random.Random | None = None, with_sessions: bool = True) -> None:
+    """Create the demo home through the same use cases staff use, so it is fully audited."""
+    rng = rng or random.Random(2026)
+    wards = [staff_accounts.create_ward(SEED_ACTOR, name) for name in WARDS]
+    ward_ids = [w.id for w in wards]
+    for username, full_name, role, ward_index, password in DEMO_ACCOUNTS:
+        staff_accounts.create_user(
+            SEED_ACTOR,
+            username=username,
+            full_name=full_name,
+            role=role,
+            password=password,
+            ward_id=None if ward_index is None else ward_ids[ward_index],
+            registration_number=f"NMC {rng.randint(10, 99)}A{rng.randint(1000, 9999)}E"
+            if role == Role.NURSE
+            else None,
+        )
+    manager = db.session.scalar(select(User).where(User.username == "manager"))
+    manager_actor = Actor(manager.id, manager.username, None, "flask demo")
+    today = local_today()
+    for index, (given, family, preferred) in enumerate(RESIDENTS):
+        _seed_resident(manager_actor, rng, today, index, given, family, preferred, ward_ids)
+    if with_sessions:
+        from carelog.ops.demo_sessions import seed_sessions
+
+        seed_sessions(rng)
+
+
+def _seed_resident(actor, rng, today, index, given, family, preferred, ward_ids) -> None:
+    admitted = today - timedelta(days=rng.randint(120, 1500))
+    precautions = {
+        "defer_sessions": index == 7,
+        "avoid_left_hand": index in (2, 11),
+        "avoid_right_hand": index == 16,
+        "light_pressure_only": index in (1, 4, 9, 13, 20),
+        "allergies": {3: "Nut oils", 10: "Fragrance", 18: "Nut oils, lanolin"}.get(index),
+        "precaution_notes": {
+            2: "Skin tear on the back of the left hand, dressed.",
+            7: "Chest infection; defer until the GP review.",
+            9: "On apixaban: light pressure, watch for bruising.",
+            16: "Fistula in the right arm.",
+        }.get(index),
+    }
+    resident = records.admit(
+        actor,
+        {
+            "given_name": given,
+            "family_name": family,
+            "preferred_name": preferred,
+            "room": f"{'RW'[index % 2]}{index // 2 + 1:02d}",
+            "ward_id": ward_ids[index % 2],
+            "date_of_birth": today.replace(year=today.year - rng.randint(72, 98))
+            - timedelta(days=rng.randint(0, 364)),
+            "local_identifier": f"CH-{1000 + index}",
+            "admitted_on": admitted,
+            "preferred_product": "Own fragrance-free emollient",
+            "sessions_per_week": rng.choice((2, 3, 3, 3, 5)),
+            **precautions,
+        },
+    )
+    if index == 22:
+        return  # a new admission whose consent is still to be recorded
+    if index == 5:
+        decided_by, maker = ConsentDecider.BEST_INTERESTS, "Dr Priya Shah (GP), with her daughter"
+    elif index in (8, 14):
+        decided_by, maker = ConsentDecider.LASTING_POWER_OF_ATTORNEY, "Her son, Paul (LPA health)"
+    else:
+        decided_by, maker = ConsentDecider.RESIDENT, None
+    decided_on = admitted + timedelta(days=rng.randint(1, 20))
+    review_on = today + timedelta(days=rng.randint(30, 300))
+    if index == 19:
+        review_on = today - timedelta(days=12)  # review overdue: the board warns
+    records.record_consent(
+        actor,
+        resident.id,
+        {
+            "decided_by": decided_by.value,
+            "decision_maker": maker,
+            "consent_given": index != 12,
+            "decided_on": decided_on,
+            "review_on": review_on,
+            "scope_hands": "right" if index in (2, 11) else "left" if index == 16 else "both",
+            "scope_products": "Own emollient only" if index in (3, 10, 18) else None,
+            "notes": "Declines hand massage; prefers a chat." if index == 12 else None,
+        },
+    )

@@ -1,0 +1,261 @@
+"""Render monthly resident reports and ward batches to PDF bytes (no Flask, no database)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from io import BytesIO
+
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, PageBreak, SimpleDocTemplate, Spacer
+
+from carelog.reports.document import AuditFingerprint, BatchReport, PageSize, ResidentReport
+from carelog.reports.pdf import formatting as fmt
+from carelog.reports.pdf import styles as st
+from carelog.reports.pdf.appendix import corrections, observations, reading_guide
+from carelog.reports.pdf.sections import charts, header, session_table, summary
+from carelog.reports.pdf.tables import grid, p
+from carelog.reports.summary import summarise
+
+
+class RunningHead(Flowable):
+    """A zero-size marker that sets the running head for this page and those after it."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.width = self.height = 0
+
+    def draw(self) -> None:
+        self.canv.running_head = self.text  # type: ignore[attr-defined]
+
+
+class PageMark(Flowable):
+    """A zero-size marker that notes the page it lands on under a key, for a PageRef to print."""
+
+    def __init__(self, key: object) -> None:
+        super().__init__()
+        self.key = key
+        self.width = self.height = 0
+
+    def draw(self) -> None:
+        self.canv.page_marks[self.key] = self.canv.getPageNumber()  # type: ignore[attr-defined]
+
+
+class PageRef(Flowable):
+    """The page a PageMark landed on, printed when the pages are furnished (it may come later)."""
+
+    def __init__(self, key: object, size: float = 8) -> None:
+        super().__init__()
+        self.key = key
+        self.size = size
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width = available_width
+        return available_width, self.size * 1.2
+
+    def draw(self) -> None:
+        x, y = self.canv.absolutePosition(0, self.size * 0.25)
+        refs = self.canv.page_refs  # type: ignore[attr-defined]
+        refs.setdefault(self.canv.getPageNumber(), []).append((x, y, self.key, self.size))
+
+
+class Deferred(Flowable):
+    """A placeholder that the document replaces with its flowables when it reaches it."""
+
+    def __init__(self, make: Callable[[], list[Flowable]]) -> None:
+        super().__init__()
+        self.make = make
+
+
+class _ReportDoc(SimpleDocTemplate):
+    """A document that builds deferred sections just in time, so a batch is never all in memory."""
+
+    def filterFlowables(self, flowables: list[Flowable]) -> None:
+        while flowables and isinstance(flowables[0], Deferred):
+            flowables[0:1] = flowables[0].make()
+
+
+class _FurnishedCanvas(Canvas):
+    """A canvas that holds pages back until the end to print "page X of Y" and the footer."""
+
+    def __init__(self, *args, footer: tuple[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.running_head = ""
+        self.page_marks: dict[object, int] = {}
+        self.page_refs: dict[int, list[tuple[float, float, object, float]]] = {}
+        self._footer = footer
+        self._held: list[dict] = []
+
+    def showPage(self) -> None:
+        self._held.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._held)
+        for number, state in enumerate(self._held, start=1):
+            self.__dict__.update(state)
+            self._furnish(number, total)
+            super().showPage()
+        super().save()
+
+    def _furnish(self, number: int, total: int) -> None:
+        """Draw the running head, the audit fingerprint, the page number and any page refs."""
+        width, height = self._pagesize
+        left, right = st.MARGIN_X, width - st.MARGIN_X
+        self.saveState()
+        for x, y, key, size in self.page_refs.get(number, []):
+            self.setFont(st.FONT, size)
+            self.drawString(x, y, str(self.page_marks.get(key, "")))
+        self.setFillColor(st.INK)
+        self.setStrokeColor(st.RULE)
+        self.setLineWidth(0.5)
+        self.setFont(st.FONT, 8)
+        self.drawString(left, height - 11 * mm, st.fit(self.running_head, st.FONT, 8, right - left))
+        self.line(left, height - 12.5 * mm, right, height - 12.5 * mm)
+        self.line(left, 13 * mm, right, 13 * mm)
+        generated, fingerprint = self._footer
+        self.drawString(left, 9.5 * mm, st.fit(generated, st.FONT, 8, right - left - 70))
+        self.setFont(st.FONT_BOLD, 9)
+        self.drawRightString(right, 9.5 * mm, f"Page {number} of {total}")
+        self.setFont(st.MONO, min(6.5, (right - left) / (0.6 * len(fingerprint))))
+        self.drawString(left, 6 * mm, fingerprint)
+        self.restoreState()
+
+
+def _footer(
+    generated_by: str, generated_at: datetime, timezone: str, fp: AuditFingerprint
+) -> tuple[str, str]:
+    """Return the two footer lines: who generated the PDF and when, and the audit fingerprint."""
+    who = st.printable(generated_by)
+    when = f"{fmt.stamp(generated_at)} ({st.printable(timezone)})"
+    return (
+        f"Generated by {who} on {when}",
+        f"Audit trail head {st.printable(fp.head_hash)}, {fp.entry_count} entries",
+    )
+
+
+def _build(
+    story: list[Flowable], page_size: PageSize, title: str, footer: tuple[str, str]
+) -> bytes:
+    """Lay the story out on numbered pages and return the PDF bytes; consumes the story."""
+    buffer = BytesIO()
+    doc = _ReportDoc(
+        buffer,
+        pagesize=st.PAGE_SIZES[page_size],
+        leftMargin=st.MARGIN_X,
+        rightMargin=st.MARGIN_X,
+        topMargin=st.MARGIN_TOP,
+        bottomMargin=st.MARGIN_BOTTOM,
+        title=st.printable(title),
+        author="carelog",
+        creator="carelog",
+    )
+    doc.build(story, canvasmaker=partial(_FurnishedCanvas, footer=footer))
+    return buffer.getvalue()
+
+
+def _frame_width(page_size: PageSize) -> float:
+    """Return the usable text width of the page."""
+    return st.PAGE_SIZES[page_size][0] - 2 * st.MARGIN_X
+
+
+def _running_head(report: ResidentReport) -> str:
+    """Return the line printed at the top of every page of a resident's report."""
+    r = report.resident
+    room = f"Room {r.room}" if r.room else ""
+    parts = (r.full_name, room, report.ward_name, report.month.label)
+    return " · ".join(part for part in parts if part)
+
+
+def resident_story(report: ResidentReport, page_size: PageSize) -> list[Flowable]:
+    """Return the flowables of one resident's report, from header to reading guide."""
+    width = _frame_width(page_size)
+    s = summarise(report)
+    return [
+        RunningHead(_running_head(report)),
+        *header(report, width),
+        *summary(report, s, width),
+        *charts(report, width),
+        *session_table(report, width),
+        *observations(report, width),
+        *corrections(report, width),
+        *reading_guide(report, s),
+    ]
+
+
+def render_resident_report(report: ResidentReport) -> bytes:
+    """Render one resident's monthly report to PDF bytes."""
+    title = f"Hand massage record {report.resident.full_name} {report.month.label}"
+    footer = _footer(report.generated_by, report.generated_at, report.timezone, report.fingerprint)
+    return _build(resident_story(report, report.page_size), report.page_size, title, footer)
+
+
+def _cover(batch: BatchReport, width: float) -> list[Flowable]:
+    """Return the batch cover: one row per resident with the month's headline figures."""
+    rows: list[list] = [
+        [
+            "Resident",
+            "Room" if batch.ward_name else "Ward, room",
+            "Given / planned",
+            "Relaxation: median change",
+            "Mood: median change",
+            "Declined",
+            "Adverse observations",
+            "Page",
+        ]
+    ]
+    for index, report in enumerate(batch.residents):
+        s = summarise(report)
+        rows.append(
+            [
+                report.resident.full_name,
+                report.resident.room
+                if batch.ward_name
+                else f"{report.ward_name}, {report.resident.room}",
+                f"{s.given} / {s.planned}",
+                f"{fmt.signed(s.relaxation.median_change)} (n = {s.relaxation.n_pairs})",
+                f"{fmt.signed(s.mood.median_change)} (n = {s.mood.n_pairs})",
+                str(s.declined),
+                str(s.observations),
+                PageRef(index),
+            ]
+        )
+    shares = (0.22, 0.13, 0.10, 0.15, 0.14, 0.08, 0.12, 0.06)
+    table = grid(rows, [width * share for share in shares], zebra=True)
+    intro = (
+        f"{len(batch.residents)} residents. Each resident's report starts on a new page, the "
+        "one given in the last column. "
+        "Median change is after minus before over sessions with both ratings; higher is better."
+    )
+    return [
+        RunningHead(f"{batch.home_name} · {batch.scope_label} · {batch.month.label}"),
+        p(f"Hand massage monthly records: {batch.month.label}", st.TITLE),
+        p(f"{batch.home_name} · {batch.scope_label}", st.SUBTITLE),
+        p(intro, st.BODY),
+        Spacer(0, 4),
+        table if batch.residents else p("No residents in this batch.", st.BODY),
+    ]
+
+
+def render_batch(batch: BatchReport, progress: Callable[[int, int], None] | None = None) -> bytes:
+    """Render a cover page and every resident's report, each on new pages, as one PDF.
+
+    `progress(done, total)` is called as layout reaches each resident, for a progress bar.
+    """
+    width = _frame_width(batch.page_size)
+    total = len(batch.residents)
+    story = _cover(batch, width)
+
+    def story_of(index: int, report: ResidentReport) -> list[Flowable]:
+        if progress is not None:
+            progress(index, total)
+        return resident_story(report, batch.page_size)
+
+    for index, report in enumerate(batch.residents):
+        story += [PageBreak(), PageMark(index), Deferred(partial(story_of, index, report))]
+    title = f"Hand massage records {batch.home_name} {batch.scope_label} {batch.month.label}"
+    footer = _footer(batch.generated_by, batch.generated_at, batch.timezone, batch.fingerprint)
+    return _build(story, batch.page_size, title, footer)

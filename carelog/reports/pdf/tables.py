@@ -1,0 +1,69 @@
+"""Table building blocks for reports: safe cells that wrap, and the ruled grid style."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Paragraph, Table, TableStyle
+
+from carelog.reports.pdf import styles as st
+
+CELL_LIMIT = 1200
+
+
+NAME_LIMIT = 120
+
+
+CELL_PADDING = 3
+
+
+def p(text: str, style=st.CELL, limit: int = CELL_LIMIT) -> Paragraph:
+    """Return a Paragraph of user or free text, escaped and cut to limit characters."""
+    return Paragraph(st.markup(text, limit), style)
+
+
+def cell(text: str, width: float, bold: bool = False) -> str | Paragraph:
+    """Return table-cell text: plain when it fits one line, else a wrapping Paragraph.
+
+    Line breaks become spaces and long text is cut in proportion to the column width, so that
+    no row can outgrow a page.
+    """
+    s = st.printable(text).replace("\n", " ").replace("\t", " ")
+    font, style = (st.FONT_BOLD, st.CELL_BOLD) if bold else (st.FONT, st.CELL)
+    room = width - 2 * CELL_PADDING
+    if stringWidth(s, font, style.fontSize) <= room:
+        return s
+    return Paragraph(st.markup(s, int(room * 5.5)), style)
+
+
+def grid(
+    rows: list[list], widths: Sequence[float], header_rows: int = 1, zebra: bool = False
+) -> Table:
+    """Return a ruled table with a grey header that repeats on every page it spans.
+
+    String cells go through ``cell``; pass a Paragraph for a cell that needs its own markup.
+    """
+    rows = [
+        [
+            cell(c, w, i < header_rows) if isinstance(c, str) else c
+            for c, w in zip(r, widths, strict=True)
+        ]
+        for i, r in enumerate(rows)
+    ]
+    table = Table(rows, colWidths=list(widths), repeatRows=header_rows, hAlign="LEFT")
+    cmds = [
+        ("FONT", (0, 0), (-1, -1), st.FONT, 8, 9.6),
+        ("FONT", (0, 0), (-1, header_rows - 1), st.FONT_BOLD, 8, 9.6),
+        ("BACKGROUND", (0, 0), (-1, header_rows - 1), st.HEADER_FILL),
+        ("GRID", (0, 0), (-1, -1), 0.4, st.RULE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+    ]
+    if zebra:
+        cmds.append(("ROWBACKGROUNDS", (0, header_rows), (-1, -1), [None, st.ZEBRA_FILL]))
+    table.setStyle(TableStyle(cmds))
+    return table

@@ -1,0 +1,240 @@
+"""Reports for care managers and auditors: a resident's month, a ward batch, the sessions CSV."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField
+from wtforms.validators import InputRequired, Regexp
+
+from carelog.accounts.models import Ward
+from carelog.accounts.roles import Role
+from carelog.audit import chain
+from carelog.audit.actor import current_actor
+from carelog.database import write_transaction
+from carelog.extensions import db
+from carelog.local_time import local_today
+from carelog.reports import batch_jobs, gather
+from carelog.reports.models import ReportJob
+from carelog.reports.month import Month
+from carelog.reports.pdf.render import render_resident_report
+from carelog.reports.sessions_csv import csv_text
+from carelog.residents.models import Resident
+from carelog.web.fields import options
+from carelog.web.policy import roles
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+READERS = (Role.CARE_MANAGER, Role.AUDITOR)
+
+
+MONTH_PATTERN = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Give the month as YYYY-MM.")
+
+
+class ReportForm(FlaskForm):
+    """Which month, and for whom; read from the query string for downloads."""
+
+    class Meta:
+        csrf = False  # downloads change nothing; the batch POST below has its own token
+
+    month = StringField(
+        "Month", validators=[InputRequired(), MONTH_PATTERN], render_kw={"type": "month"}
+    )
+    # Unknown ids are answered with 404 by the views, not refused as a bad choice.
+    resident_id = SelectField("Resident", coerce=int, default=0, validate_choice=False)
+    ward_id = SelectField("Ward", coerce=int, default=0, validate_choice=False)
+
+
+class BatchForm(FlaskForm):
+    """A ward (or the whole home) and a month, to make in the background."""
+
+    month = StringField(
+        "Month", validators=[InputRequired(), MONTH_PATTERN], render_kw={"type": "month"}
+    )
+    ward_id = SelectField("Ward", coerce=int, default=0)
+
+
+def _last_month() -> str:
+    first = local_today().replace(day=1)
+    previous = date.fromordinal(first.toordinal() - 1)
+    return f"{previous.year:04d}-{previous.month:02d}"
+
+
+def _choices(form) -> None:
+    wards = [(w.id, w.name) for w in db.session.scalars(select(Ward).order_by(Ward.name))]
+    form.ward_id.choices = options([(0, "Whole home")] + wards)
+    if hasattr(form, "resident_id"):
+        people = db.session.scalars(select(Resident).order_by(Resident.family_name))
+        form.resident_id.choices = options(
+            [(0, "Everyone")] + [(r.id, r.full_name) for r in people]
+        )
+
+
+def _ids_prefixed(form: FlaskForm, prefix: str) -> None:
+    """Give a form's fields page-unique ids; the names (the query parameters) stay the same."""
+    for field in form:
+        field.id = field.label.field_id = f"{prefix}-{field.name}"
+
+
+def _record(action: str, resident_id: int | None, **details) -> None:
+    with write_transaction(db.session) as session:
+        chain.record(
+            session,
+            current_actor(),
+            action,
+            "report",
+            resident_id=resident_id,
+            new={k: v for k, v in details.items() if v},
+        )
+
+
+@bp.get("/")
+@roles(*READERS)
+def index():
+    """Choose a report: one resident's month, a whole ward, or the sessions CSV."""
+    form = ReportForm(formdata=None, month=_last_month())
+    pdf_form = ReportForm(formdata=None, month=_last_month())
+    batch_form = BatchForm(formdata=None, month=_last_month())
+    _choices(form)
+    _choices(pdf_form)
+    _choices(batch_form)
+    pdf_form.resident_id.choices = pdf_form.resident_id.choices[1:]  # a PDF is for one person
+    for prefixed, prefix in ((pdf_form, "pdf"), (batch_form, "batch"), (form, "csv")):
+        _ids_prefixed(prefixed, prefix)
+    jobs = db.session.scalars(
+        select(ReportJob)
+        .where(ReportJob.requested_by_id == current_user.id)
+        .order_by(ReportJob.created_at.desc())
+        .limit(5)
+    ).all()
+    return render_template(
+        "reports/index.html",
+        form=form,
+        pdf_form=pdf_form,
+        batch_form=batch_form,
+        jobs=jobs,
+        state=batch_jobs.state,
+    )
+
+
+def _valid_query_form() -> ReportForm:
+    form = ReportForm(request.args)
+    _choices(form)
+    if not form.validate():
+        messages = "; ".join(f"{form[k].label.text}: {' '.join(v)}" for k, v in form.errors.items())
+        abort(400, description=messages)
+    return form
+
+
+@bp.get("/resident.pdf")
+@roles(*READERS)
+def resident_pdf():
+    """One resident's monthly report as PDF; downloading it is recorded."""
+    form = _valid_query_form()
+    if not form.resident_id.data:
+        abort(400, description="Choose a resident.")
+    month = Month.parse(form.month.data)
+    found = gather.build(month, current_user.full_name, resident_id=form.resident_id.data)
+    if not found:
+        abort(404, description="That resident was not in the home that month.")
+    pdf = render_resident_report(found[0])
+    _record("report.download", form.resident_id.data, month=str(month), kind="resident")
+    name = f"carelog-{month}-resident-{form.resident_id.data}.pdf"
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
+
+
+@bp.get("/sessions.csv")
+@roles(*READERS)
+def sessions_csv():
+    """Sessions as CSV, filtered by month, ward or resident; the export is recorded."""
+    form = ReportForm(request.args)
+    month = None
+    if form.month.data:
+        if not form.month.validate(form):
+            abort(400, description="Give the month as YYYY-MM.")
+        month = Month.parse(form.month.data)
+    ward_id = request.args.get("ward_id", type=int) or None
+    resident_id = request.args.get("resident_id", type=int) or None
+    if ward_id and db.session.get(Ward, ward_id) is None:
+        abort(404, description="There is no such ward.")
+    if resident_id and db.session.get(Resident, resident_id) is None:
+        abort(404, description="There is no such resident.")
+    _record(
+        "export.download",
+        resident_id,
+        month=str(month) if month else None,
+        ward_id=ward_id,
+        kind="sessions.csv",
+    )
+    return Response(
+        stream_with_context(csv_text(month, ward_id, resident_id)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f"attachment; filename=carelog-sessions-{month or 'all'}.csv"
+        },
+    )
+
+
+@bp.post("/batch")
+@roles(*READERS)
+def start_batch():
+    """Start making a ward's (or the whole home's) reports in the background."""
+    form = BatchForm()
+    _choices(form)
+    if not form.validate_on_submit():
+        flash("Choose a ward and give the month as YYYY-MM.", "error")
+        return redirect(url_for("reports.index"), 303)
+    job_id = batch_jobs.start(
+        current_actor(), Month.parse(form.month.data), form.ward_id.data or None
+    )
+    return redirect(url_for("reports.job", job_id=job_id), 303)
+
+
+def _own_job(job_id: str) -> ReportJob:
+    job = db.session.get(ReportJob, job_id)
+    if job is None or job.requested_by_id != current_user.id:
+        abort(404)
+    return job
+
+
+@bp.get("/jobs/<job_id>")
+@roles(*READERS)
+def job(job_id: str):
+    """Progress of a batch; the page refreshes itself until the PDF is ready."""
+    found = _own_job(job_id)
+    return render_template("reports/job.html", job=found, state=batch_jobs.state(found))
+
+
+@bp.get("/jobs/<job_id>/download")
+@roles(*READERS)
+def job_download(job_id: str):
+    """The finished batch PDF; downloading it is recorded."""
+    found = _own_job(job_id)
+    if batch_jobs.state(found) != "done":
+        abort(409, description="The batch is not ready yet.")
+    pdf = db.session.scalar(select(ReportJob.pdf).where(ReportJob.id == job_id))
+    _record("report.download", None, month=found.month, ward_id=found.ward_id, kind="batch")
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename=carelog-{found.month}-batch.pdf"},
+    )

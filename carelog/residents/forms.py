@@ -1,0 +1,125 @@
+"""Forms for admitting and updating residents, departures and consent."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    InputRequired,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from carelog.local_time import local_today
+from carelog.residents.models import ConsentDecider
+from carelog.web.fields import date_field as _date_field
+from carelog.web.fields import max_length as _text
+from carelog.web.fields import options
+from carelog.web.fields import required as _required
+
+
+class ResidentForm(FlaskForm):
+    """A resident's details and precautions, set by a care manager."""
+
+    given_name = StringField("Given name", validators=[_required(), _text(80)])
+    family_name = StringField("Family name", validators=[_required(), _text(80)])
+    preferred_name = StringField("Preferred name", validators=[Optional(), _text(80)])
+    room = StringField("Room", validators=[_required(), _text(20)])
+    ward_id = SelectField("Ward", coerce=int, validate_choice=True)
+    date_of_birth = _date_field("Date of birth")
+    local_identifier = StringField(
+        "Local identifier (optional)", validators=[Optional(), _text(40)]
+    )
+    admitted_on = _date_field("Admission date")
+    preferred_product = StringField(
+        "Preferred product",
+        default="Own fragrance-free emollient",
+        validators=[_required(), _text(120)],
+    )
+    sessions_per_week = IntegerField(
+        "Target sessions per week",
+        default=3,
+        validators=[
+            InputRequired(message="Give a number from 0 to 14."),
+            NumberRange(min=0, max=14, message="Give a number from 0 to 14."),
+        ],
+    )
+    defer_sessions = BooleanField("Defer all sessions (fever, infection, suspected DVT, distress)")
+    avoid_left_hand = BooleanField("Avoid the left hand")
+    avoid_right_hand = BooleanField("Avoid the right hand")
+    light_pressure_only = BooleanField(
+        "Light pressure only (anticoagulants, fragile skin, osteoporosis, lymphoedema)"
+    )
+    allergies = StringField(
+        "Allergies (e.g. nut oil, fragrance)", validators=[Optional(), _text(300)]
+    )
+    precaution_notes = TextAreaField("Precaution notes", validators=[Optional(), _text(2000)])
+    reason = StringField("Reason for the change", validators=[Optional(), _text(300)])
+
+    def validate_date_of_birth(self, field):
+        if field.data and field.data > local_today():
+            raise ValidationError("The date of birth cannot be in the future.")
+        if field.data and field.data.year < 1900:
+            raise ValidationError("Check the year of birth.")
+
+
+class DepartureForm(FlaskForm):
+    """The day a resident left and why."""
+
+    departed_on = _date_field("Date of departure")
+    departure_reason = StringField(
+        "Reason (e.g. moved to hospital, died, returned home)",
+        validators=[_required(), _text(200)],
+    )
+
+
+class ConsentForm(FlaskForm):
+    """A consent decision for hand massage."""
+
+    decided_by = RadioField(
+        "Who decided",
+        choices=options(
+            [
+                (ConsentDecider.RESIDENT.value, "The resident"),
+                (ConsentDecider.BEST_INTERESTS.value, "Best-interests decision"),
+                (ConsentDecider.LASTING_POWER_OF_ATTORNEY.value, "Lasting power of attorney"),
+            ]
+        ),
+        validators=[InputRequired(message="Choose who decided.")],
+    )
+    # No Optional() here: it would stop the chain before validate_decision_maker runs.
+    decision_maker = StringField("Name of the decision maker", validators=[_text(120)])
+    consent_given = RadioField(
+        "Decision",
+        choices=options([("yes", "Consents to hand massage"), ("no", "Does not consent")]),
+        validators=[InputRequired(message="Choose the decision.")],
+    )
+    decided_on = _date_field("Date of the decision")
+    review_on = _date_field("Review by")
+    scope_hands = RadioField(
+        "Hands",
+        choices=options(
+            [("both", "Both hands"), ("left", "Left hand only"), ("right", "Right hand only")]
+        ),
+        default="both",
+        validators=[InputRequired(message="Choose which hands.")],
+    )
+    scope_products = StringField("Products agreed", validators=[Optional(), _text(200)])
+    notes = TextAreaField("Notes", validators=[Optional(), _text(2000)])
+
+    def validate_decision_maker(self, field):
+        someone_else = self.decided_by.data not in (None, "", ConsentDecider.RESIDENT)
+        if someone_else and not (field.data or "").strip():
+            raise ValidationError("Name the person who made the decision.")
+
+    def validate_review_on(self, field):
+        if field.data and self.decided_on.data and field.data < self.decided_on.data:
+            raise ValidationError("The review date must be after the decision date.")

@@ -1,0 +1,103 @@
+"""Residents and their consent decisions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from carelog.accounts.models import User, Ward
+from carelog.database import utcnow
+from carelog.extensions import db
+
+DECIDER_WORDS = {
+    "resident": "the resident",
+    "best_interests": "best-interests decision",
+    "lpa": "lasting power of attorney",
+}
+
+
+class ConsentDecider(enum.StrEnum):
+    """Who made a consent decision (Mental Capacity Act 2005)."""
+
+    RESIDENT = "resident"
+    BEST_INTERESTS = "best_interests"
+    LASTING_POWER_OF_ATTORNEY = "lpa"
+
+
+class Resident(db.Model):
+    """A person living in the home, with the precautions a nurse must see before a session."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"), index=True)
+    given_name: Mapped[str] = mapped_column(String(80))
+    family_name: Mapped[str] = mapped_column(String(80))
+    preferred_name: Mapped[str | None] = mapped_column(String(80))
+    room: Mapped[str] = mapped_column(String(20))
+    date_of_birth: Mapped[date]
+    local_identifier: Mapped[str | None] = mapped_column(String(40), unique=True)
+    admitted_on: Mapped[date]
+    departed_on: Mapped[date | None]
+    departure_reason: Mapped[str | None] = mapped_column(String(200))
+    preferred_product: Mapped[str] = mapped_column(
+        String(120), default="Own fragrance-free emollient"
+    )
+    sessions_per_week: Mapped[int] = mapped_column(default=3)
+    defer_sessions: Mapped[bool] = mapped_column(default=False)
+    avoid_left_hand: Mapped[bool] = mapped_column(default=False)
+    avoid_right_hand: Mapped[bool] = mapped_column(default=False)
+    light_pressure_only: Mapped[bool] = mapped_column(default=False)
+    allergies: Mapped[str | None] = mapped_column(String(300))
+    precaution_notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ward: Mapped[Ward] = relationship()
+    consents: Mapped[list[Consent]] = relationship(
+        back_populates="resident", order_by="Consent.id.desc()"
+    )
+
+    @property
+    def display_name(self) -> str:
+        """The name staff use, with the preferred name where there is one."""
+        first = self.preferred_name or self.given_name
+        return f"{first} {self.family_name}"
+
+    @property
+    def full_name(self) -> str:
+        """The name on the record."""
+        return f"{self.given_name} {self.family_name}"
+
+    def has_left(self, on: date) -> bool:
+        """True if the resident had departed by the given day."""
+        return self.departed_on is not None and self.departed_on <= on
+
+
+class Consent(db.Model):
+    """One consent decision; history is kept and the newest record is the current one."""
+
+    __table_args__ = (
+        CheckConstraint("decided_by IN ('resident','best_interests','lpa')", "decided_by"),
+        CheckConstraint("scope_hands IN ('both','left','right')", "scope_hands"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    decided_by: Mapped[str] = mapped_column(String(20))
+    decision_maker: Mapped[str | None] = mapped_column(String(120))
+    consent_given: Mapped[bool]
+    decided_on: Mapped[date]
+    review_on: Mapped[date]
+    scope_hands: Mapped[str] = mapped_column(String(10), default="both")
+    scope_products: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    resident: Mapped[Resident] = relationship(back_populates="consents")
+    recorded_by: Mapped[User] = relationship()
+
+    def is_valid_on(self, day: date) -> bool:
+        """True if this decision permits massage on the given day."""
+        return self.consent_given and self.decided_on <= day <= self.review_on

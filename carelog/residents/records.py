@@ -1,0 +1,155 @@
+"""Use cases for residents: admission, updates, departure and consent, each audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from carelog.audit import chain
+from carelog.audit.actor import Actor
+from carelog.database import write_transaction
+from carelog.extensions import db
+from carelog.residents.models import Consent, Resident
+
+RESIDENT_FIELDS = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "room",
+    "ward_id",
+    "date_of_birth",
+    "local_identifier",
+    "admitted_on",
+    "preferred_product",
+    "sessions_per_week",
+    "defer_sessions",
+    "avoid_left_hand",
+    "avoid_right_hand",
+    "light_pressure_only",
+    "allergies",
+    "precaution_notes",
+)
+
+
+class ResidentError(ValueError):
+    """A change to a resident that cannot be made, in words for the care manager."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _clean(values: dict) -> dict:
+    cleaned = {}
+    for field in RESIDENT_FIELDS:
+        if field in values:
+            value = values[field]
+            if isinstance(value, str):
+                value = value.strip() or None
+            cleaned[field] = value
+    return cleaned
+
+
+def _refuse_duplicate_identifier(session, identifier: str | None, resident_id: int | None) -> None:
+    if not identifier:
+        return
+    # casefold in Python: SQLite's lower() only folds ASCII letters.
+    wanted = identifier.casefold()
+    others = session.execute(
+        select(Resident.id, Resident.local_identifier).where(Resident.local_identifier.is_not(None))
+    )
+    for other_id, other in others:
+        if other.casefold() == wanted and other_id != resident_id:
+            raise ResidentError("local_identifier", "Another resident already has this identifier.")
+
+
+def admit(actor: Actor, values: dict) -> Resident:
+    """Admit a resident to a ward."""
+    values = _clean(values)
+    with write_transaction(db.session) as session:
+        _refuse_duplicate_identifier(session, values.get("local_identifier"), None)
+        resident = Resident(**values)
+        session.add(resident)
+        session.flush()
+        chain.record(
+            session,
+            actor,
+            "resident.admit",
+            "resident",
+            resident.id,
+            resident_id=resident.id,
+            new=chain.snapshot(resident),
+        )
+    return resident
+
+
+def update(actor: Actor, resident_id: int, values: dict, reason: str | None) -> Resident:
+    """Change a resident's details or precautions; old values are kept in the trail."""
+    values = _clean(values)
+    with write_transaction(db.session) as session:
+        _refuse_duplicate_identifier(session, values.get("local_identifier"), resident_id)
+        resident = session.get(Resident, resident_id)
+        old = chain.snapshot(resident)
+        for field, value in values.items():
+            setattr(resident, field, value)
+        session.flush()
+        before, after = chain.changed(old, chain.snapshot(resident))
+        if after:
+            chain.record(
+                session,
+                actor,
+                "resident.update",
+                "resident",
+                resident.id,
+                resident_id=resident.id,
+                old=before,
+                new=after,
+                reason=reason,
+            )
+    return resident
+
+
+def record_departure(actor: Actor, resident_id: int, departed_on: date, reason: str) -> None:
+    """Record the day a resident left and why; the record stays."""
+    with write_transaction(db.session) as session:
+        resident = session.get(Resident, resident_id)
+        if departed_on < resident.admitted_on:
+            raise ResidentError("departed_on", "The departure date is before the admission date.")
+        old = {"departed_on": resident.departed_on, "departure_reason": resident.departure_reason}
+        resident.departed_on = departed_on
+        resident.departure_reason = reason.strip()
+        chain.record(
+            session,
+            actor,
+            "resident.depart",
+            "resident",
+            resident.id,
+            resident_id=resident.id,
+            old={k: (v.isoformat() if isinstance(v, date) else v) for k, v in old.items()},
+            new={"departed_on": departed_on.isoformat(), "departure_reason": reason.strip()},
+            reason=reason.strip(),
+        )
+
+
+def record_consent(actor: Actor, resident_id: int, values: dict) -> Consent:
+    """Add a consent decision; earlier ones stay in the history."""
+    with write_transaction(db.session) as session:
+        consent = Consent(resident_id=resident_id, recorded_by_id=actor.user_id, **values)
+        session.add(consent)
+        session.flush()
+        chain.record(
+            session,
+            actor,
+            "consent.record",
+            "consent",
+            consent.id,
+            resident_id=resident_id,
+            new=chain.snapshot(consent),
+        )
+    return consent
+
+
+def current_consent(resident: Resident) -> Consent | None:
+    """The newest consent decision, which is the one in force."""
+    return resident.consents[0] if resident.consents else None

@@ -1,0 +1,142 @@
+"""Residents: the list, a resident's record, and the care manager's changes to it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms.validators import InputRequired
+
+from carelog.accounts.models import Ward
+from carelog.accounts.roles import CLINICAL_READERS, Role
+from carelog.audit.actor import current_actor
+from carelog.audit.reads import record_view
+from carelog.extensions import db
+from carelog.local_time import local_today
+from carelog.residents import records
+from carelog.residents.forms import ConsentForm, DepartureForm, ResidentForm
+from carelog.residents.models import Resident
+from carelog.residents.visibility import resident_or_404, visible_to_current_user
+from carelog.web.fields import options
+from carelog.web.policy import roles
+
+bp = Blueprint("residents", __name__, url_prefix="/residents")
+
+
+CARE_MANAGER = (Role.CARE_MANAGER,)
+
+
+def _ward_choices() -> list[tuple[int, str]]:
+    return options((w.id, w.name) for w in db.session.scalars(select(Ward).order_by(Ward.name)))
+
+
+@bp.get("/")
+@roles(*CLINICAL_READERS)
+def index():
+    """List current residents (and, on request, those who have left)."""
+    show_departed = request.args.get("departed") == "1"
+    query = select(Resident).options(selectinload(Resident.ward), selectinload(Resident.consents))
+    query = visible_to_current_user(query)
+    today = local_today()
+    if not show_departed:
+        query = query.where((Resident.departed_on.is_(None)) | (Resident.departed_on > today))
+    people = db.session.scalars(query.order_by(Resident.family_name, Resident.given_name)).all()
+    return render_template(
+        "residents/index.html", residents=people, today=today, show_departed=show_departed
+    )
+
+
+@bp.get("/<int:resident_id>")
+@roles(*CLINICAL_READERS)
+def show(resident_id: int):
+    """A resident's record: details, precautions and consent history. Viewing is audited."""
+    resident = resident_or_404(resident_id)
+    page = render_template(
+        "residents/show.html",
+        resident=resident,
+        consent=records.current_consent(resident),
+        today=local_today(),
+    )
+    record_view(resident_id, "details")
+    return page
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles(*CARE_MANAGER)
+def new():
+    """Admit a resident."""
+    form = ResidentForm()
+    form.ward_id.choices = _ward_choices()
+    if form.validate_on_submit():
+        try:
+            resident = records.admit(current_actor(), form.data)
+        except records.ResidentError as error:
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            flash(f"{resident.full_name} admitted. Now record their consent.", "success")
+            return redirect(url_for("residents.consent", resident_id=resident.id), 303)
+    return render_template("residents/form.html", form=form, resident=None)
+
+
+@bp.route("/<int:resident_id>/edit", methods=["GET", "POST"])
+@roles(*CARE_MANAGER)
+def edit(resident_id: int):
+    """Change a resident's details or precautions."""
+    resident = resident_or_404(resident_id)
+    form = ResidentForm(obj=resident)
+    form.ward_id.choices = _ward_choices()
+    form.reason.validators = [InputRequired(message="Say why you are changing the record.")]
+    if form.validate_on_submit():
+        try:
+            records.update(current_actor(), resident.id, form.data, form.reason.data)
+        except records.ResidentError as error:
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("residents.show", resident_id=resident_id), 303)
+    return render_template("residents/form.html", form=form, resident=resident)
+
+
+@bp.route("/<int:resident_id>/departure", methods=["GET", "POST"])
+@roles(*CARE_MANAGER)
+def departure(resident_id: int):
+    """Record that a resident has left the home."""
+    resident = resident_or_404(resident_id)
+    form = DepartureForm(obj=resident)
+    if form.validate_on_submit():
+        try:
+            records.record_departure(
+                current_actor(), resident.id, form.departed_on.data, form.departure_reason.data
+            )
+        except records.ResidentError as error:
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            flash("Departure recorded. The record is kept.", "success")
+            return redirect(url_for("residents.show", resident_id=resident_id), 303)
+    return render_template("residents/departure.html", form=form, resident=resident)
+
+
+@bp.route("/<int:resident_id>/consent", methods=["GET", "POST"])
+@roles(*CARE_MANAGER)
+def consent(resident_id: int):
+    """Record a new consent decision; the history is kept."""
+    resident = resident_or_404(resident_id)
+    form = ConsentForm()
+    if form.validate_on_submit():
+        records.record_consent(
+            current_actor(),
+            resident.id,
+            {
+                "decided_by": form.decided_by.data,
+                "decision_maker": (form.decision_maker.data or "").strip() or None,
+                "consent_given": form.consent_given.data == "yes",
+                "decided_on": form.decided_on.data,
+                "review_on": form.review_on.data,
+                "scope_hands": form.scope_hands.data,
+                "scope_products": (form.scope_products.data or "").strip() or None,
+                "notes": (form.notes.data or "").strip() or None,
+            },
+        )
+        flash("Consent recorded.", "success")
+        return redirect(url_for("residents.show", resident_id=resident_id), 303)
+    return render_template("residents/consent.html", form=form, resident=resident)

@@ -1,1 +1,0 @@
-"""The web blueprints; each view declares the roles that may use it."""

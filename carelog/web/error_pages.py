@@ -1,0 +1,70 @@
+"""Answers for things that go wrong: plain words for people, a clear 4xx or 503 for clients."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from carelog.extensions import db
+
+BUSY_MARKERS = ("database is locked", "database is busy", "lock timeout", "could not obtain lock")
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _answer(status: int, title: str, message: str, headers: dict | None = None):
+    if _wants_json():
+        return {"error": title, "message": message}, status, headers or {}
+    page = render_template("web/error.html", status=status, title=title, message=message)
+    return page, status, headers or {}
+
+
+def register(app: Flask) -> None:
+    """Install the error handlers."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        titles = {
+            403: "Not available to your role",
+            404: "Not found",
+            405: "Not allowed",
+            413: "Too much data",
+        }
+        messages = {
+            403: "Your account cannot open this page. Ask a care manager if you need it.",
+            404: "There is nothing at this address. Use the menu to find your way.",
+            413: "What you sent is too large. Shorten the text and try again.",
+        }
+        own_words = error.description != type(error).description  # a view said what is wrong
+        return _answer(
+            error.code or 500,
+            titles.get(error.code, error.name),
+            error.description if own_words else messages.get(error.code, error.description or ""),
+            dict(error.get_headers()) if error.code == 405 else None,
+        )
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _answer(
+            400,
+            "The form had expired",
+            "The page was open too long or you were signed out. Go back, reload and try again; "
+            "anything you typed on a session form is kept on this tablet.",
+        )
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error: OperationalError):
+        db.session.rollback()
+        if any(marker in str(error.orig).lower() for marker in BUSY_MARKERS):
+            return _answer(
+                503,
+                "Busy, please try again",
+                "The system is busy for a moment. Nothing was saved; try again in a few seconds.",
+                {"Retry-After": "2"},
+            )
+        raise error

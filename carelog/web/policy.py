@@ -1,0 +1,74 @@
+"""Who may use which route: role declarations and the deny-by-default check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, current_app, request
+from flask_login import current_user
+from werkzeug.routing import IntegerConverter
+
+from carelog.accounts.roles import Role
+from carelog.extensions import login_manager
+
+PUBLIC = frozenset({"public"})
+
+
+PUBLIC_ENDPOINTS = frozenset({"static"})
+
+
+def roles(*allowed: Role) -> Callable:
+    """Declare which roles may use a view; a view without a declaration is refused to all."""
+
+    def decorate(view: Callable) -> Callable:
+        view.allowed_roles = frozenset(allowed)
+        return view
+
+    return decorate
+
+
+def public(view: Callable) -> Callable:
+    """Declare a view open to anyone, signed in or not."""
+    view.allowed_roles = PUBLIC
+    return view
+
+
+def allowed_roles(endpoint: str) -> frozenset | None:
+    """The roles an endpoint admits, PUBLIC, or None if it declares nothing."""
+    if endpoint in PUBLIC_ENDPOINTS:
+        return PUBLIC
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "allowed_roles", None)
+
+
+class DatabaseIntegerConverter(IntegerConverter):
+    """Path ids that fit a database integer; anything larger is simply not found."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
+def refuse_unusable_input():
+    """Answer 400 to uploads and NUL characters: no form takes files, no database stores NUL."""
+    if request.files:
+        abort(400, description="Files cannot be sent to carelog.")
+    values = [*request.form.values(), *request.args.values()]
+    if any("\x00" in value for value in values):
+        abort(400, description="The form contained a character that cannot be saved.")
+
+
+def enforce_route_policy():
+    """Refuse a request unless its route declared the signed-in user's role."""
+    if request.endpoint is None:
+        return None  # no such route: Flask answers 404 or 405 itself
+    policy = allowed_roles(request.endpoint)
+    if policy is None:
+        current_app.logger.error("route %s declares no roles; refused", request.endpoint)
+        abort(403)
+    if policy is PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role not in policy:
+        abort(403)
+    return None
