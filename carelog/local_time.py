@@ -34,3 +34,14 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     end = start + timedelta(days=1)
     end = datetime(end.year, end.month, end.day, tzinfo=zone)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def format_datetime(moment: datetime | None) -> str:
+    """A local date and time as staff read it: 21 Nov 2026, 14:05."""
+    shown = local(moment)
+    return shown.strftime("%-d %b %Y, %H:%M") if shown else ""
+
+
+def format_date(day: date | None) -> str:
+    """A date as staff read it: 21 Nov 2026."""
+    return day.strftime("%-d %b %Y") if day else ""

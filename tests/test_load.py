@@ -44,7 +44,6 @@ from carelog.care.models import CareSession, CareSessionVersion
 from carelog.extensions import db
 from carelog.local_time import local_today
 from carelog.residents.models import Resident
-from carelog.residents.records import current_consent
 from tests.server import ROOT, SERVER_SECRET, csrf_token, running_server, signed_in_session
 
 WORKERS = 4
@@ -169,7 +168,7 @@ def ward_plan(ward_id: int) -> tuple[ResidentPlan, ...]:
     for person in people:
         if person.has_left(today):
             continue
-        consent = current_consent(person)
+        consent = person.current_consent
         hands = _allowed_hands(person, consent.scope_hands) if consent else ()
         allowed = bool(
             consent and consent.is_valid_on(today) and not person.defer_sessions and hands

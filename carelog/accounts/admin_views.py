@@ -8,7 +8,7 @@ from sqlalchemy import select
 from carelog.accounts import staff_accounts
 from carelog.accounts.forms import ReasonForm, UserForm, WardForm
 from carelog.accounts.models import User, Ward
-from carelog.accounts.roles import Role
+from carelog.accounts.roles import ADMINS, Role
 from carelog.audit.actor import current_actor
 from carelog.extensions import db
 from carelog.web.fields import options
@@ -23,7 +23,7 @@ def _ward_choices() -> list[tuple[int, str]]:
 
 
 @bp.get("/users")
-@roles(Role.ADMIN)
+@roles(ADMINS)
 def users():
     """List every account, active or not."""
     accounts_list = db.session.scalars(
@@ -33,7 +33,7 @@ def users():
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@roles(Role.ADMIN)
+@roles(ADMINS)
 def new_user():
     """Create a staff account."""
     form = UserForm()
@@ -61,7 +61,7 @@ def new_user():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@roles(Role.ADMIN)
+@roles(ADMINS)
 def edit_user(user_id: int):
     """Change an account, reset its password, or deactivate it."""
     user = db.get_or_404(User, user_id)
@@ -91,7 +91,7 @@ def edit_user(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/active")
-@roles(Role.ADMIN)
+@roles(ADMINS)
 def toggle_active(user_id: int):
     """Deactivate or reactivate an account, with a reason."""
     user = db.get_or_404(User, user_id)
@@ -109,7 +109,7 @@ def toggle_active(user_id: int):
 
 
 @bp.route("/wards", methods=["GET", "POST"])
-@roles(Role.ADMIN)
+@roles(ADMINS)
 def wards():
     """List the wards and add one."""
     form = WardForm()
@@ -126,7 +126,7 @@ def wards():
 
 
 @bp.route("/wards/<int:ward_id>", methods=["GET", "POST"])
-@roles(Role.ADMIN)
+@roles(ADMINS)
 def edit_ward(ward_id: int):
     """Rename a ward."""
     ward = db.get_or_404(Ward, ward_id)

@@ -64,7 +64,7 @@ def sign_in():
 
 
 @bp.post("/sign-out")
-@roles(*ALL_STAFF)
+@roles(ALL_STAFF)
 def sign_out():
     """Sign out, ending the session on the server too."""
     idle = request.form.get("reason") == "idle"
@@ -80,7 +80,7 @@ def sign_out():
 
 
 @bp.post("/keepalive")
-@roles(*ALL_STAFF)
+@roles(ALL_STAFF)
 def keepalive():
     """Tell the server the tablet is in use (typing, a running timer); no data changes."""
     return "", 204

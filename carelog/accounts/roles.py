@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 
 class Role(enum.StrEnum):
@@ -19,8 +20,27 @@ class Role(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+# Each route and each template names one of these sets; a role is written nowhere else.
 ALL_STAFF = frozenset(Role)
-
-
 # Admins manage accounts, not care: they do not read clinical records (least privilege).
 CLINICAL_READERS = frozenset({Role.NURSE, Role.CARE_MANAGER, Role.AUDITOR})
+CARERS = frozenset({Role.NURSE, Role.CARE_MANAGER})  # those who give and log massage
+REPORT_READERS = frozenset({Role.CARE_MANAGER, Role.AUDITOR})
+NURSES = frozenset({Role.NURSE})
+MANAGERS = frozenset({Role.CARE_MANAGER})
+AUDITORS = frozenset({Role.AUDITOR})
+ADMINS = frozenset({Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class RoleSets:
+    """The role sets by name, for templates: `current_user.role in role_sets.CARERS`."""
+
+    ALL_STAFF: frozenset[Role] = ALL_STAFF
+    CLINICAL_READERS: frozenset[Role] = CLINICAL_READERS
+    CARERS: frozenset[Role] = CARERS
+    REPORT_READERS: frozenset[Role] = REPORT_READERS
+    NURSES: frozenset[Role] = NURSES
+    MANAGERS: frozenset[Role] = MANAGERS
+    AUDITORS: frozenset[Role] = AUDITORS
+    ADMINS: frozenset[Role] = ADMINS

@@ -14,12 +14,13 @@ from carelog.accounts.roles import Role
 from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.database import utcnow, write_transaction
+from carelog.errors import FieldError
 from carelog.extensions import db
 
 ACCOUNT_FIELDS_HIDDEN = ("password_hash", "failed_sign_ins", "locked_until")
 
 
-class AccountError(ValueError):
+class AccountError(FieldError):
     """A request about an account that cannot be carried out, in words for the admin."""
 
 
@@ -31,7 +32,7 @@ def _refuse_duplicate_ward(session, name: str, ward_id: int | None = None) -> No
     # casefold in Python: SQLite's lower() leaves accented capitals (Ż, Ø) alone.
     for other_id, other_name in session.execute(select(Ward.id, Ward.name)):
         if other_name.casefold() == name.casefold() and other_id != ward_id:
-            raise AccountError(f"There is already a ward called {name}.")
+            raise AccountError("name", f"There is already a ward called {name}.")
 
 
 def create_ward(actor: Actor, name: str) -> Ward:
@@ -71,7 +72,7 @@ def create_user(
     username = username.strip().lower()
     with write_transaction(db.session) as session:
         if session.scalar(select(User.id).where(User.username == username)):
-            raise AccountError(f"The username {username} is taken. Choose another.")
+            raise AccountError("username", f"The username {username} is taken. Choose another.")
         user = User(
             username=username,
             full_name=full_name.strip(),
@@ -119,7 +120,7 @@ def set_active(actor: Actor, user_id: int, active: bool, reason: str) -> None:
     with write_transaction(db.session) as session:
         user = session.get(User, user_id)
         if actor.user_id == user_id and not active:
-            raise AccountError("You cannot deactivate your own account.")
+            raise AccountError(None, "You cannot deactivate your own account.")
         if user.active == active:
             return
         user.active = active

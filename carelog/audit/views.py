@@ -11,7 +11,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Optional
 
 from carelog.accounts.models import User, Ward
-from carelog.accounts.roles import Role
+from carelog.accounts.roles import AUDITORS
 from carelog.audit import chain, search
 from carelog.audit.actor import current_actor
 from carelog.audit.reads import record_view
@@ -71,7 +71,7 @@ def _filter_form() -> tuple[TrailFilterForm, AuditFilter]:
 
 
 @bp.get("/")
-@roles(Role.AUDITOR)
+@roles(AUDITORS)
 def trail():
     """The audit trail, filtered, newest first, a page at a time."""
     form, audit_filter = _filter_form()
@@ -88,7 +88,7 @@ def trail():
 
 
 @bp.get("/export.csv")
-@roles(Role.AUDITOR)
+@roles(AUDITORS)
 def export():
     """The filtered trail as CSV; the export itself is recorded in the trail."""
     _, audit_filter = _filter_form()
@@ -109,7 +109,7 @@ def export():
 
 
 @bp.get("/integrity")
-@roles(Role.AUDITOR)
+@roles(AUDITORS)
 def integrity():
     """Verify the chain now, and optionally against a checkpoint printed on a report."""
     form = CheckpointForm(request.args)
@@ -133,7 +133,7 @@ def integrity():
 
 
 @bp.get("/residents/<int:resident_id>")
-@roles(Role.AUDITOR)
+@roles(AUDITORS)
 def resident(resident_id: int):
     """Everything recorded about a resident, and everyone who viewed, printed or exported it."""
     person = resident_or_404(resident_id)

@@ -80,7 +80,7 @@ def board(ward_id: int, today: date) -> list[BoardRow]:
 
 
 def _row(resident: Resident, history: list[tuple[date, str]], today: date, week_start: date):
-    consent = resident.consents[0] if resident.consents else None
+    consent = resident.current_consent
     given_days = [day for day, outcome in history if outcome in GIVEN]
     week_given = sum(1 for day in given_days if day >= week_start)
     return BoardRow(

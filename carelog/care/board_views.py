@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from carelog.accounts.models import Ward
-from carelog.accounts.roles import CLINICAL_READERS, Role
+from carelog.accounts.roles import CARERS, CLINICAL_READERS
 from carelog.audit.actor import current_actor
 from carelog.care import queries, recording, rules
 from carelog.care.board import board as board_rows
@@ -23,9 +23,6 @@ from carelog.web.policy import roles
 bp = Blueprint("ward", __name__, url_prefix="/ward")
 
 
-CARERS = (Role.NURSE, Role.CARE_MANAGER)
-
-
 def chosen_ward() -> Ward:
     """The nurse's own ward; others pick one with ?ward=ID (the first ward by default)."""
     if not sees_every_ward():
@@ -38,7 +35,7 @@ def chosen_ward() -> Ward:
 
 
 @bp.get("/")
-@roles(*CLINICAL_READERS)
+@roles(CLINICAL_READERS)
 def board():
     """Today's state, the week against target, precautions and consent for every resident."""
     chosen = chosen_ward()
@@ -60,7 +57,7 @@ def board():
 
 
 @bp.get("/follow-ups")
-@roles(*CARERS)
+@roles(CARERS)
 def follow_ups():
     """Sessions whose sleep the night after is still to be recorded, oldest first."""
     chosen = chosen_ward()
@@ -75,7 +72,7 @@ def follow_ups():
 
 
 @bp.post("/follow-ups/<int:session_id>")
-@roles(*CARERS)
+@roles(CARERS)
 def record_follow_up(session_id: int):
     """Record how the resident slept the night after a session; it adds a version."""
     care_session = db.get_or_404(CareSession, session_id)

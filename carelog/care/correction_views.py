@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from carelog.accounts.roles import Role
+from carelog.accounts.roles import CARERS
 from carelog.audit.actor import current_actor
 from carelog.care import recording, rules
 from carelog.care.forms import (
@@ -18,14 +18,10 @@ from carelog.care.forms import (
 from carelog.care.models import CareSession
 from carelog.care.vocabulary import GIVEN
 from carelog.extensions import db
-from carelog.residents.records import current_consent
 from carelog.residents.visibility import resident_or_404
 from carelog.web.policy import roles
 
 bp = Blueprint("corrections", __name__, url_prefix="/sessions")
-
-
-CARERS = (Role.NURSE, Role.CARE_MANAGER)
 
 
 def _changeable(session_id: int) -> CareSession:
@@ -45,7 +41,7 @@ def _page(care_session, form, void_form, status=200):
         "care/correct.html",
         care_session=care_session,
         resident=resident,
-        consent=current_consent(resident),
+        consent=resident.current_consent,
         form=form,
         void_form=void_form,
         today=care_session.current.occurred_at.date(),
@@ -60,7 +56,7 @@ def _fresh_void_form(care_session) -> VoidForm:
 
 
 @bp.route("/<int:session_id>/correct", methods=["GET", "POST"])
-@roles(*CARERS)
+@roles(CARERS)
 def correct(session_id: int):
     """Correct a given session: the form comes filled with the current version."""
     care_session = _changeable(session_id)
@@ -100,7 +96,7 @@ def correct(session_id: int):
 
 
 @bp.post("/<int:session_id>/void")
-@roles(*CARERS)
+@roles(CARERS)
 def void(session_id: int):
     """Mark an entry as entered in error, with a reason."""
     care_session = _changeable(session_id)

@@ -21,45 +21,31 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from carelog.care.content import CONTENT_FIELDS
 from carelog.care.models import CareSessionVersion
-from carelog.care.vocabulary import RatingStatus
+from carelog.care.vocabulary import (
+    ABSENCE_WORDS,
+    ASSENT_ON_THE_FORM,
+    ASSENT_WORDS,
+    GIVEN,
+    HAND_WORDS,
+    MOOD,
+    NOT_DONE_REASON_WORDS,
+    OBSERVATION_WORDS,
+    OUTCOME_WORDS,
+    PRESSURE_WORDS,
+    RATED_ON_THE_FORM,
+    RATER_WORDS,
+    RELAXATION,
+    SLEEP,
+    RatingStatus,
+    choices,
+)
 from carelog.local_time import home_zone, local
-from carelog.reports.document import MOOD_WORDS
 from carelog.web.fields import options
 
-NO_RATING = [
-    (RatingStatus.DECLINED.value, "Declined to answer"),
-    (RatingStatus.UNABLE.value, "Unable to answer"),
-    (RatingStatus.NOT_ASSESSED.value, "Not assessed"),
-]
-
-
+NO_RATING = choices(ABSENCE_WORDS)
 TEN_POINT = [(str(n), str(n)) for n in range(11)]
-
-
-MOOD = [(str(n), word.capitalize()) for n, word in enumerate(MOOD_WORDS, start=1)]
-
-
-RATERS = [("self", "The resident"), ("observer", "Staff observing")]
-
-
+MOOD_CHOICES = [(str(n), word.capitalize()) for n, word in enumerate(MOOD.words, start=MOOD.low)]
 PICK_A_RATING = "Choose a rating, or say why there is none."
-
-
-NOT_DONE_REASONS = [
-    ("unwell", "Unwell"),
-    ("asleep", "Asleep"),
-    ("away", "Away"),
-    ("other", "Other"),
-]
-
-
-OBSERVATION_CHOICES = [
-    ("redness", "Redness"),
-    ("bruise", "Bruise"),
-    ("skin_tear", "Skin tear"),
-    ("pain", "Pain"),
-    ("distress", "Distress"),
-]
 
 
 def _text(max_chars: int):
@@ -97,7 +83,7 @@ def rating_field(label: str, scale: list[tuple[str, str]]) -> RadioField:
 
 def rater_field() -> RadioField:
     """Who gave the rating: the resident or staff observing."""
-    return RadioField("Rated by", choices=options(RATERS), validators=[Optional()])
+    return RadioField("Rated by", choices=options(choices(RATER_WORDS)), validators=[Optional()])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -120,11 +106,11 @@ class SessionForm(SubmissionKeyMixin, FlaskForm):
         "Why you went ahead despite a precaution", validators=[Optional(), _text(300)]
     )
 
-    relaxation_before = rating_field("How relaxed do you feel right now?", TEN_POINT)
+    relaxation_before = rating_field(RELAXATION.question, TEN_POINT)
     relaxation_before_rater = rater_field()
-    mood_before = rating_field("How are you feeling?", MOOD)
+    mood_before = rating_field(MOOD.question, MOOD_CHOICES)
     mood_before_rater = rater_field()
-    sleep_before = rating_field("How well did you sleep last night?", TEN_POINT)
+    sleep_before = rating_field(SLEEP.question, TEN_POINT)
     sleep_before_rater = rater_field()
 
     duration_minutes = IntegerField(
@@ -136,19 +122,19 @@ class SessionForm(SubmissionKeyMixin, FlaskForm):
         ],
     )
 
-    relaxation_after = rating_field("How relaxed do you feel right now?", TEN_POINT)
+    relaxation_after = rating_field(RELAXATION.question, TEN_POINT)
     relaxation_after_rater = rater_field()
-    mood_after = rating_field("How are you feeling?", MOOD)
+    mood_after = rating_field(MOOD.question, MOOD_CHOICES)
     mood_after_rater = rater_field()
 
     hands = RadioField(
         "Hands",
-        choices=options([("left", "Left"), ("right", "Right"), ("both", "Both")]),
+        choices=options(choices(HAND_WORDS)),
         validators=[InputRequired(message="Choose which hands.")],
     )
     pressure = RadioField(
         "Pressure",
-        choices=options([("light", "Light"), ("normal", "Normal")]),
+        choices=options(choices(PRESSURE_WORDS)),
         validators=[InputRequired(message="Choose the pressure used.")],
     )
     product = StringField(
@@ -156,23 +142,17 @@ class SessionForm(SubmissionKeyMixin, FlaskForm):
     )
     assent = RadioField(
         "Assent",
-        choices=options(
-            [
-                ("agreed", "Agreed"),
-                ("nonverbal", "Accepted without words"),
-                ("withdrew", "Withdrew part way"),
-            ]
-        ),
+        choices=options(choices(ASSENT_WORDS, only=ASSENT_ON_THE_FORM)),
         validators=[InputRequired(message="Choose how the resident took part.")],
     )
     outcome = RadioField(
         "Outcome",
-        choices=options([("completed", "Completed"), ("stopped_early", "Stopped early")]),
+        choices=options(choices(OUTCOME_WORDS, only=GIVEN)),
         validators=[InputRequired(message="Choose the outcome.")],
     )
     outcome_reason = StringField("Why it stopped early", validators=[Optional(), _text(300)])
     observations = MultiCheckboxField(
-        "Anything observed", choices=options(OBSERVATION_CHOICES), validators=[Optional()]
+        "Anything observed", choices=options(choices(OBSERVATION_WORDS)), validators=[Optional()]
     )
     observation_action = StringField("Action taken", validators=[Optional(), _text(500)])
     observation_told = StringField("Who was told", validators=[Optional(), _text(200)])
@@ -180,13 +160,7 @@ class SessionForm(SubmissionKeyMixin, FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        for name in (
-            "relaxation_before",
-            "mood_before",
-            "sleep_before",
-            "relaxation_after",
-            "mood_after",
-        ):
+        for name in RATED_ON_THE_FORM:
             rating = getattr(self, name)
             rater = getattr(self, f"{name}_rater")
             if rating.data and rating.data.isdigit() and not rater.data:
@@ -228,7 +202,7 @@ class NotDoneForm(SubmissionKeyMixin, FlaskForm):
 
     not_done_reason = RadioField(
         "Why not",
-        choices=options(NOT_DONE_REASONS),
+        choices=options(choices(NOT_DONE_REASON_WORDS)),
         validators=[InputRequired(message="Choose why the session was not done.")],
     )
     other_reason = StringField("Other reason", validators=[Optional(), _text(300)])
@@ -246,7 +220,7 @@ class SleepFollowUpForm(SubmissionKeyMixin, FlaskForm):
     """Next morning: how the resident slept the night after a massage."""
 
     expected_version = HiddenField()
-    sleep_after = rating_field("How well did you sleep last night?", TEN_POINT)
+    sleep_after = rating_field(SLEEP.question, TEN_POINT)
     sleep_after_rater = rater_field()
 
     def validate_expected_version(self, field):
@@ -276,15 +250,6 @@ def rating_content(form: FlaskForm, name: str) -> dict:
             f"{name}_rater": rater_field_.data if rater_field_ else None,
         }
     return {f"{name}_value": None, f"{name}_status": raw, f"{name}_rater": None}
-
-
-RATED_ON_THE_FORM = (
-    "relaxation_before",
-    "mood_before",
-    "sleep_before",
-    "relaxation_after",
-    "mood_after",
-)
 
 
 def _text_or_none(value: str | None) -> str | None:

@@ -6,20 +6,16 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from carelog.care.vocabulary import GIVEN, RATERS, RATINGS, SCALES, RatingStatus
+from carelog.care.vocabulary import GIVEN, RATERS, RATINGS, RatingStatus, scale_of
+from carelog.errors import FieldError
 from carelog.local_time import local
 from carelog.residents.models import Resident
-from carelog.residents.records import current_consent
 
 CLOCK_SKEW = timedelta(minutes=2)
 
 
-class CareError(ValueError):
+class CareError(FieldError):
     """A session that cannot be saved as given, with the field to point at, in plain words."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 class SubmissionConflict(CareError):
@@ -49,7 +45,7 @@ def _check_precautions(content: dict, resident: Resident) -> None:
         return
     if not content.get("precautions_confirmed"):
         raise CareError("precautions_confirmed", "Confirm you have read the precautions.")
-    consent = current_consent(resident)
+    consent = resident.current_consent
     day = local(content["occurred_at"]).date()
     concerns = []
     if consent is None or not consent.is_valid_on(day):
@@ -78,7 +74,8 @@ def _check_ratings(content: dict) -> None:
         value = content.get(f"{name}_value")
         if status == RatingStatus.ANSWERED and value is None:
             raise CareError(name, "Choose a rating, or say why there is none.")
-        low, high = SCALES[name.split("_")[0]]
+        scale = scale_of(name)
+        low, high = scale.low, scale.high
         if value is not None and not low <= value <= high:
             raise CareError(name, f"Choose a rating from {low} to {high}.")
         if status == RatingStatus.ANSWERED and content.get(f"{name}_rater") not in RATERS:

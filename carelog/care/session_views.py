@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from carelog.accounts.roles import CLINICAL_READERS, Role
+from carelog.accounts.roles import CARERS, CLINICAL_READERS
 from carelog.audit.actor import current_actor
 from carelog.audit.reads import record_view
 from carelog.care import queries, recording, rules
@@ -25,14 +25,10 @@ from carelog.care.vocabulary import Outcome
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.local_time import local, local_today
-from carelog.residents.records import current_consent
 from carelog.residents.visibility import resident_or_404
 from carelog.web.policy import roles
 
 bp = Blueprint("sessions", __name__)
-
-
-CARERS = (Role.NURSE, Role.CARE_MANAGER)
 
 
 def _submitted(form) -> dict:
@@ -60,7 +56,7 @@ def _render_form(resident, form, declined=None, not_done=None, status=200):
     page = render_template(
         "care/form.html",
         resident=resident,
-        consent=current_consent(resident),
+        consent=resident.current_consent,
         today=local_today(),
         form=form,
         declined_form=declined or default_declined,
@@ -101,7 +97,7 @@ def _save(resident, key: str, content: dict, form):
 
 
 @bp.route("/residents/<int:resident_id>/session", methods=["GET", "POST"])
-@roles(*CARERS)
+@roles(CARERS)
 def new(resident_id: int):
     """The full session form: precautions first, ratings before, the timer, ratings after."""
     resident = _present_or_404(resident_id)
@@ -140,7 +136,7 @@ def _no_session_content(
 
 
 @bp.post("/residents/<int:resident_id>/session/declined")
-@roles(*CARERS)
+@roles(CARERS)
 def declined(resident_id: int):
     """The resident declined: saved as a complete record."""
     resident = _present_or_404(resident_id)
@@ -153,7 +149,7 @@ def declined(resident_id: int):
 
 
 @bp.post("/residents/<int:resident_id>/session/not-done")
-@roles(*CARERS)
+@roles(CARERS)
 def not_done(resident_id: int):
     """The session did not happen (unwell, asleep, away, other): saved as a complete record."""
     resident = _present_or_404(resident_id)
@@ -166,7 +162,7 @@ def not_done(resident_id: int):
 
 
 @bp.get("/sessions/<int:session_id>")
-@roles(*CLINICAL_READERS)
+@roles(CLINICAL_READERS)
 def show(session_id: int):
     """One session as recorded, with every version."""
     care_session = db.session.scalar(
@@ -190,7 +186,7 @@ def show(session_id: int):
 
 
 @bp.get("/residents/<int:resident_id>/sessions")
-@roles(*CLINICAL_READERS)
+@roles(CLINICAL_READERS)
 def history(resident_id: int):
     """A resident's sessions, newest first, with ratings before and after."""
     resident = resident_or_404(resident_id)

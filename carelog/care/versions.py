@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
+
 from carelog.care.models import CareSessionVersion
-from carelog.care.vocabulary import RATINGS
-from carelog.reports.document import MOOD_WORDS
-from carelog.web.filters import format_datetime
+from carelog.care.vocabulary import (
+    ASSENT_WORDS,
+    HAND_WORDS,
+    NOT_DONE_REASON_WORDS,
+    OBSERVATION_WORDS,
+    OUTCOME_WORDS,
+    PRESSURE_WORDS,
+    RATINGS,
+    RatingStatus,
+    rating_text,
+    scale_of,
+    words_for,
+)
+from carelog.local_time import format_datetime
 
 FIELD_LABELS = (
     ("occurred_at", "Started"),
@@ -42,20 +55,27 @@ class FieldRow:
         return any(self.changed)
 
 
+FIELD_WORDS = {
+    "outcome": OUTCOME_WORDS,
+    "assent": ASSENT_WORDS,
+    "hands": HAND_WORDS,
+    "pressure": PRESSURE_WORDS,
+    "not_done_reason": NOT_DONE_REASON_WORDS,
+}
+
+
 def shown(version: CareSessionVersion, field: str) -> str:
-    """A field's value as staff read it."""
+    """A field's value as staff read it: words from the session vocabulary, never a code."""
     if field in RATINGS:
-        value, status, rater = version.rating(field)
-        if status == "answered":
-            text = MOOD_WORDS[value - 1] if field.startswith("mood") else str(value)
-            return text + (" (observer)" if rater == "observer" else "")
-        return (status or "").replace("_", " ")
+        return rating_text(*version.rating(field), scale=scale_of(field))
     value = getattr(version, field)
     if field == "occurred_at":
         return format_datetime(value)
-    if value is None:
-        return ""
-    return str(value).replace("_", " ").replace(",", ", ")
+    if field == "observations":
+        return ", ".join(words_for(OBSERVATION_WORDS, o).lower() for o in version.observation_list)
+    if field in FIELD_WORDS:
+        return words_for(FIELD_WORDS[field], value).lower()
+    return "" if value is None else str(value)
 
 
 def comparison(versions: list[CareSessionVersion]) -> list[FieldRow]:
@@ -68,3 +88,14 @@ def comparison(versions: list[CareSessionVersion]) -> list[FieldRow]:
         changed = [False] + [values[i] != values[i - 1] for i in range(1, len(values))]
         rows.append(FieldRow(label, values, changed))
     return rows
+
+
+def rating_cell(version: CareSessionVersion, field: str) -> Markup:
+    """A rating in a history table: the value, "o" for staff observing, a dash saying why none."""
+    value, status, rater = version.rating(field)
+    if status == RatingStatus.ANSWERED:
+        mark = Markup('<abbr title="rated by staff observing">o</abbr>')
+        return Markup("{}{}").format(value, mark if rater == "observer" else "")
+    if status:
+        return Markup('<abbr title="{}">–</abbr>').format(escape(status.replace("_", " ")))
+    return Markup("")

@@ -1,15 +1,15 @@
-"""The words of a session, said once: outcomes, scales, raters, reasons, observations."""
+"""The words of a session, said once: outcomes, scales, raters, reasons, observations.
+
+Forms, pages, the PDF, the CSV and the demo all read these. Stored values are the codes (the keys
+of each mapping); people only ever see the words. This module imports neither Flask nor
+SQLAlchemy, so the PDF renderer can use it.
+"""
 
 from __future__ import annotations
 
 import enum
-
-OUTCOME_WORDS = {
-    "completed": "Completed",
-    "stopped_early": "Stopped early",
-    "declined": "Declined",
-    "not_done": "Not done",
-}
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 
 class Outcome(enum.StrEnum):
@@ -21,7 +21,13 @@ class Outcome(enum.StrEnum):
     NOT_DONE = "not_done"
 
 
-GIVEN = (Outcome.COMPLETED, Outcome.STOPPED_EARLY)
+OUTCOME_WORDS = {
+    Outcome.COMPLETED: "Completed",
+    Outcome.STOPPED_EARLY: "Stopped early",
+    Outcome.DECLINED: "Declined",
+    Outcome.NOT_DONE: "Not done",
+}
+GIVEN = (Outcome.COMPLETED, Outcome.STOPPED_EARLY)  # a massage took place
 
 
 class RatingStatus(enum.StrEnum):
@@ -33,6 +39,49 @@ class RatingStatus(enum.StrEnum):
     NOT_ASSESSED = "not_assessed"
 
 
+ABSENCE_WORDS = {
+    RatingStatus.DECLINED: "Declined to answer",
+    RatingStatus.UNABLE: "Unable to answer",
+    RatingStatus.NOT_ASSESSED: "Not assessed",
+}
+# Short forms for table cells, explained in the report's reading guide.
+ABSENCE_ABBREVIATIONS = {"declined": "decl", "unable": "unable", "not_assessed": "n/a"}
+
+RATER_WORDS = {"self": "The resident", "observer": "Staff observing"}
+RATERS = tuple(RATER_WORDS)
+OBSERVER_MARK = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """One rating scale with its question and the words at each end; higher is better."""
+
+    key: str
+    title: str
+    question: str
+    low: int
+    high: int
+    low_word: str
+    high_word: str
+    words: tuple[str, ...] = ()  # a word for every point, where the scale has them
+
+    def word(self, value: int) -> str | None:
+        """The word for a point on the scale, if it has words."""
+        return self.words[value - self.low] if self.words else None
+
+
+MOOD_WORDS = ("very low", "low", "okay", "good", "very good")
+RELAXATION = Scale(
+    "relaxation", "Relaxation", "How relaxed do you feel right now?",
+    0, 10, "not at all relaxed", "completely relaxed",
+)  # fmt: skip
+MOOD = Scale("mood", "Mood", "How are you feeling?", 1, 5, "very low", "very good", MOOD_WORDS)
+SLEEP = Scale(
+    "sleep", "Sleep", "How well did you sleep last night?", 0, 10, "very badly", "very well"
+)
+SCALES = {scale.key: scale for scale in (RELAXATION, MOOD, SLEEP)}
+
+# Each rating a session holds: a scale asked before and after.
 RATINGS = (
     "relaxation_before",
     "relaxation_after",
@@ -41,12 +90,66 @@ RATINGS = (
     "sleep_before",
     "sleep_after",
 )
+# Rated on the session form itself; sleep after is asked the next morning.
+RATED_ON_THE_FORM = tuple(name for name in RATINGS if name != "sleep_after")
 
 
-OBSERVATIONS = ("redness", "bruise", "skin_tear", "pain", "distress")
+def scale_of(rating: str) -> Scale:
+    """The scale of a rating such as "mood_before"."""
+    return SCALES[rating.split("_")[0]]
 
 
-RATERS = ("self", "observer")
+NOT_DONE_REASON_WORDS = {"unwell": "Unwell", "asleep": "Asleep", "away": "Away", "other": "Other"}
+OBSERVATION_WORDS = {
+    "redness": "Redness",
+    "bruise": "Bruise",
+    "skin_tear": "Skin tear",
+    "pain": "Pain",
+    "distress": "Distress",
+}
+OBSERVATIONS = tuple(OBSERVATION_WORDS)
+ASSENT_WORDS = {
+    "agreed": "Agreed",
+    "nonverbal": "Accepted without words",
+    "withdrew": "Withdrew part way",
+    "declined": "Declined",
+}
+ASSENT_ON_THE_FORM = ("agreed", "nonverbal", "withdrew")  # a decline has its own button
+HAND_WORDS = {"left": "Left", "right": "Right", "both": "Both"}
+PRESSURE_WORDS = {"light": "Light", "normal": "Normal"}
 
 
-SCALES = {"relaxation": (0, 10), "mood": (1, 5), "sleep": (0, 10)}  # higher is better on all
+def choices(words: Mapping[str, str], only: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """(code, words) pairs for a form field, in the vocabulary's order."""
+    return [(str(code), text) for code, text in words.items() if only is None or code in only]
+
+
+def words_for(words: Mapping[str, str], code: str | None) -> str:
+    """The words for a stored code; an unknown code is shown as plain words, never hidden."""
+    if code is None:
+        return ""
+    return words.get(code) or code.replace("_", " ")
+
+
+def rating_text(
+    value: int | None,
+    status: str | None,
+    rater: str | None,
+    scale: Scale | None = None,
+    compact: bool = False,
+) -> str:
+    """A rating as people read it: the one rendering used by pages, the PDF and the CSV.
+
+    Full: "7", "good", "7 (observer)", "declined to answer". Compact, for table cells: "7",
+    "7*" for an observer's rating, "decl", "unable", "n/a"; both give "" when nothing was said.
+    """
+    if status == RatingStatus.ANSWERED and value is not None:
+        if compact:
+            return f"{value}{OBSERVER_MARK}" if rater == "observer" else str(value)
+        text = (scale.word(value) if scale else None) or str(value)
+        return text + (" (observer)" if rater == "observer" else "")
+    if not status:
+        return ""
+    if compact:
+        return ABSENCE_ABBREVIATIONS.get(status, status)
+    return words_for(ABSENCE_WORDS, status).lower()

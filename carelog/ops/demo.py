@@ -14,7 +14,7 @@ from carelog.audit.actor import Actor
 from carelog.extensions import db
 from carelog.local_time import local_today
 from carelog.residents import records
-from carelog.residents.models import ConsentDecider
+from carelog.residents.vocabulary import ConsentDecider
 
 SEED_ACTOR = Actor(user_id=None, name="demo-seed", ip=None, user_agent="flask demo")
 

@@ -113,7 +113,7 @@ def seed_sessions(rng: random.Random) -> None:
 
 def _one_session(rng, actor, nurse, resident_id, when, observer, is_today) -> None:
     resident = db.session.get(Resident, resident_id)
-    consent = resident.consents[0] if resident.consents else None
+    consent = resident.current_consent
     roll = rng.random()
     content = _blank()
     content.update(occurred_at=when, given_by_id=nurse.id)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from carelog.care.vocabulary import MOOD, RELAXATION, SLEEP
+
 Absence = Literal["declined", "unable", "not_assessed", "missing"]
 
 
@@ -19,7 +21,7 @@ Hands = Literal["left", "right", "both"]
 Pressure = Literal["light", "normal"]
 
 
-Assent = Literal["agreed", "without_words", "declined", "withdrew"]
+Assent = Literal["agreed", "nonverbal", "declined", "withdrew"]
 
 
 Outcome = Literal["completed", "stopped_early", "declined", "not_done"]
@@ -44,36 +46,6 @@ MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Scale:
-    """One rating scale with its question and the words at each end."""
-
-    key: str
-    title: str
-    question: str
-    low: int
-    high: int
-    low_word: str
-    high_word: str
-
-
-RELAXATION = Scale(
-    "relaxation", "Relaxation", "How relaxed do you feel right now?",
-    0, 10, "not at all relaxed", "completely relaxed",
-)  # fmt: skip
-
-
-MOOD = Scale("mood", "Mood", "How are you feeling?", 1, 5, "very low", "very good")
-
-
-SLEEP = Scale(
-    "sleep", "Sleep", "How well did you sleep last night?", 0, 10, "very badly", "very well"
-)
-
-
-MOOD_WORDS = ("very low", "low", "okay", "good", "very good")
 
 
 def _freeze(obj: object, *names: str) -> None:

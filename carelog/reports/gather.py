@@ -15,18 +15,12 @@ from carelog.audit import chain
 from carelog.care.models import CareSession, CareSessionVersion, VersionKind
 from carelog.care.queries import current_versions
 from carelog.care.versions import comparison
-from carelog.care.vocabulary import OBSERVATIONS
+from carelog.care.vocabulary import ABSENCE_WORDS, OBSERVATIONS
 from carelog.extensions import db
 from carelog.local_time import home_zone, local
 from carelog.reports import document as rm
 from carelog.reports.month import Month
 from carelog.residents.models import Consent, Resident
-
-ASSENT = {"agreed": "agreed", "nonverbal": "without_words", "declined": "declined",
-          "withdrew": "withdrew"}  # fmt: skip
-
-
-ABSENCE = {"declined": "declined", "unable": "unable", "not_assessed": "not_assessed"}
 
 
 def name_key(name: str) -> str:
@@ -47,7 +41,7 @@ def _rating(version: CareSessionVersion, name: str) -> rm.Rating:
     value, status, rater = version.rating(name)
     if status == "answered":
         return rm.Rating(value=value, rater=rater or "self")
-    return rm.Rating(absence=ABSENCE.get(status, "missing"))
+    return rm.Rating(absence=status if status in ABSENCE_WORDS else "missing")
 
 
 def _session_row(
@@ -70,7 +64,7 @@ def _session_row(
         hands=version.hands,
         pressure=version.pressure,
         product=version.product or "",
-        assent=ASSENT.get(version.assent or ""),
+        assent=version.assent,
         not_done_reason=version.not_done_reason,
         outcome_reason=version.outcome_reason or "",
         relaxation_before=_rating(version, "relaxation_before"),
@@ -115,7 +109,7 @@ def _sleep_nights(resident: Resident, month: Month, rows) -> tuple[rm.SleepNight
 
 
 def _consent(resident: Resident) -> rm.Consent | None:
-    consent: Consent | None = resident.consents[0] if resident.consents else None
+    consent: Consent | None = resident.current_consent
     if consent is None:
         return None
     scope = (

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from carelog.care.vocabulary import NOT_DONE_REASON_WORDS
 from carelog.reports.document import ResidentReport
 from carelog.reports.stats import PairedSummary, SleepComparison, paired_summary, sleep_comparison
 
-NOT_DONE_REASONS = ("unwell", "asleep", "away", "other")
+NOT_DONE_REASONS = tuple(NOT_DONE_REASON_WORDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Regexp
 
 from carelog.accounts.models import Ward
-from carelog.accounts.roles import Role
+from carelog.accounts.roles import REPORT_READERS
 from carelog.audit import chain
 from carelog.audit.actor import current_actor
 from carelog.database import write_transaction
@@ -38,9 +38,6 @@ from carelog.web.fields import options
 from carelog.web.policy import roles
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-
-
-READERS = (Role.CARE_MANAGER, Role.AUDITOR)
 
 
 MONTH_PATTERN = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Give the month as YYYY-MM.")
@@ -104,7 +101,7 @@ def _record(action: str, resident_id: int | None, **details) -> None:
 
 
 @bp.get("/")
-@roles(*READERS)
+@roles(REPORT_READERS)
 def index():
     """Choose a report: one resident's month, a whole ward, or the sessions CSV."""
     form = ReportForm(formdata=None, month=_last_month())
@@ -142,7 +139,7 @@ def _valid_query_form() -> ReportForm:
 
 
 @bp.get("/resident.pdf")
-@roles(*READERS)
+@roles(REPORT_READERS)
 def resident_pdf():
     """One resident's monthly report as PDF; downloading it is recorded."""
     form = _valid_query_form()
@@ -163,7 +160,7 @@ def resident_pdf():
 
 
 @bp.get("/sessions.csv")
-@roles(*READERS)
+@roles(REPORT_READERS)
 def sessions_csv():
     """Sessions as CSV, filtered by month, ward or resident; the export is recorded."""
     form = ReportForm(request.args)
@@ -195,7 +192,7 @@ def sessions_csv():
 
 
 @bp.post("/batch")
-@roles(*READERS)
+@roles(REPORT_READERS)
 def start_batch():
     """Start making a ward's (or the whole home's) reports in the background."""
     form = BatchForm()
@@ -217,7 +214,7 @@ def _own_job(job_id: str) -> ReportJob:
 
 
 @bp.get("/jobs/<job_id>")
-@roles(*READERS)
+@roles(REPORT_READERS)
 def job(job_id: str):
     """Progress of a batch; the page refreshes itself until the PDF is ready."""
     found = _own_job(job_id)
@@ -225,7 +222,7 @@ def job(job_id: str):
 
 
 @bp.get("/jobs/<job_id>/download")
-@roles(*READERS)
+@roles(REPORT_READERS)
 def job_download(job_id: str):
     """The finished batch PDF; downloading it is recorded."""
     found = _own_job(job_id)

@@ -18,8 +18,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from carelog.care.vocabulary import choices
 from carelog.local_time import local_today
-from carelog.residents.models import ConsentDecider
+from carelog.residents.vocabulary import CONSENT_SCOPE_WORDS, DECIDER_CHOICES, ConsentDecider
 from carelog.web.fields import date_field as _date_field
 from carelog.web.fields import max_length as _text
 from carelog.web.fields import options
@@ -86,13 +87,7 @@ class ConsentForm(FlaskForm):
 
     decided_by = RadioField(
         "Who decided",
-        choices=options(
-            [
-                (ConsentDecider.RESIDENT.value, "The resident"),
-                (ConsentDecider.BEST_INTERESTS.value, "Best-interests decision"),
-                (ConsentDecider.LASTING_POWER_OF_ATTORNEY.value, "Lasting power of attorney"),
-            ]
-        ),
+        choices=options(choices(DECIDER_CHOICES)),
         validators=[InputRequired(message="Choose who decided.")],
     )
     # No Optional() here: it would stop the chain before validate_decision_maker runs.
@@ -106,9 +101,7 @@ class ConsentForm(FlaskForm):
     review_on = _date_field("Review by")
     scope_hands = RadioField(
         "Hands",
-        choices=options(
-            [("both", "Both hands"), ("left", "Left hand only"), ("right", "Right hand only")]
-        ),
+        choices=options(choices(CONSENT_SCOPE_WORDS)),
         default="both",
         validators=[InputRequired(message="Choose which hands.")],
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
@@ -11,20 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from carelog.accounts.models import User, Ward
 from carelog.database import utcnow
 from carelog.extensions import db
-
-DECIDER_WORDS = {
-    "resident": "the resident",
-    "best_interests": "best-interests decision",
-    "lpa": "lasting power of attorney",
-}
-
-
-class ConsentDecider(enum.StrEnum):
-    """Who made a consent decision (Mental Capacity Act 2005)."""
-
-    RESIDENT = "resident"
-    BEST_INTERESTS = "best_interests"
-    LASTING_POWER_OF_ATTORNEY = "lpa"
 
 
 class Resident(db.Model):
@@ -68,6 +53,11 @@ class Resident(db.Model):
     def full_name(self) -> str:
         """The name on the record."""
         return f"{self.given_name} {self.family_name}"
+
+    @property
+    def current_consent(self) -> Consent | None:
+        """The newest consent decision, which is the one in force; None if there is none."""
+        return self.consents[0] if self.consents else None
 
     def has_left(self, on: date) -> bool:
         """True if the resident had departed by the given day."""

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.database import write_transaction
+from carelog.errors import FieldError
 from carelog.extensions import db
 from carelog.residents.models import Consent, Resident
 
@@ -32,12 +33,8 @@ RESIDENT_FIELDS = (
 )
 
 
-class ResidentError(ValueError):
+class ResidentError(FieldError):
     """A change to a resident that cannot be made, in words for the care manager."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def _clean(values: dict) -> dict:
@@ -148,8 +145,3 @@ def record_consent(actor: Actor, resident_id: int, values: dict) -> Consent:
             new=chain.snapshot(consent),
         )
     return consent
-
-
-def current_consent(resident: Resident) -> Consent | None:
-    """The newest consent decision, which is the one in force."""
-    return resident.consents[0] if resident.consents else None

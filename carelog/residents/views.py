@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.validators import InputRequired
 
 from carelog.accounts.models import Ward
-from carelog.accounts.roles import CLINICAL_READERS, Role
+from carelog.accounts.roles import CLINICAL_READERS, MANAGERS
 from carelog.audit.actor import current_actor
 from carelog.audit.reads import record_view
 from carelog.extensions import db
@@ -23,15 +23,12 @@ from carelog.web.policy import roles
 bp = Blueprint("residents", __name__, url_prefix="/residents")
 
 
-CARE_MANAGER = (Role.CARE_MANAGER,)
-
-
 def _ward_choices() -> list[tuple[int, str]]:
     return options((w.id, w.name) for w in db.session.scalars(select(Ward).order_by(Ward.name)))
 
 
 @bp.get("/")
-@roles(*CLINICAL_READERS)
+@roles(CLINICAL_READERS)
 def index():
     """List current residents (and, on request, those who have left)."""
     show_departed = request.args.get("departed") == "1"
@@ -47,14 +44,14 @@ def index():
 
 
 @bp.get("/<int:resident_id>")
-@roles(*CLINICAL_READERS)
+@roles(CLINICAL_READERS)
 def show(resident_id: int):
     """A resident's record: details, precautions and consent history. Viewing is audited."""
     resident = resident_or_404(resident_id)
     page = render_template(
         "residents/show.html",
         resident=resident,
-        consent=records.current_consent(resident),
+        consent=resident.current_consent,
         today=local_today(),
     )
     record_view(resident_id, "details")
@@ -62,7 +59,7 @@ def show(resident_id: int):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles(*CARE_MANAGER)
+@roles(MANAGERS)
 def new():
     """Admit a resident."""
     form = ResidentForm()
@@ -79,7 +76,7 @@ def new():
 
 
 @bp.route("/<int:resident_id>/edit", methods=["GET", "POST"])
-@roles(*CARE_MANAGER)
+@roles(MANAGERS)
 def edit(resident_id: int):
     """Change a resident's details or precautions."""
     resident = resident_or_404(resident_id)
@@ -98,7 +95,7 @@ def edit(resident_id: int):
 
 
 @bp.route("/<int:resident_id>/departure", methods=["GET", "POST"])
-@roles(*CARE_MANAGER)
+@roles(MANAGERS)
 def departure(resident_id: int):
     """Record that a resident has left the home."""
     resident = resident_or_404(resident_id)
@@ -117,7 +114,7 @@ def departure(resident_id: int):
 
 
 @bp.route("/<int:resident_id>/consent", methods=["GET", "POST"])
-@roles(*CARE_MANAGER)
+@roles(MANAGERS)
 def consent(resident_id: int):
     """Record a new consent decision; the history is kept."""
     resident = resident_or_404(resident_id)

@@ -22,7 +22,7 @@ START_PAGES = {
 
 
 @bp.get("/")
-@roles(*ALL_STAFF)
+@roles(ALL_STAFF)
 def index():
     """Send each role to the page it starts from."""
     return redirect(url_for(START_PAGES[Role(current_user.role)]))

@@ -17,8 +17,8 @@ PUBLIC = frozenset({"public"})
 PUBLIC_ENDPOINTS = frozenset({"static"})
 
 
-def roles(*allowed: Role) -> Callable:
-    """Declare which roles may use a view; a view without a declaration is refused to all."""
+def roles(allowed: frozenset[Role]) -> Callable:
+    """Declare which set of roles may use a view; a view without one is refused to all."""
 
     def decorate(view: Callable) -> Callable:
         view.allowed_roles = frozenset(allowed)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, KeepTogether, Paragraph
 
-from carelog.reports.document import MOOD_WORDS, RELAXATION, SLEEP, ResidentReport
+from carelog.care.vocabulary import MOOD_WORDS, RELAXATION, SLEEP
+from carelog.reports.document import ResidentReport
 from carelog.reports.pdf import formatting as fmt
 from carelog.reports.pdf import styles as st
 from carelog.reports.pdf.sections import CAUSATION

@@ -10,16 +10,8 @@ from dataclasses import dataclass
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 
-from carelog.reports.document import (
-    MOOD,
-    MOOD_WORDS,
-    RELAXATION,
-    SLEEP,
-    ReportMonth,
-    Scale,
-    SessionRow,
-    SleepNight,
-)
+from carelog.care.vocabulary import MOOD, MOOD_WORDS, RELAXATION, SLEEP, Scale
+from carelog.reports.document import ReportMonth, SessionRow, SleepNight
 from carelog.reports.pdf.styles import FONT, FONT_BOLD, INK, MASSAGE_FILL, colors
 
 HEIGHT = 132

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from carelog.reports.document import MONTH_NAMES, MOOD_WORDS, Rating
+from carelog.care.vocabulary import MOOD_WORDS, rating_text
+from carelog.reports.document import MONTH_NAMES, Rating
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -13,12 +14,6 @@ DASH = "–"
 
 
 MINUS = "−"
-
-
-ABSENCE_CODES = {"declined": "decl", "unable": "unable", "not_assessed": "n/a", "missing": DASH}
-
-
-OBSERVER_MARK = "*"
 
 
 def day(d: date | None) -> str:
@@ -60,9 +55,8 @@ def mood_value(x: float | None) -> str:
 
 def rating(r: Rating) -> str:
     """Return a rating's value (starred if an observer gave it) or its absence code."""
-    if r.value is None:
-        return ABSENCE_CODES.get(r.state, DASH)
-    return f"{r.value}{OBSERVER_MARK}" if r.rater == "observer" else str(r.value)
+    status = "answered" if r.value is not None else r.absence
+    return rating_text(r.value, status, r.rater, compact=True) or DASH
 
 
 def before_after(before: Rating, after: Rating) -> str:

@@ -6,6 +6,12 @@ from datetime import date
 
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
+from carelog.care.vocabulary import (
+    ASSENT_WORDS,
+    NOT_DONE_REASON_WORDS,
+    OUTCOME_WORDS,
+    words_for,
+)
 from carelog.reports.document import Consent, ResidentReport, SessionRow
 from carelog.reports.pdf import formatting as fmt
 from carelog.reports.pdf import styles as st
@@ -13,26 +19,13 @@ from carelog.reports.pdf.charts import mood_chart, relaxation_chart, sleep_chart
 from carelog.reports.pdf.tables import NAME_LIMIT, grid, p
 from carelog.reports.stats import PairedSummary
 from carelog.reports.summary import ResidentSummary
+from carelog.residents.vocabulary import DECIDER_BASIS
 
 CAUSATION = "Changes in routine care records do not show that massage caused them."
 
 
-BASIS = {
-    "resident": "Decided by the resident",
-    "best_interests": "Best-interests decision; decision maker",
-    "lpa": "Lasting power of attorney",
-}
-
-
-OUTCOMES = {
-    "completed": "Completed",
-    "stopped_early": "Stopped early",
-    "declined": "Declined",
-    "not_done": "Not done",
-}
-
-
-ASSENT_NOTES = {"without_words": "accepted without words", "withdrew": "withdrew part way"}
+# Assent worth a note beside the outcome: the ordinary "agreed" goes without saying.
+ASSENT_NOTES = ("nonverbal", "withdrew")
 
 
 def consent_text(consent: Consent | None, today: date) -> str:
@@ -42,7 +35,7 @@ def consent_text(consent: Consent | None, today: date) -> str:
     review = fmt.day(consent.review_on)
     if consent.review_on is not None and consent.review_on < today:
         review += " (REVIEW OVERDUE)"
-    basis = BASIS.get(consent.basis, fmt.words(consent.basis))
+    basis = words_for(DECIDER_BASIS, consent.basis)
     who = f": {consent.decided_by}" if consent.decided_by else ""
     return (
         f"{basis}{who}, {fmt.day(consent.decided_on)}. "
@@ -192,13 +185,13 @@ def charts(report: ResidentReport, width: float) -> list[Flowable]:
 
 def _outcome(s: SessionRow) -> str:
     """Return the outcome with the not-done reason or a notable assent."""
-    text = OUTCOMES.get(s.outcome, fmt.words(s.outcome).capitalize())
+    text = words_for(OUTCOME_WORDS, s.outcome)
     if s.outcome == "not_done" and s.not_done_reason:
-        text += f": {fmt.words(s.not_done_reason)}"
+        text += f": {words_for(NOT_DONE_REASON_WORDS, s.not_done_reason).lower()}"
     if s.outcome_reason:
         text += f" ({s.outcome_reason})"
     if s.assent in ASSENT_NOTES:
-        text += f" ({ASSENT_NOTES[s.assent]})"
+        text += f" ({words_for(ASSENT_WORDS, s.assent).lower()})"
     return text
 
 
