@@ -22,6 +22,13 @@ def local(moment: datetime | None) -> datetime | None:
     return moment.astimezone(home_zone())
 
 
+def local_date(moment: datetime) -> date:
+    """The home's calendar day of a stored UTC time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(home_zone()).date()
+
+
 def local_today() -> date:
     """Today's date where the home is."""
     return datetime.now(home_zone()).date()

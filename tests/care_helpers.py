@@ -24,8 +24,9 @@ from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.audit.models import AuditEntry
 from carelog.care import recording
-from carelog.care.content import CONTENT_FIELDS
-from carelog.care.models import CareSession, CareSessionVersion, VersionKind
+from carelog.care.content import CONTENT_FIELDS, SessionContent
+from carelog.care.models import CareSession, CareSessionVersion
+from carelog.care.vocabulary import VersionKind
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
 from carelog.residents.models import Resident
@@ -401,7 +402,7 @@ def record(app, resident_id: int, content: dict, username: str = "nurse", key=No
             actor(app, username),
             resident_id,
             key,
-            content,
+            SessionContent.from_columns(content),
             content,
             now=content["occurred_at"] + timedelta(minutes=15),
         )

@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from carelog import create_app
 from carelog.audit import chain
 from carelog.care import recording
+from carelog.care.content import SessionContent
 from carelog.database import utcnow, write_transaction
 from carelog.extensions import db
 from tests.care_helpers import (
@@ -84,7 +85,11 @@ class Writers:
                 key = str(uuid.uuid4())
                 try:
                     recording.record_session(
-                        who, residents[n % len(residents)], key, content, content
+                        who,
+                        residents[n % len(residents)],
+                        key,
+                        SessionContent.from_columns(content),
+                        content,
                     )
                 except Exception as error:  # noqa: BLE001 - every failure is reported
                     self.errors.append(f"writer {number}: {type(error).__name__}: {error}")
@@ -278,7 +283,9 @@ def log_sessions(url: str, how_many: int) -> None:
     with application.app_context():
         for _ in range(how_many):
             content = given_content(given_by, utcnow().replace(microsecond=0))
-            recording.record_session(who, resident, str(uuid.uuid4()), content, content)
+            recording.record_session(
+                who, resident, str(uuid.uuid4()), SessionContent.from_columns(content), content
+            )
         db.session.remove()
         db.engine.dispose()
 

@@ -9,7 +9,8 @@ import pytest
 
 from carelog.care import recording
 from carelog.care.board import today_state, week_state
-from carelog.care.models import VersionKind
+from carelog.care.content import SessionContent
+from carelog.care.vocabulary import VersionKind
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.residents import records
@@ -349,7 +350,7 @@ def add_residents_with_sessions(app, ward: int, how_many: int) -> None:
                     actor(app, "nurse"),
                     person.id,
                     str(uuid.uuid4()),
-                    content,
+                    SessionContent.from_columns(content),
                     content,
                     now=when + timedelta(minutes=10),
                 )

@@ -24,7 +24,7 @@ from carelog.accounts.roles import Role
 from carelog.audit import chain
 from carelog.audit.models import AuditEntry
 from carelog.care import board, recording, rules
-from carelog.care.content import CONTENT_FIELDS
+from carelog.care.content import CONTENT_FIELDS, SessionContent
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import utcnow, write_transaction
 from carelog.extensions import db
@@ -65,7 +65,12 @@ def log_session(app, resident_id: int, username: str = "nurse", age=timedelta(mi
     content = given_content(user_id(app, username), occurred_at)
     with app.app_context():
         saved = recording.record_session(
-            actor(app, username), resident_id, str(uuid.uuid4()), content, content, now=recorded_at
+            actor(app, username),
+            resident_id,
+            str(uuid.uuid4()),
+            SessionContent.from_columns(content),
+            content,
+            now=recorded_at,
         )
     return saved.session_id
 
@@ -78,7 +83,11 @@ def log_today(app, resident_id: int, username: str = "nurse") -> int:
     content = given_content(user_id(app, username), occurred_at)
     with app.app_context():
         saved = recording.record_session(
-            actor(app, username), resident_id, str(uuid.uuid4()), content, content
+            actor(app, username),
+            resident_id,
+            str(uuid.uuid4()),
+            SessionContent.from_columns(content),
+            content,
         )
     return saved.session_id
 

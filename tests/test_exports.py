@@ -19,7 +19,7 @@ from sqlalchemy import select
 from carelog.accounts.models import User, Ward
 from carelog.audit.models import AuditEntry
 from carelog.care import recording
-from carelog.care.content import CONTENT_FIELDS
+from carelog.care.content import CONTENT_FIELDS, SessionContent
 from carelog.care.vocabulary import RATINGS
 from carelog.extensions import db
 from carelog.reports.month import Month
@@ -67,7 +67,12 @@ def seed_accented(app) -> dict[str, tuple[int, str]]:
                 assent="declined",
             )
             recording.record_session(
-                actor_for(nurse2), resident_id, str(uuid.uuid4()), content, content, now=when
+                actor_for(nurse2),
+                resident_id,
+                str(uuid.uuid4()),
+                SessionContent.from_columns(content),
+                content,
+                now=when,
             )
             ids[f"{given} {family}"] = (resident_id, when.date().isoformat())
     return ids

@@ -11,7 +11,8 @@ import pytest
 from carelog.audit import chain
 from carelog.care import recording
 from carelog.care.content import CONTENT_FIELDS
-from carelog.care.models import CareSession, VersionKind
+from carelog.care.models import CareSession
+from carelog.care.vocabulary import VersionKind
 from carelog.extensions import db
 from tests.care_helpers import (
     actor,

@@ -11,6 +11,7 @@ import pytest
 
 from carelog.audit import chain
 from carelog.care import recording, rules
+from carelog.care.content import SessionContent
 from carelog.care.models import CareSessionVersion
 from carelog.extensions import db
 from carelog.local_time import local
@@ -223,7 +224,9 @@ def test_a_retry_hours_later_gets_the_saved_record_not_a_complaint(app, people):
     content = given_content(user_id(app, "nurse"), happened)
     key = str(uuid.uuid4())
     with app.app_context():
-        first = recording.record_session(actor(app, "nurse"), person.id, key, content, content)
+        first = recording.record_session(
+            actor(app, "nurse"), person.id, key, SessionContent.from_columns(content), content
+        )
         records.record_departure(
             actor(app, "manager"), person.id, local(happened).date(), "Moved to hospital"
         )
@@ -234,7 +237,7 @@ def test_a_retry_hours_later_gets_the_saved_record_not_a_complaint(app, people):
             actor(app, "nurse"),
             person.id,
             key,
-            content,
+            SessionContent.from_columns(content),
             content,
             now=happened + timedelta(hours=9),
         )
@@ -243,7 +246,7 @@ def test_a_retry_hours_later_gets_the_saved_record_not_a_complaint(app, people):
                 actor(app, "nurse"),
                 person.id,
                 str(uuid.uuid4()),
-                content,
+                SessionContent.from_columns(content),
                 content,
                 now=happened + timedelta(hours=9),
             )

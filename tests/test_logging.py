@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from carelog import create_app
 from carelog.audit import chain
 from carelog.care import recording, rules
+from carelog.care.content import SessionContent
 from carelog.care.models import CareSession
 from carelog.database import utcnow
 from carelog.extensions import db
@@ -517,7 +518,9 @@ def test_a_resident_who_has_left(app, nurse, signed_in, resident):
                 actor(app, "nurse"),
                 resident.id,
                 str(uuid.uuid4()),
-                no_session_content(user_id(app, "nurse"), after_departure, "declined"),
+                SessionContent.from_columns(
+                    no_session_content(user_id(app, "nurse"), after_departure, "declined")
+                ),
                 {"test": 1},
                 now=after_departure + timedelta(minutes=5),
             )

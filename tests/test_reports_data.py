@@ -33,7 +33,7 @@ from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.audit.models import AuditEntry
 from carelog.care import recording
-from carelog.care.content import CONTENT_FIELDS
+from carelog.care.content import CONTENT_FIELDS, SessionContent
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.extensions import db
 from carelog.reports import gather
@@ -273,7 +273,12 @@ def record_plan(app, resident_id: int, plan: Plan) -> int:
         content = plan_content(plan, nurse.id)
         recorded = plan.when + (timedelta(hours=5) if plan.late else timedelta(minutes=15))
         saved = recording.record_session(
-            actor_for(nurse), resident_id, str(uuid.uuid4()), content, content, now=recorded
+            actor_for(nurse),
+            resident_id,
+            str(uuid.uuid4()),
+            SessionContent.from_columns(content),
+            content,
+            now=recorded,
         )
         if plan.sleep_after is not None:
             fields = rating_fields("sleep_after", plan.sleep_after)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from carelog.accounts.models import User
 from carelog.audit.models import AuditEntry
 from carelog.care import recording
+from carelog.care.content import SessionContent
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import write_transaction
 from carelog.extensions import db
@@ -77,7 +78,7 @@ def log(app, resident_id: int, occurred_at: datetime, outcome: str = "declined")
             actor(app, "nurse"),
             resident_id,
             str(uuid.uuid4()),
-            content,
+            SessionContent.from_columns(content),
             content,
             now=occurred_at + timedelta(minutes=15),
         )

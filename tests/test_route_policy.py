@@ -10,7 +10,7 @@ from sqlalchemy import select
 from carelog.accounts.models import User
 from carelog.audit.actor import Actor
 from carelog.care import recording
-from carelog.care.content import CONTENT_FIELDS
+from carelog.care.content import CONTENT_FIELDS, SessionContent
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.web.policy import PUBLIC, allowed_roles
@@ -117,7 +117,13 @@ def _a_session_for_resident_1(app) -> None:
         nurse = db.session.scalar(select(User).where(User.username == "nurse"))
         content = {field: None for field in CONTENT_FIELDS}
         content.update(occurred_at=utcnow(), given_by_id=nurse.id, outcome="declined")
-        recording.record_session(Actor(nurse.id, nurse.username), 1, str(uuid.uuid4()), content, {})
+        recording.record_session(
+            Actor(nurse.id, nurse.username),
+            1,
+            str(uuid.uuid4()),
+            SessionContent.from_columns(content),
+            {},
+        )
 
 
 @pytest.mark.parametrize("who", [None, NURSE, MANAGER, AUDITOR, ADMIN])

@@ -79,7 +79,7 @@ def correct(session_id: int):
                 current_user,
                 session_id,
                 form.submission_key.data,
-                session_content(form, given_by_id=current.given_by_id),
+                session_content(form, current.given_by_id, base=current.content).columns(),
                 form.reason.data,
                 int(form.expected_version.data or 0),
             )

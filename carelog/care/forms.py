@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -19,7 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from carelog.care.content import CONTENT_FIELDS
+from carelog.care.content import CONTENT_FIELDS, SessionContent
 from carelog.care.models import CareSessionVersion
 from carelog.care.vocabulary import (
     ABSENCE_WORDS,
@@ -256,9 +257,15 @@ def _text_or_none(value: str | None) -> str | None:
     return (value or "").strip() or None
 
 
-def session_content(form: SessionForm, given_by_id: int) -> dict:
-    """The clinical fields of a session from a valid SessionForm (times in the home's zone)."""
-    content = {
+def session_content(
+    form: SessionForm, given_by_id: int | None, base: SessionContent | None = None
+) -> SessionContent:
+    """A session's content from a valid SessionForm (times in the home's zone).
+
+    For a correction, `base` is the current version: what the form does not cover (the
+    next-morning sleep) carries over from it.
+    """
+    answers: dict[str, Any] = {
         "occurred_at": form.occurred_at.data.replace(tzinfo=home_zone()),
         "duration_minutes": form.duration_minutes.data,
         "given_by_id": given_by_id,
@@ -277,13 +284,13 @@ def session_content(form: SessionForm, given_by_id: int) -> dict:
         "note": _text_or_none(form.note.data),
     }
     for name in RATED_ON_THE_FORM:
-        content.update(rating_content(form, name))
-    return content
+        answers.update(rating_content(form, name))
+    return base.changed(**answers) if base else SessionContent(**answers)
 
 
 def form_data_from(version: CareSessionVersion) -> dict:
     """Prefill a SessionForm with a saved version, for a correction."""
-    plain = set(CONTENT_FIELDS) - {"occurred_at", "given_by_id", "observations"}
+    plain = set(CONTENT_FIELDS) - {"occurred_at", "given_by_id", "observations"}  # set apart
     data = {field: getattr(version, field) for field in plain if field in SessionForm.__dict__}
     occurred: datetime = local(version.occurred_at)
     data["occurred_at"] = occurred.replace(tzinfo=None, second=0, microsecond=0)

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from carelog.accounts.models import User
-from carelog.care.vocabulary import GIVEN
+from carelog.care.content import SessionContent
+from carelog.care.vocabulary import GIVEN, VersionKind
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.residents.models import Resident
-
-
-class VersionKind(enum.StrEnum):
-    """Why a version exists."""
-
-    ORIGINAL = "original"
-    FOLLOW_UP = "follow_up"  # next-morning sleep added
-    CORRECTION = "correction"
-    VOID = "void"  # entered in error
 
 
 class CareSession(db.Model):
@@ -46,6 +37,11 @@ class CareSession(db.Model):
         viewonly=True,
         uselist=False,
     )
+
+    @property
+    def current_content(self) -> SessionContent:
+        """What the current version records."""
+        return self.current.content
 
 
 class CareSessionVersion(db.Model):
@@ -129,6 +125,11 @@ class CareSessionVersion(db.Model):
             getattr(self, f"{name}_status"),
             getattr(self, f"{name}_rater"),
         )
+
+    @property
+    def content(self) -> SessionContent:
+        """What this version records, as the typed payload."""
+        return SessionContent.from_columns(self)
 
     @property
     def observation_list(self) -> list[str]:

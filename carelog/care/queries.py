@@ -6,7 +6,8 @@ from datetime import date
 
 from sqlalchemy import Select, and_, or_, select
 
-from carelog.care.models import CareSession, CareSessionVersion, VersionKind
+from carelog.care.models import CareSession, CareSessionVersion
+from carelog.care.vocabulary import VersionKind
 from carelog.database import without_index
 from carelog.extensions import db
 from carelog.local_time import local_day_bounds

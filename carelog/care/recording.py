@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, insert, select
@@ -11,17 +13,22 @@ from sqlalchemy.exc import IntegrityError
 
 from carelog.audit import chain
 from carelog.audit.actor import Actor
-from carelog.care.content import CONTENT_FIELDS, content_digest, version_digest, without_free_text
-from carelog.care.models import CareSession, CareSessionVersion, VersionKind
+from carelog.care.content import (
+    SessionContent,
+    content_digest,
+    version_digest,
+    without_free_text,
+)
+from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.rules import (
     CLOCK_SKEW,
     CareError,
     SubmissionConflict,
-    _check_precautions,
-    _check_ratings,
-    _check_timing,
+    check_precautions,
+    check_ratings,
+    check_timing,
 )
-from carelog.care.vocabulary import GIVEN
+from carelog.care.vocabulary import GIVEN, VersionKind
 from carelog.database import utcnow, write_transaction
 from carelog.extensions import db
 from carelog.residents.models import Resident
@@ -65,8 +72,8 @@ def record_session(
     actor: Actor,
     resident_id: int,
     key: str,
-    content: dict,
-    submitted: dict,
+    content: SessionContent,
+    submitted: Mapping[str, Any],
     now: datetime | None = None,
 ) -> Saved:
     """Save a new session (given, declined or not done) exactly once per submission key.
@@ -77,8 +84,6 @@ def record_session(
     check meanwhile meets the unique submission key there, and is answered as a replay.
     `now` is the server clock; only the demo seeder passes one, to lay down past months.
     """
-    content = dict(content)
-    content["precautions_confirmed"] = bool(content.get("precautions_confirmed"))  # unsaid: no
     now = now or utcnow()
     # The resident is part of what was submitted: the same key for someone else is no replay.
     digest = content_digest({**submitted, "resident_id": resident_id})
@@ -88,11 +93,11 @@ def record_session(
     resident = db.session.get(Resident, resident_id)
     if resident is None:
         raise CareError("resident", "There is no such resident.")
-    _check_timing(content, now, resident)
-    _check_ratings(content)
-    _check_precautions(content, resident)
+    late = check_timing(content, now, resident)
+    check_ratings(content)
+    check_precautions(content, resident)
     try:
-        return _insert_new(actor, resident_id, key, content, digest, now)
+        return _insert_new(actor, resident_id, key, content, late, digest, now)
     except IntegrityError:
         # A concurrent request with the same key committed first: answer as a replay.
         db.session.rollback()
@@ -102,7 +107,15 @@ def record_session(
         return saved
 
 
-def _insert_new(actor, resident_id, key, content, digest, now: datetime) -> Saved:
+def _insert_new(
+    actor: Actor,
+    resident_id: int,
+    key: str,
+    content: SessionContent,
+    late: bool,
+    digest: str,
+    now: datetime,
+) -> Saved:
     with write_transaction(db.session) as session:
         session_id = session.execute(
             insert(_SESSIONS),
@@ -123,7 +136,8 @@ def _insert_new(actor, resident_id, key, content, digest, now: datetime) -> Save
                 "content_digest": digest,
                 "created_by_id": actor.user_id,
                 "created_at": now,
-                **content,
+                "late": late,
+                **content.columns(),
             },
         )
         chain.record(
@@ -133,14 +147,9 @@ def _insert_new(actor, resident_id, key, content, digest, now: datetime) -> Save
             "care_session",
             session_id,
             resident_id=resident_id,
-            new={"version": 1, "outcome": content["outcome"], "digest": digest},
+            new={"version": 1, "outcome": content.outcome, "digest": digest},
         )
         return Saved(session_id, 1)
-
-
-def _copy_of_current(care_session: CareSession) -> dict:
-    current = care_session.current
-    return {field: getattr(current, field) for field in (*CONTENT_FIELDS, "late")}
 
 
 def add_version(
@@ -148,11 +157,11 @@ def add_version(
     session_id: int,
     key: str,
     kind: VersionKind,
-    changes: dict,
+    changes: dict[str, Any],
     reason: str | None,
     expected_version: int,
     now: datetime | None = None,
-    submitted: dict | None = None,
+    submitted: Mapping[str, Any] | None = None,
 ) -> Saved:
     """Add a version (follow-up, correction or void) on top of the current one.
 
@@ -160,8 +169,10 @@ def add_version(
     """
     with write_transaction(db.session) as session:
         care_session = session.get(CareSession, session_id)
-        content = _copy_of_current(care_session)
-        content.update(changes)
+        if care_session is None:
+            raise CareError("session", "There is no such session.")
+        current = care_session.current
+        content = SessionContent.from_columns(current).changed(**changes)
         digest = content_digest(submitted) if submitted else version_digest(changes, kind, reason)
         saved = _replay(session, key, digest)
         if saved:
@@ -172,8 +183,8 @@ def add_version(
                 "Someone else changed this entry while you were looking. "
                 "Open it again to see the latest version.",
             )
-        old = {k: v for k, v in _copy_of_current(care_session).items() if k in changes}
-        new = {k: content[k] for k in changes}
+        old = {k: getattr(current, k) for k in changes}
+        new = {k: getattr(content, k) for k in changes}
         version_no = care_session.current_version + 1
         session.add(
             CareSessionVersion(
@@ -185,7 +196,8 @@ def add_version(
                 content_digest=digest,
                 created_by_id=actor.user_id,
                 created_at=now or utcnow(),
-                **content,
+                late=current.late,
+                **content.columns(),
             )
         )
         care_session.current_version = version_no
@@ -226,7 +238,7 @@ def record_sleep_after(
         raise CareError("session", "Sleep after a massage is only recorded for given sessions.")
     if care_session.current.sleep_after_status is not None:
         raise CareError("session", "Sleep for that night is already recorded.")
-    _check_ratings({**changes})
+    check_ratings(care_session.current_content.changed(**changes))
     return add_version(
         actor, session_id, key, VersionKind.FOLLOW_UP, changes, None, expected_version, now
     )
@@ -258,11 +270,15 @@ def correct_session(
     user,
     session_id: int,
     key: str,
-    changes: dict,
+    changes: Mapping[str, Any],
     reason: str,
     expected_version: int,
 ) -> Saved:
-    """Record a correction as a new version; the original stays readable."""
+    """Record a correction as a new version; the original stays readable.
+
+    `changes` names the corrected fields (the correction form sends them all); only those that
+    differ from the current version go into the new one.
+    """
     submitted = {**changes, "kind": VersionKind.CORRECTION.value, "reason": (reason or "").strip()}
     replay = _replay(db.session, key, content_digest(submitted))
     if replay:
@@ -270,12 +286,13 @@ def correct_session(
     care_session = _require_change_allowed(user, session_id)
     if not (reason or "").strip():
         raise CareError("reason", "Say why you are correcting this entry.")
-    content = {**_copy_of_current(care_session), **changes}
-    if content["occurred_at"] > utcnow() + CLOCK_SKEW:
+    current = care_session.current_content
+    corrected = current.changed(**changes)
+    if corrected.occurred_at > utcnow() + CLOCK_SKEW:
         raise CareError("occurred_at", "That time is in the future. Give the time it happened.")
-    _check_ratings(content)
-    _check_precautions(content, care_session.resident)
-    changed = {k: v for k, v in changes.items() if getattr(care_session.current, k) != v}
+    check_ratings(corrected)
+    check_precautions(corrected, care_session.resident)
+    changed = {name: value for name, value in changes.items() if getattr(current, name) != value}
     if not changed:
         raise CareError("reason", "Nothing was changed, so there is nothing to correct.")
     return add_version(

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from carelog.care.vocabulary import GIVEN, RATERS, RATINGS, RatingStatus, scale_of
+from carelog.care.content import SessionContent
+from carelog.care.vocabulary import RATERS, RATINGS, RatingStatus, scale_of
 from carelog.errors import FieldError
-from carelog.local_time import local
+from carelog.local_time import local_date
 from carelog.residents.models import Resident
 
 CLOCK_SKEW = timedelta(minutes=2)
@@ -22,63 +23,65 @@ class SubmissionConflict(CareError):
     """The same one-time key came back with different content."""
 
 
-def _check_timing(content: dict, now: datetime, resident: Resident) -> None:
-    occurred = content["occurred_at"]
+def check_timing(content: SessionContent, now: datetime, resident: Resident) -> bool:
+    """A session happened while the resident lived here, not in the future; True if late.
+
+    A late entry (recorded long after the event, NMC Code 10.1) must say why in its note.
+    """
+    occurred = content.occurred_at
     if occurred > now + CLOCK_SKEW:
         raise CareError("occurred_at", "That time is in the future. Give the time it happened.")
-    day = local(occurred).date()
+    day = local_date(occurred)
     if day < resident.admitted_on:
         raise CareError("occurred_at", "That is before the resident was admitted.")
     if resident.departed_on and day > resident.departed_on:
         raise CareError("occurred_at", "The resident had left by then.")
-    late_after = timedelta(hours=current_app.config["CARELOG_LATE_ENTRY_HOURS"])
-    content["late"] = now - occurred > late_after
-    if content["late"] and not content.get("note"):
+    late = now - occurred > timedelta(hours=current_app.config["CARELOG_LATE_ENTRY_HOURS"])
+    if late and not content.note:
         raise CareError(
             "note", "This is recorded long after it happened: add a note saying why it is late."
         )
+    return late
 
 
-def _check_precautions(content: dict, resident: Resident) -> None:
+def check_precautions(content: SessionContent, resident: Resident) -> None:
     """A given session needs confirmed precautions; overriding one needs a reason."""
-    if content["outcome"] not in GIVEN:
+    if not content.given:
         return
-    if not content.get("precautions_confirmed"):
+    if not content.precautions_confirmed:
         raise CareError("precautions_confirmed", "Confirm you have read the precautions.")
     consent = resident.current_consent
-    day = local(content["occurred_at"]).date()
     concerns = []
-    if consent is None or not consent.is_valid_on(day):
+    if consent is None or not consent.is_valid_on(local_date(content.occurred_at)):
         concerns.append("there is no valid consent")
     if resident.defer_sessions:
         concerns.append("sessions are deferred")
-    hands = content.get("hands")
+    hands = content.hands
     if hands in ("left", "both") and resident.avoid_left_hand:
         concerns.append("the left hand is to be avoided")
     if hands in ("right", "both") and resident.avoid_right_hand:
         concerns.append("the right hand is to be avoided")
     if consent and hands and consent.scope_hands not in ("both", hands):
         concerns.append(f"consent covers the {consent.scope_hands} hand only")
-    if resident.light_pressure_only and content.get("pressure") == "normal":
+    if resident.light_pressure_only and content.pressure == "normal":
         concerns.append("light pressure only is advised")
-    if concerns and not (content.get("override_reason") or "").strip():
+    if concerns and not (content.override_reason or "").strip():
         raise CareError(
             "override_reason",
             "Say why you went ahead although " + " and ".join(concerns) + ".",
         )
 
 
-def _check_ratings(content: dict) -> None:
+def check_ratings(content: SessionContent) -> None:
+    """Each rating is a value on its scale by a named rater, or a reason there is none."""
     for name in RATINGS:
-        status = content.get(f"{name}_status")
-        value = content.get(f"{name}_value")
+        value, status, rater = content.rating(name)
         if status == RatingStatus.ANSWERED and value is None:
             raise CareError(name, "Choose a rating, or say why there is none.")
         scale = scale_of(name)
-        low, high = scale.low, scale.high
-        if value is not None and not low <= value <= high:
-            raise CareError(name, f"Choose a rating from {low} to {high}.")
-        if status == RatingStatus.ANSWERED and content.get(f"{name}_rater") not in RATERS:
+        if value is not None and not scale.low <= value <= scale.high:
+            raise CareError(name, f"Choose a rating from {scale.low} to {scale.high}.")
+        if status == RatingStatus.ANSWERED and rater not in RATERS:
             raise CareError(f"{name}_rater", "Say who gave this rating.")
         if status != RatingStatus.ANSWERED and value is not None:
             raise CareError(name, "A rating cannot have both a value and a reason for none.")

@@ -11,7 +11,7 @@ from carelog.accounts.roles import CARERS, CLINICAL_READERS
 from carelog.audit.actor import current_actor
 from carelog.audit.reads import record_view
 from carelog.care import queries, recording, rules
-from carelog.care.content import CONTENT_FIELDS
+from carelog.care.content import SessionContent
 from carelog.care.forms import (
     DeclinedForm,
     NotDoneForm,
@@ -73,7 +73,7 @@ def _saved(saved: recording.Saved, key: str):
     return redirect(url_for("sessions.show", session_id=saved.session_id, saved=key), 303)
 
 
-def _save(resident, key: str, content: dict, form):
+def _save(resident, key: str, content: SessionContent, form):
     """Save through the use case; refusals go back to the form next to their field."""
     try:
         saved = recording.record_session(
@@ -120,9 +120,8 @@ def _no_session_content(
     reason: str | None,
     not_done_reason: str | None,
     note: str | None,
-) -> dict:
-    content = {field: None for field in CONTENT_FIELDS}
-    content.update(
+) -> SessionContent:
+    return SessionContent(
         occurred_at=utcnow().replace(microsecond=0),
         given_by_id=current_user.id,
         precautions_confirmed=False,
@@ -132,7 +131,6 @@ def _no_session_content(
         not_done_reason=not_done_reason,
         note=note,
     )
-    return content
 
 
 @bp.post("/residents/<int:resident_id>/session/declined")

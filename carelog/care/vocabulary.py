@@ -30,6 +30,15 @@ OUTCOME_WORDS = {
 GIVEN = (Outcome.COMPLETED, Outcome.STOPPED_EARLY)  # a massage took place
 
 
+class VersionKind(enum.StrEnum):
+    """Why a version exists."""
+
+    ORIGINAL = "original"
+    FOLLOW_UP = "follow_up"  # next-morning sleep added
+    CORRECTION = "correction"
+    VOID = "void"  # entered in error
+
+
 class RatingStatus(enum.StrEnum):
     """A rating is a value or a stated reason there is none; never a silent default."""
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from carelog.accounts.models import User
 from carelog.audit.actor import Actor
 from carelog.care import recording
-from carelog.care.content import CONTENT_FIELDS
+from carelog.care.content import CONTENT_FIELDS, SessionContent
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
 from carelog.residents.models import Resident
@@ -137,7 +137,9 @@ def _one_session(rng, actor, nurse, resident_id, when, observer, is_today) -> No
         recorded = when + timedelta(hours=rng.randint(3, 6))
         content["note"] = "Recorded at the end of the shift: the tablet was in use elsewhere."
     key = str(uuid.UUID(int=rng.getrandbits(128)))
-    saved = recording.record_session(actor, resident_id, key, content, {"demo": key}, now=recorded)
+    saved = recording.record_session(
+        actor, resident_id, key, SessionContent.from_columns(content), {"demo": key}, now=recorded
+    )
     if content["outcome"] in ("completed", "stopped_early") and not is_today:
         _follow_up(rng, actor, saved.session_id, when, observer)
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import selectinload
 
 from carelog.accounts.models import User, Ward
 from carelog.audit import chain
-from carelog.care.models import CareSession, CareSessionVersion, VersionKind
+from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.queries import current_versions
 from carelog.care.versions import comparison
-from carelog.care.vocabulary import ABSENCE_WORDS, OBSERVATIONS
+from carelog.care.vocabulary import ABSENCE_WORDS, OBSERVATIONS, VersionKind
 from carelog.extensions import db
 from carelog.local_time import home_zone, local
 from carelog.reports import document as rm

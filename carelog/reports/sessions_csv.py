@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from carelog.accounts.models import User, Ward
-from carelog.care.models import CareSession, CareSessionVersion, VersionKind
+from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.queries import current_versions
-from carelog.care.vocabulary import RATINGS
+from carelog.care.vocabulary import RATINGS, VersionKind
 from carelog.extensions import db
 from carelog.local_time import local
 from carelog.reports.month import Month

@@ -25,7 +25,7 @@ from carelog import create_app
 from carelog.accounts.models import LoginSession, User
 from carelog.audit.actor import Actor
 from carelog.care import recording
-from carelog.care.content import CONTENT_FIELDS
+from carelog.care.content import CONTENT_FIELDS, SessionContent
 from carelog.care.models import CareSession
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
@@ -108,7 +108,12 @@ class LiveServer:
                 content[f"{name}_rater"] = "self"
             key = str(uuid.uuid4())
             saved = recording.record_session(
-                actor, resident_id, key, content, {"test": key}, now=when + timedelta(minutes=20)
+                actor,
+                resident_id,
+                key,
+                SessionContent.from_columns(content),
+                {"test": key},
+                now=when + timedelta(minutes=20),
             )
             return saved.session_id
 
