@@ -1,6 +1,12 @@
-"""Reads are audit events too: one helper records who opened which record."""
+"""Reads are audit events too (ISO 27789): one place records who opened, printed or exported what.
+
+Views call these helpers; none writes an audit entry itself.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from carelog.audit import chain
 from carelog.audit.actor import current_actor
@@ -8,15 +14,25 @@ from carelog.database import write_transaction
 from carelog.extensions import db
 
 
-def record_view(resident_id: int, page: str) -> None:
-    """Reads are audit events too: who opened which part of a resident's record."""
+def record_read(
+    action: str,
+    entity: str,
+    resident_id: int | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Record one read (a view, a download, an export) by the signed-in user, in its own commit."""
     with write_transaction(db.session) as session:
         chain.record(
             session,
             current_actor(),
-            "resident.view",
-            "resident",
-            resident_id,
+            action,
+            entity,
+            resident_id if entity == "resident" else None,
             resident_id=resident_id,
-            new={"page": page},
+            new={name: value for name, value in (details or {}).items() if value},
         )
+
+
+def record_view(resident_id: int, page: str) -> None:
+    """Who opened which part of a resident's record."""
+    record_read("resident.view", "resident", resident_id, {"page": page})

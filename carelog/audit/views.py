@@ -13,10 +13,8 @@ from wtforms.validators import Optional
 from carelog.accounts.models import User, Ward
 from carelog.accounts.roles import AUDITORS
 from carelog.audit import chain, search
-from carelog.audit.actor import current_actor
-from carelog.audit.reads import record_view
+from carelog.audit.reads import record_read, record_view
 from carelog.audit.search import AuditFilter
-from carelog.database import write_transaction
 from carelog.extensions import db
 from carelog.residents.models import Resident
 from carelog.residents.visibility import resident_or_404
@@ -92,15 +90,8 @@ def trail():
 def export():
     """The filtered trail as CSV; the export itself is recorded in the trail."""
     _, audit_filter = _filter_form()
-    with write_transaction(db.session) as session:
-        chain.record(
-            session,
-            current_actor(),
-            "audit.export",
-            "audit_entry",
-            resident_id=audit_filter.resident_id,
-            new={k: str(v) for k, v in vars(audit_filter).items() if v},
-        )
+    filters = {name: str(value) for name, value in vars(audit_filter).items() if value}
+    record_read("audit.export", "audit_entry", audit_filter.resident_id, filters)
     return Response(
         stream_with_context(search.csv_lines(audit_filter)),
         mimetype="text/csv",

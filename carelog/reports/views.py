@@ -23,9 +23,8 @@ from wtforms.validators import InputRequired, Regexp
 
 from carelog.accounts.models import Ward
 from carelog.accounts.roles import REPORT_READERS
-from carelog.audit import chain
 from carelog.audit.actor import current_actor
-from carelog.database import write_transaction
+from carelog.audit.reads import record_read
 from carelog.extensions import db
 from carelog.local_time import local_today
 from carelog.reports import batch_jobs, gather
@@ -88,18 +87,6 @@ def _ids_prefixed(form: FlaskForm, prefix: str) -> None:
         field.id = field.label.field_id = f"{prefix}-{field.name}"
 
 
-def _record(action: str, resident_id: int | None, **details) -> None:
-    with write_transaction(db.session) as session:
-        chain.record(
-            session,
-            current_actor(),
-            action,
-            "report",
-            resident_id=resident_id,
-            new={k: v for k, v in details.items() if v},
-        )
-
-
 @bp.get("/")
 @roles(REPORT_READERS)
 def index():
@@ -150,7 +137,12 @@ def resident_pdf():
     if not found:
         abort(404, description="That resident was not in the home that month.")
     pdf = render_resident_report(found[0])
-    _record("report.download", form.resident_id.data, month=str(month), kind="resident")
+    record_read(
+        "report.download",
+        "report",
+        form.resident_id.data,
+        {"month": str(month), "kind": "resident"},
+    )
     name = f"carelog-{month}-resident-{form.resident_id.data}.pdf"
     return Response(
         pdf,
@@ -175,12 +167,11 @@ def sessions_csv():
         abort(404, description="There is no such ward.")
     if resident_id and db.session.get(Resident, resident_id) is None:
         abort(404, description="There is no such resident.")
-    _record(
+    record_read(
         "export.download",
+        "report",
         resident_id,
-        month=str(month) if month else None,
-        ward_id=ward_id,
-        kind="sessions.csv",
+        {"month": str(month) if month else None, "ward_id": ward_id, "kind": "sessions.csv"},
     )
     return Response(
         stream_with_context(csv_text(month, ward_id, resident_id)),
@@ -229,7 +220,12 @@ def job_download(job_id: str):
     if batch_jobs.state(found) != "done":
         abort(409, description="The batch is not ready yet.")
     pdf = db.session.scalar(select(ReportJob.pdf).where(ReportJob.id == job_id))
-    _record("report.download", None, month=found.month, ward_id=found.ward_id, kind="batch")
+    record_read(
+        "report.download",
+        "report",
+        None,
+        {"month": found.month, "ward_id": found.ward_id, "kind": "batch"},
+    )
     return Response(
         pdf,
         mimetype="application/pdf",
