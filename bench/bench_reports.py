@@ -27,10 +27,10 @@ from carelog.reports.document import (
     BatchReport,
     Consent,
     Correction,
+    Month,
     Observation,
     Precautions,
     Rating,
-    ReportMonth,
     Resident,
     ResidentReport,
     SessionRow,
@@ -65,7 +65,7 @@ def _rating(rng: random.Random, low: int, high: int) -> Rating:
 def resident_month(seed: int, sessions: int = 30) -> ResidentReport:
     """Return a realistic resident month: about one session a day, ratings, a few flags."""
     rng = random.Random(seed)
-    month = ReportMonth(2025, 6)
+    month = Month(2025, 6)
     rows = []
     for i in range(sessions):
         outcome = rng.choice(OUTCOMES)
@@ -143,7 +143,7 @@ def measure(runs: int = 30, residents: int = 150) -> Table:
     batch = BatchReport(
         home_name="Rosewood House",
         ward_name=None,
-        month=ReportMonth(2025, 6),
+        month=Month(2025, 6),
         residents=[resident_month(seed) for seed in range(residents)],
         generated_by="Ørjan Berg",
         generated_at=datetime(2025, 7, 1, 9, 30),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -52,3 +53,20 @@ def format_datetime(moment: datetime | None) -> str:
 def format_date(day: date | None) -> str:
     """A date as staff read it: 21 Nov 2026."""
     return day.strftime("%-d %b %Y") if day else ""
+
+
+class Span(Protocol):
+    """Consecutive local days, such as a Month."""
+
+    @property
+    def first_day(self) -> date: ...
+
+    @property
+    def last_day(self) -> date: ...
+
+
+def month_bounds(span: Span) -> tuple[datetime, datetime]:
+    """The UTC start of the first day and the end of the last day of a month (DST-aware)."""
+    start, _ = local_day_bounds(span.first_day)
+    _, end = local_day_bounds(span.last_day)
+    return start, end

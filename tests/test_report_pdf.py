@@ -21,10 +21,10 @@ from carelog.reports.document import (
     BatchReport,
     Consent,
     Correction,
+    Month,
     Observation,
     Precautions,
     Rating,
-    ReportMonth,
     Resident,
     ResidentReport,
     SessionRow,
@@ -48,7 +48,7 @@ def make_report(
     page_size: str = "A4",
 ) -> ResidentReport:
     """Return a June 2025 report with a deterministic mix of outcomes, ratings and flags."""
-    month = ReportMonth(2025, 6)
+    month = Month(2025, 6)
     rows = []
     for i in range(sessions):
         start = datetime(2025, 6, 1 + i % 30, 9 + (i * 5) % 10, (i * 17) % 60)
@@ -165,7 +165,7 @@ def make_batch(residents: list[ResidentReport], ward_name: str | None = None) ->
     return BatchReport(
         home_name="Rosewood House",
         ward_name=ward_name,
-        month=ReportMonth(2025, 6),
+        month=Month(2025, 6),
         residents=residents,
         generated_by="Ørjan Berg",
         generated_at=datetime(2025, 7, 1, 9, 0),

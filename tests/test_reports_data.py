@@ -36,6 +36,7 @@ from carelog.care import recording
 from carelog.care.content import CONTENT_FIELDS, SessionContent
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.extensions import db
+from carelog.local_time import month_bounds
 from carelog.reports import gather
 from carelog.reports.month import Month
 from carelog.reports.pdf.render import render_resident_report
@@ -665,11 +666,11 @@ def test_month_boundaries_in_local_time_across_the_clock_change(home, tmp_path):
     zone = ZoneInfo(home.app.config["CARELOG_TIMEZONE"])
     assert str(zone) == "Europe/London"
     with home.app.app_context():
-        assert MONTH.utc_bounds() == (
+        assert month_bounds(MONTH) == (
             datetime(2026, 9, 30, 23, 0, tzinfo=UTC),  # BST: midnight local is 23:00 UTC
             datetime(2026, 11, 1, 0, 0, tzinfo=UTC),  # GMT again after 25 October
         )
-        assert Month(2026, 3).utc_bounds() == (
+        assert month_bounds(Month(2026, 3)) == (
             datetime(2026, 3, 1, 0, 0, tzinfo=UTC),
             datetime(2026, 3, 31, 23, 0, tzinfo=UTC),  # BST began on 29 March
         )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
 from carelog.care.vocabulary import MOOD, RELAXATION, SLEEP
+from carelog.reports.month import Month
 
 Absence = Literal["declined", "unable", "not_assessed", "missing"]
 
@@ -40,12 +40,6 @@ CorrectionKind = Literal["correction", "void"]
 
 
 PageSize = Literal["A4", "letter"]
-
-
-MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 
 
 def _freeze(obj: object, *names: str) -> None:
@@ -198,28 +192,6 @@ class Precautions:
 
 
 @dataclass(frozen=True, slots=True)
-class ReportMonth:
-    """A calendar month in the home's time zone."""
-
-    year: int
-    month: int
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.month <= 12:
-            raise ValueError(f"month {self.month} is not 1-12")
-
-    @property
-    def days(self) -> int:
-        """Return the number of days in the month."""
-        return calendar.monthrange(self.year, self.month)[1]
-
-    @property
-    def label(self) -> str:
-        """Return the month as "June 2025"."""
-        return f"{MONTH_NAMES[self.month - 1]} {self.year}"
-
-
-@dataclass(frozen=True, slots=True)
 class AuditFingerprint:
     """The audit chain's head hash and entry count when the report was made."""
 
@@ -234,7 +206,7 @@ class ResidentReport:
     home_name: str
     ward_name: str
     resident: Resident
-    month: ReportMonth
+    month: Month
     consent: Consent | None
     precautions: Precautions
     planned_sessions: int
@@ -263,7 +235,7 @@ class BatchReport:
 
     home_name: str
     ward_name: str | None
-    month: ReportMonth
+    month: Month
     residents: tuple[ResidentReport, ...]
     generated_by: str
     generated_at: datetime

@@ -17,7 +17,7 @@ from carelog.care.queries import current_versions
 from carelog.care.versions import comparison
 from carelog.care.vocabulary import ABSENCE_WORDS, OBSERVATIONS, VersionKind
 from carelog.extensions import db
-from carelog.local_time import home_zone, local
+from carelog.local_time import home_zone, local, month_bounds
 from carelog.reports import document as rm
 from carelog.reports.month import Month
 from carelog.residents.models import Consent, Resident
@@ -166,7 +166,7 @@ def _residents(ward_id: int | None, resident_id: int | None, month: Month) -> li
 
 
 def _month_sessions(resident_ids: list[int], month: Month):
-    start, end = month.utc_bounds()
+    start, end = month_bounds(month)
     rows = db.session.execute(
         current_versions(CareSession, include_voided=True).where(
             CareSession.resident_id.in_(resident_ids),
@@ -182,7 +182,7 @@ def _month_sessions(resident_ids: list[int], month: Month):
 
 def _changes(resident_ids: list[int], month: Month, session_ids: list[int]):
     """Corrections and voids made in the month, or touching a session of the month."""
-    start, end = month.utc_bounds()
+    start, end = month_bounds(month)
     rows = db.session.execute(
         select(CareSessionVersion, CareSession.resident_id)
         .join(CareSession, CareSession.id == CareSessionVersion.session_id)
@@ -268,7 +268,7 @@ def build(
                     person.room,
                     person.date_of_birth,
                 ),
-                month=rm.ReportMonth(month.year, month.month),
+                month=month,
                 consent=_consent(person),
                 precautions=_precautions(person),
                 planned_sessions=planned_sessions(person, month),
@@ -311,7 +311,7 @@ def batch(month: Month, generated_by: str, ward_id: int | None) -> rm.BatchRepor
     return rm.BatchReport(
         home_name=current_app.config["CARELOG_HOME_NAME"],
         ward_name=ward_name,
-        month=rm.ReportMonth(month.year, month.month),
+        month=month,
         residents=tuple(reports),
         generated_by=by,
         generated_at=at,

@@ -1,28 +1,40 @@
-"""A calendar month in the home's zone, from the form to the PDF."""
+"""A calendar month in the home's zone: one type from the report form to the PDF.
+
+It imports neither Flask nor SQLAlchemy, so the PDF renderer can take it as it is; the UTC
+bounds of a month come from carelog.local_time.month_bounds.
+"""
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 
-from carelog.local_time import local_day_bounds
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Month:
-    """A calendar month in the home's zone, with its UTC bounds."""
+    """A calendar month in the home's time zone."""
 
     year: int
     month: int
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.month <= 12:
+            raise ValueError(f"month {self.month} is not 1-12")
+
     @classmethod
-    def parse(cls, text: str) -> Month:
+    def parse(cls, text: str | None) -> Month:
         """Read YYYY-MM, raising ValueError with a plain message."""
         try:
             if not re.fullmatch(r"\d{4}-\d{2}", text or ""):
                 raise ValueError(text)
-            year, month = (int(part) for part in text.split("-"))
+            year, month = (int(part) for part in (text or "").split("-"))
             date(year, month, 1)
         except (ValueError, TypeError):
             raise ValueError("give the month as YYYY-MM, for example 2026-10") from None
@@ -30,18 +42,23 @@ class Month:
 
     @property
     def first_day(self) -> date:
+        """The 1st of the month."""
         return date(self.year, self.month, 1)
 
     @property
     def last_day(self) -> date:
-        following = (self.first_day + timedelta(days=32)).replace(day=1)
-        return following - timedelta(days=1)
+        """The last day of the month."""
+        return date(self.year, self.month, self.days)
 
-    def utc_bounds(self) -> tuple[datetime, datetime]:
-        """The month's start and end as UTC instants (DST-aware)."""
-        start, _ = local_day_bounds(self.first_day)
-        _, end = local_day_bounds(self.last_day)
-        return start, end
+    @property
+    def days(self) -> int:
+        """The number of days in the month."""
+        return calendar.monthrange(self.year, self.month)[1]
+
+    @property
+    def label(self) -> str:
+        """The month as "June 2025"."""
+        return f"{MONTH_NAMES[self.month - 1]} {self.year}"
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"

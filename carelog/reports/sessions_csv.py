@@ -13,7 +13,7 @@ from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.queries import current_versions
 from carelog.care.vocabulary import RATINGS, VersionKind
 from carelog.extensions import db
-from carelog.local_time import local
+from carelog.local_time import local, month_bounds
 from carelog.reports.month import Month
 from carelog.residents.models import Resident
 
@@ -64,7 +64,7 @@ def rows(month: Month | None, ward_id: int | None, resident_id: int | None) -> I
         .order_by(CareSessionVersion.occurred_at, CareSessionVersion.id)
     )
     if month is not None:
-        start, end = month.utc_bounds()
+        start, end = month_bounds(month)
         query = query.where(
             CareSessionVersion.occurred_at >= start, CareSessionVersion.occurred_at < end
         )

@@ -18,8 +18,6 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import SelectField, StringField
-from wtforms.validators import InputRequired, Regexp
 
 from carelog.accounts.models import Ward
 from carelog.accounts.roles import REPORT_READERS
@@ -28,6 +26,7 @@ from carelog.audit.reads import record_read
 from carelog.extensions import db
 from carelog.local_time import local_today
 from carelog.reports import batch_jobs, gather
+from carelog.reports.forms import BatchForm, ReportForm
 from carelog.reports.models import ReportJob
 from carelog.reports.month import Month
 from carelog.reports.pdf.render import render_resident_report
@@ -39,36 +38,10 @@ from carelog.web.policy import roles
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-MONTH_PATTERN = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Give the month as YYYY-MM.")
-
-
-class ReportForm(FlaskForm):
-    """Which month, and for whom; read from the query string for downloads."""
-
-    class Meta:
-        csrf = False  # downloads change nothing; the batch POST below has its own token
-
-    month = StringField(
-        "Month", validators=[InputRequired(), MONTH_PATTERN], render_kw={"type": "month"}
-    )
-    # Unknown ids are answered with 404 by the views, not refused as a bad choice.
-    resident_id = SelectField("Resident", coerce=int, default=0, validate_choice=False)
-    ward_id = SelectField("Ward", coerce=int, default=0, validate_choice=False)
-
-
-class BatchForm(FlaskForm):
-    """A ward (or the whole home) and a month, to make in the background."""
-
-    month = StringField(
-        "Month", validators=[InputRequired(), MONTH_PATTERN], render_kw={"type": "month"}
-    )
-    ward_id = SelectField("Ward", coerce=int, default=0)
-
-
-def _last_month() -> str:
+def _last_month() -> Month:
     first = local_today().replace(day=1)
     previous = date.fromordinal(first.toordinal() - 1)
-    return f"{previous.year:04d}-{previous.month:02d}"
+    return Month(previous.year, previous.month)
 
 
 def _choices(form) -> None:
@@ -132,7 +105,7 @@ def resident_pdf():
     form = _valid_query_form()
     if not form.resident_id.data:
         abort(400, description="Choose a resident.")
-    month = Month.parse(form.month.data)
+    month = form.month.data
     found = gather.build(month, current_user.full_name, resident_id=form.resident_id.data)
     if not found:
         abort(404, description="That resident was not in the home that month.")
@@ -160,7 +133,7 @@ def sessions_csv():
     if form.month.data:
         if not form.month.validate(form):
             abort(400, description="Give the month as YYYY-MM.")
-        month = Month.parse(form.month.data)
+        month = form.month.data
     ward_id = request.args.get("ward_id", type=int) or None
     resident_id = request.args.get("resident_id", type=int) or None
     if ward_id and db.session.get(Ward, ward_id) is None:
@@ -191,9 +164,7 @@ def start_batch():
     if not form.validate_on_submit():
         flash("Choose a ward and give the month as YYYY-MM.", "error")
         return redirect(url_for("reports.index"), 303)
-    job_id = batch_jobs.start(
-        current_actor(), Month.parse(form.month.data), form.ward_id.data or None
-    )
+    job_id = batch_jobs.start(current_actor(), form.month.data, form.ward_id.data or None)
     return redirect(url_for("reports.job", job_id=job_id), 303)
 
 

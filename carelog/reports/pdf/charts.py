@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 
 from carelog.care.vocabulary import MOOD, MOOD_WORDS, RELAXATION, SLEEP, Scale
-from carelog.reports.document import ReportMonth, SessionRow, SleepNight
+from carelog.reports.document import SessionRow, SleepNight
+from carelog.reports.month import Month
 from carelog.reports.pdf.styles import FONT, FONT_BOLD, INK, MASSAGE_FILL, colors
 
 HEIGHT = 132
@@ -81,9 +82,7 @@ def _text(
     return String(x, y, text, fontName=font, fontSize=size, textAnchor=anchor, fillColor=INK)
 
 
-def _axes(
-    title: str, x_title: str, month: ReportMonth, area: _Area, ticks: dict[int, str]
-) -> Drawing:
+def _axes(title: str, x_title: str, month: Month, area: _Area, ticks: dict[int, str]) -> Drawing:
     """Return a drawing with title, value grid and labels, and the day axis."""
     d = Drawing(area.width, HEIGHT)
     d.add(_text(0, HEIGHT - 11, title, 9, bold=True))
@@ -148,7 +147,7 @@ def _line_sample(dash, mark) -> Sample:
 
 def before_after_chart(
     sessions: Sequence[SessionRow],
-    month: ReportMonth,
+    month: Month,
     scale: Scale,
     width: float,
     ticks: dict[int, str],
@@ -178,20 +177,20 @@ def before_after_chart(
     return d
 
 
-def relaxation_chart(sessions: Sequence[SessionRow], month: ReportMonth, width: float) -> Drawing:
+def relaxation_chart(sessions: Sequence[SessionRow], month: Month, width: float) -> Drawing:
     """Return relaxation (0-10) before and after each session, anchors written on the axis."""
     ticks = {v: str(v) for v in range(2, 10, 2)}
     ticks |= {0: f"{RELAXATION.low_word}  0", 10: f"{RELAXATION.high_word}  10"}
     return before_after_chart(sessions, month, RELAXATION, width, ticks)
 
 
-def mood_chart(sessions: Sequence[SessionRow], month: ReportMonth, width: float) -> Drawing:
+def mood_chart(sessions: Sequence[SessionRow], month: Month, width: float) -> Drawing:
     """Return mood (1-5) before and after each session, every level labelled with its word."""
     ticks = {i: f"{word}  {i}" for i, word in enumerate(MOOD_WORDS, start=1)}
     return before_after_chart(sessions, month, MOOD, width, ticks)
 
 
-def sleep_chart(nights: Sequence[SleepNight], month: ReportMonth, width: float) -> Drawing:
+def sleep_chart(nights: Sequence[SleepNight], month: Month, width: float) -> Drawing:
     """Return sleep by night as bars: dark after a massage day, white on other nights."""
     area = _Area(width, month.days, SLEEP.low, SLEEP.high)
     ticks = {v: str(v) for v in range(2, 10, 2)}

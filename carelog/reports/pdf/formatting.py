@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from carelog.care.vocabulary import MOOD_WORDS, rating_text
-from carelog.reports.document import MONTH_NAMES, Rating
+from carelog.reports.document import Rating
+from carelog.reports.month import MONTH_NAMES
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
