@@ -37,6 +37,7 @@ system-packages:
 
 test: $(VENV)/.installed system-packages
 	$(BIN)/ruff check carelog tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed system-packages
@@ -45,6 +46,7 @@ bench: $(VENV)/.installed system-packages
 lint: $(VENV)/.installed
 	$(BIN)/ruff check carelog tests bench
 	$(BIN)/ruff format --check carelog tests bench
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format carelog tests bench

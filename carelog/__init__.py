@@ -26,7 +26,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     config.load(app, test_config)
     if app.config["CARELOG_PROXIES"]:
         proxies = int(app.config["CARELOG_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
     from carelog import models  # noqa: F401 - every table, for the app and for Alembic
     from carelog.accounts import login_sessions

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
@@ -22,6 +23,7 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_MS = 15000  # under gunicorn's 30 s worker timeout
 WRITE_OPTION = "carelog_write"
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -81,19 +83,26 @@ def configure_engine(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def existing(session: Session | scoped_session, model: type[T], ident: Any, **options: Any) -> T:
+    """A row the caller already knows exists (a view checked the id); otherwise a LookupError."""
+    found = session.get(model, ident, **options)
+    if found is None:
+        raise LookupError(f"there is no {model.__name__} {ident}")
+    return found
+
+
 @contextlib.contextmanager
-def write_transaction(session: Session) -> Iterator[Session]:
+def write_transaction(session: Session | scoped_session) -> Iterator[Session]:
     """Run a block as one write transaction that commits on success and rolls back on error."""
-    if isinstance(session, scoped_session):
-        session = session()
-    if session.in_transaction():
-        session.rollback()  # end the request's read snapshot; nothing unwritten is pending here
-    session.connection(execution_options={WRITE_OPTION: True})
+    plain: Session = session() if isinstance(session, scoped_session) else session
+    if plain.in_transaction():
+        plain.rollback()  # end the request's read snapshot; nothing unwritten is pending here
+    plain.connection(execution_options={WRITE_OPTION: True})
     try:
-        yield session
-        session.commit()
+        yield plain
+        plain.commit()
     except BaseException:
-        session.rollback()
+        plain.rollback()
         raise
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, overload
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -14,6 +14,10 @@ def home_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["CARELOG_TIMEZONE"])
 
 
+@overload
+def local(moment: datetime) -> datetime: ...
+@overload
+def local(moment: None) -> None: ...
 def local(moment: datetime | None) -> datetime | None:
     """Convert a stored UTC time to the home's local time."""
     if moment is None:

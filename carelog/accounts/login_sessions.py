@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from carelog.accounts.models import LoginSession, User
-from carelog.database import utcnow, write_transaction
+from carelog.database import existing, utcnow, write_transaction
 from carelog.extensions import db, login_manager
 
 LAST_SEEN_RESOLUTION = timedelta(seconds=30)
@@ -90,7 +90,7 @@ def load_user_from_session(token: str) -> User | None:
             db.session.execute(
                 update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
             )
-        user = db.session.get(User, user.id)
+        user = existing(db.session, User, user.id)
     user.login_token = token
     return user
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carelog.database import utcnow
-from carelog.extensions import db
+from carelog.extensions import Model
 
 
-class Ward(db.Model):
+class Ward(Model):
     """A ward (unit, floor) of the home; residents and nurses belong to one."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,7 +24,7 @@ class Ward(db.Model):
         return self.name
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A named member of staff; deactivated, never deleted, so every entry stays attributable."""
 
     __table_args__ = (
@@ -45,7 +46,7 @@ class User(UserMixin, db.Model):
     ward: Mapped[Ward | None] = relationship()
 
     # Set when the user is loaded for a request: the sign-in session it came with.
-    login_token = None
+    login_token = cast("str | None", None)
 
     @property
     def is_active(self) -> bool:
@@ -60,7 +61,7 @@ class User(UserMixin, db.Model):
         return self.full_name
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """A server-side record of one sign-in, checked on every request and revocable."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,7 +13,7 @@ from carelog.accounts.models import User, Ward
 from carelog.accounts.roles import Role
 from carelog.audit import chain
 from carelog.audit.actor import Actor
-from carelog.database import utcnow, write_transaction
+from carelog.database import existing, utcnow, write_transaction
 from carelog.errors import FieldError
 from carelog.extensions import db
 
@@ -50,7 +50,7 @@ def rename_ward(actor: Actor, ward_id: int, name: str) -> None:
     """Rename a ward."""
     with write_transaction(db.session) as session:
         _refuse_duplicate_ward(session, name, ward_id)
-        ward = session.get(Ward, ward_id)
+        ward = existing(session, Ward, ward_id)
         old = chain.snapshot(ward)
         ward.name = name
         session.flush()
@@ -90,7 +90,7 @@ def create_user(
 def update_user(actor: Actor, user_id: int, changes: dict, reason: str | None = None) -> User:
     """Change an account's name, role, ward or registration number."""
     with write_transaction(db.session) as session:
-        user = session.get(User, user_id)
+        user = existing(session, User, user_id)
         old = _user_snapshot(user)
         for field in ("full_name", "role", "ward_id", "registration_number"):
             if field in changes:
@@ -107,7 +107,7 @@ def update_user(actor: Actor, user_id: int, changes: dict, reason: str | None = 
 def set_password(actor: Actor, user_id: int, password: str) -> None:
     """Give an account a new password and end its open sessions."""
     with write_transaction(db.session) as session:
-        user = session.get(User, user_id)
+        user = existing(session, User, user_id)
         user.password_hash = passwords.hash_password(password)
         user.failed_sign_ins = 0
         user.locked_until = None
@@ -118,7 +118,7 @@ def set_password(actor: Actor, user_id: int, password: str) -> None:
 def set_active(actor: Actor, user_id: int, active: bool, reason: str) -> None:
     """Deactivate (ending every session) or reactivate an account; accounts are never deleted."""
     with write_transaction(db.session) as session:
-        user = session.get(User, user_id)
+        user = existing(session, User, user_id)
         if actor.user_id == user_id and not active:
             raise AccountError(None, "You cannot deactivate your own account.")
         if user.active == active:
@@ -163,7 +163,7 @@ def sign_in(username: str, password: str, where: Actor) -> SignIn:
                 session, attempt, "auth.sign_in_failed", "user", new={"username": username[:40]}
             )
             return SignIn()
-        user = session.get(User, found.id, populate_existing=True)
+        user = existing(session, User, found.id, populate_existing=True)
         actor = Actor(user.id, user.username, where.ip, where.user_agent)
         locked = user.locked_until is not None and user.locked_until > now
         if password_ok and user.active and not locked:

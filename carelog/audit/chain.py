@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, insert, select, text
+from sqlalchemy.orm import Session, scoped_session
 
 from carelog.audit.actor import Actor
 from carelog.audit.models import HASHED_FIELDS, TIMESTAMP_FORMAT, AuditEntry
 from carelog.database import WRITE_OPTION, utcnow
-from carelog.extensions import db
+from carelog.extensions import Model
 
 GENESIS_HASH = "0" * 64
 
@@ -55,7 +55,7 @@ class Appended:
 
 
 # Core statements on the table: an append is two short statements, with no unit of work.
-_TABLE = AuditEntry.__table__
+_TABLE = cast(Table, AuditEntry.__table__)
 
 
 _HEAD = select(_TABLE.c.id, _TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
@@ -125,7 +125,7 @@ class Verification:
         return f"{self.head_hash}:{self.count}"
 
 
-def _rows(session: Session) -> Iterator[dict[str, Any]]:
+def _rows(session: Session | scoped_session) -> Generator[dict[str, Any], None, None]:
     """Stream every entry in chain order as plain dicts, on the driver's own cursor.
 
     Row objects cost more than the hashing itself, and verification reads every entry. On
@@ -181,7 +181,9 @@ def verify_rows(
     return Verification(True, count, previous)
 
 
-def verify(session: Session, expect: tuple[str, int] | None = None) -> Verification:
+def verify(
+    session: Session | scoped_session, expect: tuple[str, int] | None = None
+) -> Verification:
     """Verify the whole trail stored in the database."""
     rows = _rows(session)
     try:
@@ -190,7 +192,7 @@ def verify(session: Session, expect: tuple[str, int] | None = None) -> Verificat
         rows.close()
 
 
-def head(session: Session) -> tuple[str, int]:
+def head(session: Session | scoped_session) -> tuple[str, int]:
     """The current head hash and entry count: the fingerprint printed on reports."""
     last = session.execute(
         select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
@@ -208,7 +210,7 @@ def parse_checkpoint(value: str) -> tuple[str, int]:
     return digest.lower(), int(count)
 
 
-def snapshot(instance: db.Model, exclude: Iterable[str] = ()) -> dict[str, Any]:
+def snapshot(instance: Model, exclude: Iterable[str] = ()) -> dict[str, Any]:
     """The column values of a model instance as JSON-ready data, for old and new values."""
     skipped = set(exclude)
     values: dict[str, Any] = {}

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carelog.extensions import db
+from carelog.extensions import Model
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -32,7 +32,7 @@ HASHED_FIELDS = (
 )
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One link of the chain: who did what, when, why and from where."""
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -59,7 +59,7 @@ class AuditFilter:
 class Page:
     """A page of entries, newest first, and where the next (older) page starts."""
 
-    entries: list[AuditEntry]
+    entries: Sequence[AuditEntry]
     next_before: int | None
 
 

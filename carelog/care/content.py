@@ -95,13 +95,13 @@ class SessionContent:
 CONTENT_FIELDS = tuple(field.name for field in fields(SessionContent))
 
 
-def content_digest(submitted: dict[str, Any]) -> str:
+def content_digest(submitted: Mapping[str, Any]) -> str:
     """A fingerprint of what the client submitted, to tell a replay from a different entry."""
     canonical = json.dumps(submitted, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def version_digest(changes: dict, kind: VersionKind, reason: str | None) -> str:
+def version_digest(changes: Mapping[str, Any], kind: VersionKind, reason: str | None) -> str:
     """The fingerprint of a follow-up, correction or void, for recognising its replay."""
     return content_digest({**changes, "kind": kind.value, "reason": reason})
 

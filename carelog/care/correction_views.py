@@ -87,7 +87,7 @@ def correct(session_id: int):
             if error.field == "expected_version":
                 flash(str(error), "error")  # the form below now shows the latest version
                 return redirect(url_for("corrections.correct", session_id=session_id), 303)
-            field = getattr(form, error.field, None) or form.reason
+            field = getattr(form, error.field or "", None) or form.reason
             field.errors = [*field.errors, str(error)]
         else:
             flash("Correction saved. The earlier version stays in the record.", "success")

@@ -11,11 +11,11 @@ from carelog.accounts.models import User
 from carelog.care.content import SessionContent
 from carelog.care.vocabulary import GIVEN, VersionKind
 from carelog.database import utcnow
-from carelog.extensions import db
+from carelog.extensions import Model
 from carelog.residents.models import Resident
 
 
-class CareSession(db.Model):
+class CareSession(Model):
     """One massage session's identity: whose it is and who first recorded it, when."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,7 +44,7 @@ class CareSession(db.Model):
         return self.current.content
 
 
-class CareSessionVersion(db.Model):
+class CareSessionVersion(Model):
     """Everything recorded about a session at one point; never updated, only superseded."""
 
     __table_args__ = (

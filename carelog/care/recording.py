@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import CursorResult, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from carelog.audit import chain
@@ -43,10 +43,10 @@ class Saved:
     replay: bool = False
 
 
-_SESSIONS = CareSession.__table__
+_SESSIONS = cast(Table, CareSession.__table__)
 
 
-_VERSIONS = CareSessionVersion.__table__
+_VERSIONS = cast(Table, CareSessionVersion.__table__)
 
 
 # Core statements for the hot path: the unit of work costs more than the two inserts themselves.
@@ -117,7 +117,7 @@ def _insert_new(
     now: datetime,
 ) -> Saved:
     with write_transaction(db.session) as session:
-        session_id = session.execute(
+        inserted: CursorResult = session.execute(
             insert(_SESSIONS),
             {
                 "resident_id": resident_id,
@@ -125,7 +125,8 @@ def _insert_new(
                 "recorded_at": now,
                 "current_version": 1,
             },
-        ).inserted_primary_key[0]
+        )  # type: ignore[assignment]  # an INSERT answers with a CursorResult
+        session_id = inserted.inserted_primary_key[0]  # type: ignore[index]
         session.execute(
             insert(_VERSIONS),
             {

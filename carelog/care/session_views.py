@@ -26,6 +26,7 @@ from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.local_time import local, local_today
 from carelog.residents.visibility import resident_or_404
+from carelog.web.fields import show_field_error
 from carelog.web.policy import roles
 
 bp = Blueprint("sessions", __name__)
@@ -85,11 +86,7 @@ def _save(resident, key: str, content: SessionContent, form):
             "web/error.html", status=409, title="Already saved", message=str(error)
         ), 409
     except rules.CareError as error:
-        field = getattr(form, error.field, None)
-        if field is not None:
-            field.errors = [*field.errors, str(error)]
-        else:
-            flash(str(error), "error")
+        show_field_error(form, error)
         if isinstance(form, SessionForm):
             return _render_form(resident, form)
         declined, not_done = (form, None) if isinstance(form, DeclinedForm) else (None, form)

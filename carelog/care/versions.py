@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -55,7 +57,7 @@ class FieldRow:
         return any(self.changed)
 
 
-FIELD_WORDS = {
+FIELD_WORDS: dict[str, Mapping[Any, str]] = {
     "outcome": OUTCOME_WORDS,
     "assent": ASSENT_WORDS,
     "hands": HAND_WORDS,

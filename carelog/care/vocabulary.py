@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 class Outcome(enum.StrEnum):
@@ -128,12 +129,12 @@ HAND_WORDS = {"left": "Left", "right": "Right", "both": "Both"}
 PRESSURE_WORDS = {"light": "Light", "normal": "Normal"}
 
 
-def choices(words: Mapping[str, str], only: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+def choices(words: Mapping[Any, str], only: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
     """(code, words) pairs for a form field, in the vocabulary's order."""
     return [(str(code), text) for code, text in words.items() if only is None or code in only]
 
 
-def words_for(words: Mapping[str, str], code: str | None) -> str:
+def words_for(words: Mapping[Any, str], code: str | None) -> str:
     """The words for a stored code; an unknown code is shown as plain words, never hidden."""
     if code is None:
         return ""

@@ -88,7 +88,7 @@ def seed(rng: random.Random | None = None, with_sessions: bool = True) -> None:
             if role == Role.NURSE
             else None,
         )
-    manager = db.session.scalar(select(User).where(User.username == "manager"))
+    manager = db.session.scalars(select(User).where(User.username == "manager")).one()
     manager_actor = Actor(manager.id, manager.username, None, "flask demo")
     today = local_today()
     for index, (given, family, preferred) in enumerate(RESIDENTS):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from carelog.accounts.models import User
 from carelog.audit.actor import Actor
 from carelog.care import recording
 from carelog.care.content import CONTENT_FIELDS, SessionContent
+from carelog.database import existing
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
 from carelog.residents.models import Resident
@@ -36,8 +38,8 @@ def _rating(rng: random.Random, name: str, value: int, observer: bool) -> dict:
     }
 
 
-def _blank() -> dict:
-    content = {field: None for field in CONTENT_FIELDS}
+def _blank() -> dict[str, Any]:
+    content: dict[str, Any] = {field: None for field in CONTENT_FIELDS}
     content["precautions_confirmed"] = False
     return content
 
@@ -112,7 +114,7 @@ def seed_sessions(rng: random.Random) -> None:
 
 
 def _one_session(rng, actor, nurse, resident_id, when, observer, is_today) -> None:
-    resident = db.session.get(Resident, resident_id)
+    resident = existing(db.session, Resident, resident_id)
     consent = resident.current_consent
     roll = rng.random()
     content = _blank()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -37,12 +37,14 @@ def last_care_day(resident: Resident, last_session: date | None) -> date:
 
 def schedule(years: int) -> list[Retention]:
     """Every resident with the date until which their records must be kept."""
-    last_sessions = dict(
+    last_sessions: dict[int, datetime] = dict(
         db.session.execute(
             select(CareSession.resident_id, func.max(CareSessionVersion.occurred_at))
             .join(CareSessionVersion, CareSessionVersion.session_id == CareSession.id)
             .group_by(CareSession.resident_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     rows = []
     for resident in db.session.scalars(select(Resident).order_by(Resident.family_name)):

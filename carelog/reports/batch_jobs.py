@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from carelog.audit import chain
 from carelog.audit.actor import Actor
-from carelog.database import utcnow, write_transaction
+from carelog.database import existing, utcnow, write_transaction
 from carelog.extensions import db
 from carelog.reports import gather
 from carelog.reports.models import ReportJob
@@ -36,7 +36,7 @@ def start(actor: Actor, month: Month, ward_id: int | None) -> str:
             job_id,
             new={"month": str(month), "ward_id": ward_id},
         )
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     thread = threading.Thread(target=_run, args=(app, job_id, actor), daemon=True)
     thread.start()
     return job_id
@@ -50,7 +50,7 @@ def _set(job_id: str, **values) -> None:
 def _run(app: Flask, job_id: str, actor: Actor) -> None:
     """Build the data, render with progress, store the PDF."""
     with app.app_context():
-        job = db.session.get(ReportJob, job_id)
+        job = existing(db.session, ReportJob, job_id)
         month, ward_id = Month.parse(job.month), job.ward_id
         try:
             batch = gather.batch(month, actor.name or "", ward_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import and_, or_, select
@@ -16,6 +17,7 @@ from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.queries import current_versions
 from carelog.care.versions import comparison
 from carelog.care.vocabulary import ABSENCE_WORDS, OBSERVATIONS, VersionKind
+from carelog.database import existing
 from carelog.extensions import db
 from carelog.local_time import home_zone, local, month_bounds
 from carelog.reports import document as rm
@@ -40,8 +42,8 @@ def planned_sessions(resident: Resident, month: Month) -> int:
 def _rating(version: CareSessionVersion, name: str) -> rm.Rating:
     value, status, rater = version.rating(name)
     if status == "answered":
-        return rm.Rating(value=value, rater=rater or "self")
-    return rm.Rating(absence=status if status in ABSENCE_WORDS else "missing")
+        return rm.Rating(value=value, rater=cast(rm.Rater, rater or "self"))
+    return rm.Rating(absence=cast(rm.Absence, status if status in ABSENCE_WORDS else "missing"))
 
 
 def _session_row(
@@ -49,7 +51,7 @@ def _session_row(
 ) -> rm.SessionRow:
     observations = tuple(
         rm.Observation(
-            kind=kind,
+            kind=cast(rm.ObservationKind, kind),
             action_taken=version.observation_action or "",
             told=version.observation_told or "",
         )
@@ -59,13 +61,13 @@ def _session_row(
     return rm.SessionRow(
         start=local(version.occurred_at).replace(tzinfo=None),
         given_by=names.get(version.given_by_id, ""),
-        outcome=version.outcome,
+        outcome=cast(rm.Outcome, version.outcome),
         duration_min=version.duration_minutes or 0,
-        hands=version.hands,
-        pressure=version.pressure,
+        hands=cast(rm.Hands | None, version.hands),
+        pressure=cast(rm.Pressure | None, version.pressure),
         product=version.product or "",
-        assent=version.assent,
-        not_done_reason=version.not_done_reason,
+        assent=cast(rm.Assent | None, version.assent),
+        not_done_reason=cast(rm.NotDoneReason | None, version.not_done_reason),
         outcome_reason=version.outcome_reason or "",
         relaxation_before=_rating(version, "relaxation_before"),
         relaxation_after=_rating(version, "relaxation_after"),
@@ -122,7 +124,7 @@ def _consent(resident: Resident) -> rm.Consent | None:
     if not consent.consent_given:
         scope = "DOES NOT CONSENT. " + scope
     return rm.Consent(
-        basis=consent.decided_by,
+        basis=cast(rm.ConsentBasis, consent.decided_by),
         decided_by=consent.decision_maker or "",
         decided_on=consent.decided_on,
         review_on=consent.review_on,
@@ -249,7 +251,7 @@ def build(
     sessions = _month_sessions(ids, month)
     session_ids = [cs.id for rows in sessions.values() for _, cs in rows]
     changes = _changes(ids, month, session_ids)
-    names = dict(db.session.execute(select(User.id, User.full_name)).all())
+    names: dict[int, str] = dict(db.session.execute(select(User.id, User.full_name)).tuples().all())
     corrected_ids = {
         v.session_id for pairs in changes.values() for v, _ in pairs if v.kind == "correction"
     }
@@ -301,7 +303,7 @@ def build(
 def batch(month: Month, generated_by: str, ward_id: int | None) -> rm.BatchReport:
     """A ward's (or, with no ward, the whole home's) month as one batch."""
     reports = build(month, generated_by, ward_id=ward_id)
-    ward_name = db.session.get(Ward, ward_id).name if ward_id else None
+    ward_name = existing(db.session, Ward, ward_id).name if ward_id else None
     first = reports[0] if reports else None
     by, at, zone, fingerprint = (
         (first.generated_by, first.generated_at, first.timezone, first.fingerprint)

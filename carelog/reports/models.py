@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carelog.accounts.models import User, Ward
 from carelog.database import utcnow
-from carelog.extensions import db
+from carelog.extensions import Model, db
 
 
-class ReportJob(db.Model):
+class ReportJob(Model):
     """A ward or whole-home batch being made in the background, with its progress and result."""
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -72,7 +72,7 @@ def rows(month: Month | None, ward_id: int | None, resident_id: int | None) -> I
         query = query.where(Resident.ward_id == ward_id)
     if resident_id:
         query = query.where(Resident.id == resident_id)
-    names = dict(db.session.execute(select(User.id, User.full_name)).all())
+    names: dict[int, str] = dict(db.session.execute(select(User.id, User.full_name)).tuples().all())
     corrected = set(
         db.session.scalars(
             select(CareSessionVersion.session_id).where(

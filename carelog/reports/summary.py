@@ -55,7 +55,7 @@ def summarise(report: ResidentReport) -> ResidentSummary:
         stopped_early=outcomes["stopped_early"],
         declined=outcomes["declined"],
         not_done=outcomes["not_done"],
-        not_done_reasons=tuple((r, reasons[r]) for r in NOT_DONE_REASONS if reasons[r]),
+        not_done_reasons=tuple((r, reasons[r]) for r in NOT_DONE_REASONS if reasons[r]),  # type: ignore[index]
         voided=len(report.sessions) - len(counted),
         relaxation=paired_summary((s.relaxation_before, s.relaxation_after) for s in given),
         mood=paired_summary((s.mood_before, s.mood_after) for s in given),

@@ -106,6 +106,7 @@ def resident_pdf():
     if not form.resident_id.data:
         abort(400, description="Choose a resident.")
     month = form.month.data
+    assert month is not None  # validated above
     found = gather.build(month, current_user.full_name, resident_id=form.resident_id.data)
     if not found:
         abort(404, description="That resident was not in the home that month.")
@@ -164,6 +165,7 @@ def start_batch():
     if not form.validate_on_submit():
         flash("Choose a ward and give the month as YYYY-MM.", "error")
         return redirect(url_for("reports.index"), 303)
+    assert form.month.data is not None  # validated above
     job_id = batch_jobs.start(current_actor(), form.month.data, form.ward_id.data or None)
     return redirect(url_for("reports.job", job_id=job_id), 303)
 

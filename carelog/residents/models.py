@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carelog.accounts.models import User, Ward
 from carelog.database import utcnow
-from carelog.extensions import db
+from carelog.extensions import Model
 
 
-class Resident(db.Model):
+class Resident(Model):
     """A person living in the home, with the precautions a nurse must see before a session."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +64,7 @@ class Resident(db.Model):
         return self.departed_on is not None and self.departed_on <= on
 
 
-class Consent(db.Model):
+class Consent(Model):
     """One consent decision; history is kept and the newest record is the current one."""
 
     __table_args__ = (

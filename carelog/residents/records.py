@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from carelog.audit import chain
 from carelog.audit.actor import Actor
-from carelog.database import write_transaction
+from carelog.database import existing, write_transaction
 from carelog.errors import FieldError
 from carelog.extensions import db
 from carelog.residents.models import Consent, Resident
@@ -86,7 +86,7 @@ def update(actor: Actor, resident_id: int, values: dict, reason: str | None) -> 
     values = _clean(values)
     with write_transaction(db.session) as session:
         _refuse_duplicate_identifier(session, values.get("local_identifier"), resident_id)
-        resident = session.get(Resident, resident_id)
+        resident = existing(session, Resident, resident_id)
         old = chain.snapshot(resident)
         for field, value in values.items():
             setattr(resident, field, value)
@@ -110,7 +110,7 @@ def update(actor: Actor, resident_id: int, values: dict, reason: str | None) -> 
 def record_departure(actor: Actor, resident_id: int, departed_on: date, reason: str) -> None:
     """Record the day a resident left and why; the record stays."""
     with write_transaction(db.session) as session:
-        resident = session.get(Resident, resident_id)
+        resident = existing(session, Resident, resident_id)
         if departed_on < resident.admitted_on:
             raise ResidentError("departed_on", "The departure date is before the admission date.")
         old = {"departed_on": resident.departed_on, "departure_reason": resident.departure_reason}

@@ -17,7 +17,7 @@ from carelog.residents import records
 from carelog.residents.forms import ConsentForm, DepartureForm, ResidentForm
 from carelog.residents.models import Resident
 from carelog.residents.visibility import resident_or_404, visible_to_current_user
-from carelog.web.fields import options
+from carelog.web.fields import options, show_field_error
 from carelog.web.policy import roles
 
 bp = Blueprint("residents", __name__, url_prefix="/residents")
@@ -68,7 +68,7 @@ def new():
         try:
             resident = records.admit(current_actor(), form.data)
         except records.ResidentError as error:
-            getattr(form, error.field).errors.append(str(error))
+            show_field_error(form, error)
         else:
             flash(f"{resident.full_name} admitted. Now record their consent.", "success")
             return redirect(url_for("residents.consent", resident_id=resident.id), 303)
@@ -87,7 +87,7 @@ def edit(resident_id: int):
         try:
             records.update(current_actor(), resident.id, form.data, form.reason.data)
         except records.ResidentError as error:
-            getattr(form, error.field).errors.append(str(error))
+            show_field_error(form, error)
         else:
             flash("Saved.", "success")
             return redirect(url_for("residents.show", resident_id=resident_id), 303)
@@ -106,7 +106,7 @@ def departure(resident_id: int):
                 current_actor(), resident.id, form.departed_on.data, form.departure_reason.data
             )
         except records.ResidentError as error:
-            getattr(form, error.field).errors.append(str(error))
+            show_field_error(form, error)
         else:
             flash("Departure recorded. The record is kept.", "success")
             return redirect(url_for("residents.show", resident_id=resident_id), 303)

@@ -40,12 +40,14 @@ def register(app: Flask) -> None:
             404: "There is nothing at this address. Use the menu to find your way.",
             413: "What you sent is too large. Shorten the text and try again.",
         }
+        code = error.code or 500
         own_words = error.description != type(error).description  # a view said what is wrong
+        description = error.description or ""
         return _answer(
-            error.code or 500,
-            titles.get(error.code, error.name),
-            error.description if own_words else messages.get(error.code, error.description or ""),
-            dict(error.get_headers()) if error.code == 405 else None,
+            code,
+            titles.get(code, error.name),
+            description if own_words else messages.get(code, description),
+            dict(error.get_headers()) if code == 405 else None,
         )
 
     @app.errorhandler(CSRFError)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import flash
+from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     SelectChoice,
@@ -12,6 +14,8 @@ from wtforms.validators import (
     Length,
     Optional,
 )
+
+from carelog.errors import FieldError
 
 REQUIRED = "Please fill this in."
 
@@ -32,3 +36,12 @@ def max_length(max_chars: int):
 def date_field(label: str, required: bool = True, **kwargs) -> DateField:
     validators = [InputRequired(message="Please give a date.")] if required else [Optional()]
     return DateField(label, validators=validators, **kwargs)
+
+
+def show_field_error(form: FlaskForm, error: FieldError) -> None:
+    """Show a use case's refusal beside the field it names, or above the form if none fits."""
+    field = getattr(form, error.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")

@@ -12,6 +12,7 @@ from carelog.accounts.roles import Role
 from carelog.extensions import login_manager
 
 PUBLIC = frozenset({"public"})
+ROLES_ATTRIBUTE = "allowed_roles"  # set on each view function by @roles or @public
 
 
 PUBLIC_ENDPOINTS = frozenset({"static"})
@@ -21,7 +22,7 @@ def roles(allowed: frozenset[Role]) -> Callable:
     """Declare which set of roles may use a view; a view without one is refused to all."""
 
     def decorate(view: Callable) -> Callable:
-        view.allowed_roles = frozenset(allowed)
+        setattr(view, ROLES_ATTRIBUTE, frozenset(allowed))
         return view
 
     return decorate
@@ -29,7 +30,7 @@ def roles(allowed: frozenset[Role]) -> Callable:
 
 def public(view: Callable) -> Callable:
     """Declare a view open to anyone, signed in or not."""
-    view.allowed_roles = PUBLIC
+    setattr(view, ROLES_ATTRIBUTE, PUBLIC)
     return view
 
 
@@ -38,7 +39,7 @@ def allowed_roles(endpoint: str) -> frozenset | None:
     if endpoint in PUBLIC_ENDPOINTS:
         return PUBLIC
     view = current_app.view_functions.get(endpoint)
-    return getattr(view, "allowed_roles", None)
+    return getattr(view, ROLES_ATTRIBUTE, None)
 
 
 class DatabaseIntegerConverter(IntegerConverter):

@@ -29,7 +29,7 @@ class RunningHead(Flowable):
         self.width = self.height = 0
 
     def draw(self) -> None:
-        self.canv.running_head = self.text  # type: ignore[attr-defined]
+        self.canv.running_head = self.text
 
 
 class PageMark(Flowable):
@@ -41,7 +41,7 @@ class PageMark(Flowable):
         self.width = self.height = 0
 
     def draw(self) -> None:
-        self.canv.page_marks[self.key] = self.canv.getPageNumber()  # type: ignore[attr-defined]
+        self.canv.page_marks[self.key] = self.canv.getPageNumber()
 
 
 class PageRef(Flowable):
@@ -58,7 +58,7 @@ class PageRef(Flowable):
 
     def draw(self) -> None:
         x, y = self.canv.absolutePosition(0, self.size * 0.25)
-        refs = self.canv.page_refs  # type: ignore[attr-defined]
+        refs = self.canv.page_refs
         refs.setdefault(self.canv.getPageNumber(), []).append((x, y, self.key, self.size))
 
 
