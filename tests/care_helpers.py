@@ -23,7 +23,7 @@ from carelog.accounts.models import User, Ward
 from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.audit.models import AuditEntry
-from carelog.care import recording
+from carelog.care import amendments, recording
 from carelog.care.content import CONTENT_FIELDS, SessionContent
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.vocabulary import VersionKind
@@ -423,7 +423,7 @@ def add_correction(app, session_id: int, changes: dict, username: str = "manager
     """A correction version on top of the current one, through the use case."""
     with app.app_context():
         current = db.session.get(CareSession, session_id).current_version
-        recording.add_version(
+        amendments.add_version(
             actor(app, username),
             session_id,
             str(uuid.uuid4()),

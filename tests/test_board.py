@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from carelog.care import recording
+from carelog.care import amendments, recording
 from carelog.care.board import today_state, week_state
 from carelog.care.content import SessionContent
 from carelog.care.vocabulary import VersionKind
@@ -221,7 +221,7 @@ def test_a_voided_session_does_not_count(app, signed_in):
     set_target(app, person.id, 1)
     session_id = record_given(app, person.id, utcnow().replace(microsecond=0))
     with app.app_context():
-        recording.add_version(
+        amendments.add_version(
             actor(app, "manager"),
             session_id,
             str(uuid.uuid4()),

@@ -23,7 +23,7 @@ from carelog.accounts.models import User
 from carelog.accounts.roles import Role
 from carelog.audit import chain
 from carelog.audit.models import AuditEntry
-from carelog.care import board, recording, rules
+from carelog.care import amendments, board, recording, rules
 from carelog.care.content import CONTENT_FIELDS, SessionContent
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import utcnow, write_transaction
@@ -396,12 +396,12 @@ def test_the_use_case_refuses_a_stale_expected_version(app, resident):
     manager, manager_id = actor(app, "manager"), user_id(app, "manager")
     with app.app_context():
         user = db.session.get(User, manager_id)
-        recording.correct_session(
+        amendments.correct_session(
             manager, user, session_id, str(uuid.uuid4()), {"duration_minutes": 11}, "first", 1
         )
         entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
         with pytest.raises(rules.CareError, match=STALE):
-            recording.correct_session(
+            amendments.correct_session(
                 manager, user, session_id, str(uuid.uuid4()), {"duration_minutes": 12}, "two", 1
             )
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries
@@ -504,7 +504,7 @@ def test_entered_in_error_stays_visible_struck_through_and_leaves_the_board(
     assert len(versions_of(app, session_id)) == 2
     manager, manager_id = actor(app, "manager"), user_id(app, "manager")
     with app.app_context(), pytest.raises(rules.CareError, match="entered in error"):
-        recording.correct_session(
+        amendments.correct_session(
             manager,
             db.session.get(User, manager_id),
             session_id,

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from carelog.audit import chain
-from carelog.care import recording
+from carelog.care import amendments
 from carelog.care.content import CONTENT_FIELDS
 from carelog.care.models import CareSession
 from carelog.care.vocabulary import VersionKind
@@ -164,7 +164,7 @@ def test_only_recent_given_sessions_are_listed(app, nurse, people):
     record_given(app, people[4].id, local_time(app, today(app) - timedelta(days=6)))
     voided = yesterday_session(app, people[5].id)
     with app.app_context():
-        recording.add_version(
+        amendments.add_version(
             actor(app, "manager"), voided, str(uuid.uuid4()), VersionKind.VOID, {}, "Error", 1
         )
     assert listed(nurse) == {wanted, stopped}

@@ -32,7 +32,7 @@ from carelog.accounts.models import User, Ward
 from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.audit.models import AuditEntry
-from carelog.care import recording
+from carelog.care import amendments, recording
 from carelog.care.content import CONTENT_FIELDS, SessionContent
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.extensions import db
@@ -40,6 +40,7 @@ from carelog.local_time import month_bounds
 from carelog.reports import gather
 from carelog.reports.month import Month
 from carelog.reports.pdf.render import render_resident_report
+from carelog.reports.rows import planned_sessions
 from carelog.residents import records
 from carelog.residents.models import Resident
 from tests.conftest import app_config
@@ -286,7 +287,7 @@ def record_plan(app, resident_id: int, plan: Plan) -> int:
             morning = datetime.combine(
                 plan.when.date() + timedelta(days=1), time(8, 10), tzinfo=plan.when.tzinfo
             )
-            recording.record_sleep_after(
+            amendments.record_sleep_after(
                 actor_for(nurse),
                 saved.session_id,
                 str(uuid.uuid4()),
@@ -307,7 +308,7 @@ def seed_month(app) -> Seeded:
     ids = {plan.label: record_plan(app, resident_id, plan) for plan in plans}
     with app.app_context():
         manager = user_by_name("manager")
-        recording.correct_session(
+        amendments.correct_session(
             actor_for(manager),
             manager,
             ids["S10"],
@@ -316,7 +317,7 @@ def seed_month(app) -> Seeded:
             CORRECTION_REASON,
             expected_version=1,
         )
-        recording.void_session(
+        amendments.void_session(
             actor_for(manager), manager, ids["S12"], str(uuid.uuid4()), VOID_REASON, 1
         )
         ward_id = db.session.get(Resident, resident_id).ward_id
@@ -758,7 +759,7 @@ def test_planned_sessions_count_only_the_days_present(
     chosen = Month(*month)
     with home.app.app_context():
         person = db.session.get(Resident, resident_id)
-        assert gather.planned_sessions(person, chosen) == planned
+        assert planned_sessions(person, chosen) == planned
     pdf, _ = resident_report(home.app, resident_id, chosen)
     text = flat(pdf_pages(pdf)[0])
     assert f"Voided{planned}0of{planned}0000" in text
@@ -774,7 +775,7 @@ def test_resident_absent_all_month_has_no_report(home):
     with home.app.app_context():
         for resident_id in (later, gone):
             assert gather.build(MONTH, "Morgan Okafor", resident_id=resident_id) == []
-            assert gather.planned_sessions(db.session.get(Resident, resident_id), MONTH) == 0
+            assert planned_sessions(db.session.get(Resident, resident_id), MONTH) == 0
 
 
 # ----- the command line -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from carelog.accounts.models import User
 from carelog.audit.models import AuditEntry
-from carelog.care import recording
+from carelog.care import amendments, recording
 from carelog.care.content import SessionContent
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import write_transaction
@@ -150,7 +150,7 @@ def test_a_voided_or_corrected_session_still_counts_as_care(app):
     voided = log(app, person.id, local_noon(latest))
     manager_id = user_id(app, "manager")
     with app.app_context():
-        recording.void_session(
+        amendments.void_session(
             actor(app, "manager"),
             db.session.get(User, manager_id),
             voided,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from carelog.accounts.models import Ward
 from carelog.accounts.roles import CARERS, CLINICAL_READERS
 from carelog.audit.actor import current_actor
-from carelog.care import queries, recording, rules
+from carelog.care import amendments, queries, rules
 from carelog.care.board import board as board_rows
 from carelog.care.board import follow_up_count
 from carelog.care.board import follow_ups as waiting_for_sleep
@@ -85,7 +85,7 @@ def record_follow_up(session_id: int):
         return redirect(url_for("ward.follow_ups"), 303)
     rating = rating_content(form, "sleep_after")
     try:
-        saved = recording.record_sleep_after(
+        saved = amendments.record_sleep_after(
             current_actor(),
             session_id,
             form.submission_key.data,

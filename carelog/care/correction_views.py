@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from carelog.accounts.roles import CARERS
 from carelog.audit.actor import current_actor
-from carelog.care import recording, rules
+from carelog.care import amendments, rules
 from carelog.care.forms import (
     CorrectionForm,
     VoidForm,
@@ -28,7 +28,7 @@ def _changeable(session_id: int) -> CareSession:
     """The session, if the signed-in user may change it; 403 or 404 otherwise."""
     care_session = db.get_or_404(CareSession, session_id)
     resident_or_404(care_session.resident_id)
-    if not recording.may_change(current_user, care_session):
+    if not amendments.may_change(current_user, care_session):
         abort(403)
     if care_session.current.voided:
         abort(409)
@@ -74,7 +74,7 @@ def correct(session_id: int):
         form.expected_version.data = str(care_session.current_version)
     if form.validate_on_submit():
         try:
-            recording.correct_session(
+            amendments.correct_session(
                 current_actor(),
                 current_user,
                 session_id,
@@ -103,7 +103,7 @@ def void(session_id: int):
     form = VoidForm()
     if form.validate_on_submit():
         try:
-            recording.void_session(
+            amendments.void_session(
                 current_actor(),
                 current_user,
                 session_id,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from carelog.accounts.roles import CARERS, CLINICAL_READERS
 from carelog.audit.actor import current_actor
 from carelog.audit.reads import record_view
-from carelog.care import queries, recording, rules
+from carelog.care import amendments, queries, recording, rules
 from carelog.care.content import SessionContent
 from carelog.care.forms import (
     DeclinedForm,
@@ -174,7 +174,7 @@ def show(session_id: int):
         saved_key=request.args.get("saved", ""),
         comparison=comparison(care_session.versions),
         may_change=not care_session.versions[-1].voided
-        and recording.may_change(current_user, care_session),
+        and amendments.may_change(current_user, care_session),
     )
     record_view(resident.id, f"session {session_id}")
     return page

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from carelog.accounts.models import User
 from carelog.audit.actor import Actor
-from carelog.care import recording
+from carelog.care import amendments, recording
 from carelog.care.content import CONTENT_FIELDS, SessionContent
 from carelog.database import existing
 from carelog.extensions import db
@@ -156,7 +156,7 @@ def _follow_up(rng, actor, session_id, when, observer) -> None:
     )
     rating = _rating(rng, "sleep_after", _clip(rng.gauss(6.2, 1.8), 0, 10), observer)
     key = str(uuid.UUID(int=rng.getrandbits(128)))
-    recording.record_sleep_after(
+    amendments.record_sleep_after(
         actor,
         session_id,
         key,
