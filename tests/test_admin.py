@@ -10,8 +10,8 @@ from sqlalchemy import select
 from carelog.accounts.models import User, Ward
 from carelog.audit.models import AuditEntry
 from carelog.extensions import db
-from tests.care_helpers import audit_entries, count
 from tests.conftest import PASSWORDS, StaffClient
+from tests.helpers.records import audit_entries, count
 
 NEW_PASSWORD = "a-long-enough-password-1"
 

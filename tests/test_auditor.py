@@ -30,14 +30,14 @@ from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import write_transaction
 from carelog.extensions import db
 from carelog.residents.models import Consent, Resident
-from tests.care_helpers import (
+from tests.helpers.pages import text
+from tests.helpers.records import (
     add_correction,
     counting_queries,
     local_time,
     nurse_ward,
     plain_residents,
     record_given,
-    text,
     today,
     user_id,
     ward_id,

@@ -33,18 +33,17 @@ from carelog.care import recording
 from carelog.care.content import SessionContent
 from carelog.database import utcnow, write_transaction
 from carelog.extensions import db
-from tests.care_helpers import (
+from tests.conftest import _build_template, app_config
+from tests.helpers.commands import integrity_check, run_flask
+from tests.helpers.records import (
     Contents,
     actor,
     contents,
     given_content,
-    integrity_check,
     nurse_ward,
     plain_residents,
-    run_flask,
     user_id,
 )
-from tests.conftest import _build_template, app_config
 
 WRITERS = 4
 WARM_UP_SESSIONS = 40

@@ -14,21 +14,18 @@ from carelog.care.vocabulary import VersionKind
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.residents import records
-from tests.care_helpers import (
+from tests.helpers.pages import board_rows, full_session, quick_form, session_url
+from tests.helpers.records import (
     actor,
-    board_rows,
     counting_queries,
-    full_session,
     given_content,
     local_time,
     no_session_content,
     nurse_ward,
     plain_residents,
-    quick_form,
     record,
     record_given,
     residents_where,
-    session_url,
     today,
     user_id,
     ward_id,

@@ -9,8 +9,8 @@ from carelog.audit.models import AuditEntry
 from carelog.extensions import db
 from carelog.ops import demo
 from carelog.residents.models import Consent, Resident
-from tests.care_helpers import run_flask
 from tests.conftest import StaffClient
+from tests.helpers.commands import run_flask
 
 PASSWORD = "a-long-enough-password-1"
 

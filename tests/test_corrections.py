@@ -29,16 +29,14 @@ from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import utcnow, write_transaction
 from carelog.extensions import db
 from carelog.local_time import local, local_day_bounds, local_today
-from tests.care_helpers import (
+from tests.helpers.pages import field_errors, form_posting_to, text
+from tests.helpers.records import (
     actor,
     count,
     counting_queries,
-    field_errors,
-    form_posting_to,
     given_content,
     nurse_ward,
     plain_residents,
-    text,
     user_id,
     versions_of,
 )

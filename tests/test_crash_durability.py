@@ -27,8 +27,9 @@ import requests
 from sqlalchemy.engine import make_url
 
 from carelog.extensions import db
-from tests.care_helpers import contents, integrity_check, nurse_ward, plain_residents
 from tests.conftest import PASSWORDS
+from tests.helpers.commands import integrity_check
+from tests.helpers.records import contents, nurse_ward, plain_residents
 from tests.postgres import free_port
 from tests.server import ROOT, SERVER_SECRET, csrf_token, signed_in_session
 

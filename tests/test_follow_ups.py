@@ -14,21 +14,18 @@ from carelog.care.content import CONTENT_FIELDS
 from carelog.care.models import CareSession
 from carelog.care.vocabulary import VersionKind
 from carelog.extensions import db
-from tests.care_helpers import (
+from tests.helpers.pages import flashes, form_posting_to, location, text
+from tests.helpers.records import (
     actor,
     add_correction,
     audit_entries,
-    flashes,
-    form_posting_to,
     local_time,
-    location,
     no_session_content,
     nurse_ward,
     plain_residents,
     record,
     record_given,
     snapshot_counts,
-    text,
     today,
     user_id,
     versions_of,

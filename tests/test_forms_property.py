@@ -28,9 +28,9 @@ from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.residents.models import Consent, Resident
-from tests.care_helpers import (
-    flashes,
-    local_minute,
+from tests.conftest import PASSWORDS, StaffClient
+from tests.helpers.pages import flashes, local_minute
+from tests.helpers.records import (
     local_time,
     no_session_content,
     nurse_ward,
@@ -40,7 +40,6 @@ from tests.care_helpers import (
     today,
     user_id,
 )
-from tests.conftest import PASSWORDS, StaffClient
 
 TABLES = (User, Ward, Resident, Consent, CareSession, CareSessionVersion, AuditEntry, LoginSession)
 HUGE_ID = 10**20  # beyond any database integer

@@ -17,27 +17,29 @@ from carelog.extensions import db
 from carelog.local_time import local
 from carelog.residents import records
 from carelog.residents.models import Resident
-from tests.care_helpers import (
+from tests.conftest import StaffClient
+from tests.helpers.pages import (
     ALREADY_SAVED,
-    actor,
-    audit_entries,
-    count,
     field_errors,
     flashes,
     full_session,
-    given_content,
     location,
-    nurse_ward,
-    plain_residents,
     quick_form,
     session_url,
+    text,
+)
+from tests.helpers.records import (
+    actor,
+    audit_entries,
+    count,
+    given_content,
+    nurse_ward,
+    plain_residents,
     sessions_of,
     snapshot_counts,
-    text,
     user_id,
     versions_of,
 )
-from tests.conftest import StaffClient
 
 OUT_OF_DATE = "This form is out of date. Reload the page and try again."
 CONFLICT = "This form was already saved with different answers."

@@ -18,11 +18,10 @@ from carelog.care.models import CareSession
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.residents import records
-from tests.care_helpers import (
+from tests.conftest import StaffClient, app_config
+from tests.helpers.pages import (
     FIVE_RATINGS,
     PICK_A_RATING,
-    actor,
-    audit_entries,
     board_rows,
     field_errors,
     flashes,
@@ -30,25 +29,28 @@ from tests.care_helpers import (
     from_local_minute,
     full_session,
     local_minute,
-    local_time,
     location,
+    open_session_form,
+    quick_form,
+    session_url,
+    text,
+)
+from tests.helpers.records import (
+    actor,
+    audit_entries,
+    local_time,
     no_session_content,
     nurse_ward,
-    open_session_form,
     plain_residents,
-    quick_form,
     record,
     record_given,
     residents_where,
-    session_url,
     sessions_of,
     snapshot_counts,
-    text,
     today,
     user_id,
     versions_of,
 )
-from tests.conftest import StaffClient, app_config
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from carelog.audit.models import AuditEntry
 from carelog.extensions import db
 from carelog.reports.models import ReportJob
 from carelog.residents.models import Resident
-from tests.care_helpers import text
 from tests.conftest import StaffClient
+from tests.helpers.pages import text
 from tests.test_reports_data import (
     MONTH,
     Seeded,

@@ -16,7 +16,7 @@ from carelog.local_time import local_today
 from carelog.ops import demo
 from carelog.residents.models import Consent, Resident
 from carelog.web.filters import format_date
-from tests.care_helpers import audit_entries, count
+from tests.helpers.records import audit_entries, count
 
 FLAGS = ("defer_sessions", "avoid_left_hand", "avoid_right_hand", "light_pressure_only")
 # Demo resident number i is CH-(1000+i) on ward Rowan when i is even, Willow when odd.

@@ -24,7 +24,7 @@ from carelog.extensions import db
 from carelog.ops import retention
 from carelog.residents import records
 from carelog.residents.models import Resident
-from tests.care_helpers import (
+from tests.helpers.records import (
     actor,
     given_content,
     no_session_content,
