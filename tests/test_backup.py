@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from carelog import create_app
 from carelog.audit import chain
 from carelog.care import recording
-from carelog.care.content import SessionContent
+from carelog.care.models import SessionContent
 from carelog.database import utcnow, write_transaction
 from carelog.extensions import db
 from tests.conftest import _build_template, app_config

@@ -9,7 +9,7 @@ import pytest
 
 from carelog.care import amendments, recording
 from carelog.care.board import today_state, week_state
-from carelog.care.content import SessionContent
+from carelog.care.models import SessionContent
 from carelog.care.vocabulary import VersionKind
 from carelog.database import utcnow
 from carelog.extensions import db

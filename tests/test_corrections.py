@@ -24,8 +24,7 @@ from carelog.accounts.roles import Role
 from carelog.audit import chain
 from carelog.audit.models import AuditEntry
 from carelog.care import amendments, board, recording, rules
-from carelog.care.content import CONTENT_FIELDS, SessionContent
-from carelog.care.models import CareSession, CareSessionVersion
+from carelog.care.models import CONTENT_FIELDS, CareSession, CareSessionVersion, SessionContent
 from carelog.database import utcnow, write_transaction
 from carelog.extensions import db
 from carelog.local_time import local, local_day_bounds, local_today

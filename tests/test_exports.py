@@ -19,7 +19,7 @@ from sqlalchemy import select
 from carelog.accounts.models import User, Ward
 from carelog.audit.models import AuditEntry
 from carelog.care import recording
-from carelog.care.content import CONTENT_FIELDS, SessionContent
+from carelog.care.models import CONTENT_FIELDS, SessionContent
 from carelog.care.vocabulary import RATINGS
 from carelog.extensions import db
 from carelog.reports.month import Month

@@ -10,8 +10,7 @@ import pytest
 
 from carelog.audit import chain
 from carelog.care import amendments
-from carelog.care.content import CONTENT_FIELDS
-from carelog.care.models import CareSession
+from carelog.care.models import CONTENT_FIELDS, CareSession
 from carelog.care.vocabulary import VersionKind
 from carelog.extensions import db
 from tests.helpers.pages import flashes, form_posting_to, location, text

@@ -11,8 +11,7 @@ import pytest
 
 from carelog.audit import chain
 from carelog.care import recording, rules
-from carelog.care.content import SessionContent
-from carelog.care.models import CareSessionVersion
+from carelog.care.models import CareSessionVersion, SessionContent
 from carelog.extensions import db
 from carelog.local_time import local
 from carelog.residents import records

@@ -13,8 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from carelog import create_app
 from carelog.audit import chain
 from carelog.care import recording, rules
-from carelog.care.content import SessionContent
-from carelog.care.models import CareSession
+from carelog.care.models import CareSession, SessionContent
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.residents import records

@@ -17,8 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from carelog.accounts.models import User
 from carelog.audit.models import AuditEntry
 from carelog.care import amendments, recording
-from carelog.care.content import SessionContent
-from carelog.care.models import CareSession, CareSessionVersion
+from carelog.care.models import CareSession, CareSessionVersion, SessionContent
 from carelog.database import write_transaction
 from carelog.extensions import db
 from carelog.ops import retention

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from carelog.accounts.models import User
 from carelog.audit.actor import Actor
 from carelog.care import recording
-from carelog.care.content import CONTENT_FIELDS, SessionContent
+from carelog.care.models import CONTENT_FIELDS, SessionContent
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.web.policy import PUBLIC, allowed_roles

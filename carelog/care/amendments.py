@@ -10,13 +10,8 @@ from flask import current_app
 
 from carelog.audit import chain
 from carelog.audit.actor import Actor
-from carelog.care.content import (
-    SessionContent,
-    content_digest,
-    version_digest,
-    without_free_text,
-)
-from carelog.care.models import CareSession, CareSessionVersion
+from carelog.care.fingerprints import content_digest, version_digest, without_free_text
+from carelog.care.models import CareSession, CareSessionVersion, SessionContent
 from carelog.care.recording import Saved, replay_of
 from carelog.care.rules import (
     CLOCK_SKEW,

@@ -20,8 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from carelog.care.content import CONTENT_FIELDS, SessionContent
-from carelog.care.models import CareSessionVersion
+from carelog.care.models import CONTENT_FIELDS, CareSessionVersion, SessionContent
 from carelog.care.vocabulary import (
     ABSENCE_WORDS,
     ASSENT_ON_THE_FORM,
@@ -267,22 +266,13 @@ def session_content(
     """
     answers: dict[str, Any] = {
         "occurred_at": form.occurred_at.data.replace(tzinfo=home_zone()),
-        "duration_minutes": form.duration_minutes.data,
         "given_by_id": given_by_id,
-        "precautions_confirmed": form.precautions_confirmed.data,
-        "override_reason": _text_or_none(form.override_reason.data),
-        "hands": form.hands.data,
-        "pressure": form.pressure.data,
-        "product": form.product.data.strip(),
-        "assent": form.assent.data,
-        "outcome": form.outcome.data,
-        "outcome_reason": _text_or_none(form.outcome_reason.data),
-        "not_done_reason": None,
         "observations": ",".join(form.observations.data) or None,
-        "observation_action": _text_or_none(form.observation_action.data),
-        "observation_told": _text_or_none(form.observation_told.data),
-        "note": _text_or_none(form.note.data),
     }
+    for name in CONTENT_FIELDS:
+        field = getattr(form, name, None)
+        if name not in answers and field is not None:
+            answers[name] = _text_or_none(field.data) if isinstance(field.data, str) else field.data
     for name in RATED_ON_THE_FORM:
         answers.update(rating_content(form, name))
     return base.changed(**answers) if base else SessionContent(**answers)

@@ -1,18 +1,104 @@
-"""The clinical record of hand-massage sessions: an identity row and append-only versions."""
+"""The clinical record of hand-massage sessions: what a session records (SessionContent), its
+identity row, and the append-only versions that store that content."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from carelog.accounts.models import User
-from carelog.care.content import SessionContent
 from carelog.care.vocabulary import GIVEN, VersionKind
 from carelog.database import utcnow
 from carelog.extensions import Model
 from carelog.residents.models import Resident
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionContent:
+    """What a nurse records about one session: the typed payload from the form to the record.
+
+    Its fields are the clinical columns of a session version, by the same names; the record
+    adds who, when recorded, the version and whether it was late.
+    """
+
+    occurred_at: datetime
+    duration_minutes: int | None = None
+    given_by_id: int | None = None
+    precautions_confirmed: bool = False  # unsaid means no
+    override_reason: str | None = None
+    hands: str | None = None
+    pressure: str | None = None
+    product: str | None = None
+    assent: str | None = None
+    outcome: str
+    outcome_reason: str | None = None
+    not_done_reason: str | None = None
+    observations: str | None = None  # comma-separated codes
+    observation_action: str | None = None
+    observation_told: str | None = None
+    note: str | None = None
+    # Each rating: a value, or a status saying why there is none; and who rated (self/observer).
+    relaxation_before_value: int | None = None
+    relaxation_before_status: str | None = None
+    relaxation_before_rater: str | None = None
+    relaxation_after_value: int | None = None
+    relaxation_after_status: str | None = None
+    relaxation_after_rater: str | None = None
+    mood_before_value: int | None = None
+    mood_before_status: str | None = None
+    mood_before_rater: str | None = None
+    mood_after_value: int | None = None
+    mood_after_status: str | None = None
+    mood_after_rater: str | None = None
+    sleep_before_value: int | None = None
+    sleep_before_status: str | None = None
+    sleep_before_rater: str | None = None
+    sleep_after_value: int | None = None
+    sleep_after_status: str | None = None
+    sleep_after_rater: str | None = None
+
+    def __post_init__(self) -> None:
+        # Unsaid means no: the column is NOT NULL, and a Core insert applies no default.
+        object.__setattr__(self, "precautions_confirmed", bool(self.precautions_confirmed))
+
+    @classmethod
+    def from_columns(cls, source: Mapping[str, Any] | object) -> SessionContent:
+        """The content of a saved version, or of a mapping of column names to values."""
+        if isinstance(source, Mapping):
+            return cls(**{name: source[name] for name in CONTENT_FIELDS if name in source})
+        return cls(**{name: getattr(source, name) for name in CONTENT_FIELDS})
+
+    def columns(self) -> dict[str, Any]:
+        """The content as column values, for an insert."""
+        return {name: getattr(self, name) for name in CONTENT_FIELDS}
+
+    def changed(self, **changes: Any) -> SessionContent:
+        """A copy with some fields changed (a follow-up or a correction)."""
+        unknown = set(changes) - set(CONTENT_FIELDS)
+        if unknown:
+            raise TypeError(f"not session content: {', '.join(sorted(unknown))}")
+        return replace(self, **changes)
+
+    def rating(self, name: str) -> tuple[int | None, str | None, str | None]:
+        """(value, status, rater) of one rating."""
+        return (
+            getattr(self, f"{name}_value"),
+            getattr(self, f"{name}_status"),
+            getattr(self, f"{name}_rater"),
+        )
+
+    @property
+    def given(self) -> bool:
+        """True if a massage took place (completed or stopped early)."""
+        return self.outcome in GIVEN
+
+
+CONTENT_FIELDS = tuple(field.name for field in fields(SessionContent))
 
 
 class CareSession(Model):

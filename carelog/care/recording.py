@@ -12,11 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from carelog.audit import chain
 from carelog.audit.actor import Actor
-from carelog.care.content import (
-    SessionContent,
-    content_digest,
-)
-from carelog.care.models import CareSession, CareSessionVersion
+from carelog.care.fingerprints import content_digest
+from carelog.care.models import CareSession, CareSessionVersion, SessionContent
 from carelog.care.rules import (
     CareError,
     SubmissionConflict,

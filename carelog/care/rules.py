@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from carelog.care.content import SessionContent
+from carelog.care.models import SessionContent
 from carelog.care.vocabulary import RATERS, RATINGS, RatingStatus, scale_of
 from carelog.errors import FieldError
 from carelog.local_time import local_date

@@ -11,7 +11,6 @@ from carelog.accounts.roles import CARERS, CLINICAL_READERS
 from carelog.audit.actor import current_actor
 from carelog.audit.reads import record_view
 from carelog.care import amendments, queries, recording, rules
-from carelog.care.content import SessionContent
 from carelog.care.forms import (
     DeclinedForm,
     NotDoneForm,
@@ -19,7 +18,7 @@ from carelog.care.forms import (
     new_submission_key,
     session_content,
 )
-from carelog.care.models import CareSession, CareSessionVersion
+from carelog.care.models import CareSession, CareSessionVersion, SessionContent
 from carelog.care.versions import comparison
 from carelog.care.vocabulary import Outcome
 from carelog.database import utcnow

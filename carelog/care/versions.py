@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from markupsafe import Markup, escape
 
 from carelog.care.models import CareSessionVersion
 from carelog.care.vocabulary import (
-    ASSENT_WORDS,
-    HAND_WORDS,
-    NOT_DONE_REASON_WORDS,
-    OBSERVATION_WORDS,
-    OUTCOME_WORDS,
-    PRESSURE_WORDS,
+    CODED_FIELDS,
+    FIELD_LABELS,
     RATINGS,
     RatingStatus,
     rating_text,
@@ -23,24 +17,6 @@ from carelog.care.vocabulary import (
     words_for,
 )
 from carelog.local_time import format_datetime
-
-FIELD_LABELS = (
-    ("occurred_at", "Started"),
-    ("duration_minutes", "Duration (minutes)"),
-    ("outcome", "Outcome"),
-    ("outcome_reason", "Why stopped early"),
-    ("not_done_reason", "Why not done"),
-    ("assent", "Assent"),
-    ("hands", "Hands"),
-    ("pressure", "Pressure"),
-    ("product", "Product"),
-    *((name, name.replace("_", " ").capitalize()) for name in RATINGS),
-    ("observations", "Observed"),
-    ("observation_action", "Action taken"),
-    ("observation_told", "Who was told"),
-    ("override_reason", "Precaution override"),
-    ("note", "Note"),
-)
 
 
 @dataclass(frozen=True)
@@ -57,15 +33,6 @@ class FieldRow:
         return any(self.changed)
 
 
-FIELD_WORDS: dict[str, Mapping[Any, str]] = {
-    "outcome": OUTCOME_WORDS,
-    "assent": ASSENT_WORDS,
-    "hands": HAND_WORDS,
-    "pressure": PRESSURE_WORDS,
-    "not_done_reason": NOT_DONE_REASON_WORDS,
-}
-
-
 def shown(version: CareSessionVersion, field: str) -> str:
     """A field's value as staff read it: words from the session vocabulary, never a code."""
     if field in RATINGS:
@@ -74,16 +41,17 @@ def shown(version: CareSessionVersion, field: str) -> str:
     if field == "occurred_at":
         return format_datetime(value)
     if field == "observations":
-        return ", ".join(words_for(OBSERVATION_WORDS, o).lower() for o in version.observation_list)
-    if field in FIELD_WORDS:
-        return words_for(FIELD_WORDS[field], value).lower()
+        words = CODED_FIELDS[field]
+        return ", ".join(words_for(words, code).lower() for code in version.observation_list)
+    if field in CODED_FIELDS:
+        return words_for(CODED_FIELDS[field], value).lower()
     return "" if value is None else str(value)
 
 
 def comparison(versions: list[CareSessionVersion]) -> list[FieldRow]:
     """Every field that has a value in some version, with changes marked."""
     rows = []
-    for field, label in FIELD_LABELS:
+    for field, label in FIELD_LABELS.items():
         values = [shown(v, field) for v in versions]
         if not any(values):
             continue

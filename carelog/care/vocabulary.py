@@ -129,6 +129,35 @@ HAND_WORDS = {"left": "Left", "right": "Right", "both": "Both"}
 PRESSURE_WORDS = {"light": "Light", "normal": "Normal"}
 
 
+# Every field a session records, in the order pages show it, with its label for people. A field
+# with coded values also has its words in CODED_FIELDS; ratings are shown through rating_text.
+FIELD_LABELS = {
+    "occurred_at": "Started",
+    "duration_minutes": "Duration (minutes)",
+    "outcome": "Outcome",
+    "outcome_reason": "Why stopped early",
+    "not_done_reason": "Why not done",
+    "assent": "Assent",
+    "hands": "Hands",
+    "pressure": "Pressure",
+    "product": "Product",
+    **{name: name.replace("_", " ").capitalize() for name in RATINGS},
+    "observations": "Observed",
+    "observation_action": "Action taken",
+    "observation_told": "Who was told",
+    "override_reason": "Precaution override",
+    "note": "Note",
+}
+CODED_FIELDS: dict[str, Mapping[Any, str]] = {
+    "outcome": OUTCOME_WORDS,
+    "assent": ASSENT_WORDS,
+    "hands": HAND_WORDS,
+    "pressure": PRESSURE_WORDS,
+    "not_done_reason": NOT_DONE_REASON_WORDS,
+    "observations": OBSERVATION_WORDS,  # several, comma-separated
+}
+
+
 def choices(words: Mapping[Any, str], only: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
     """(code, words) pairs for a form field, in the vocabulary's order."""
     return [(str(code), text) for code, text in words.items() if only is None or code in only]

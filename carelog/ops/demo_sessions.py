@@ -12,7 +12,7 @@ from sqlalchemy import select
 from carelog.accounts.models import User
 from carelog.audit.actor import Actor
 from carelog.care import amendments, recording
-from carelog.care.content import CONTENT_FIELDS, SessionContent
+from carelog.care.models import CONTENT_FIELDS, SessionContent
 from carelog.database import existing
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today

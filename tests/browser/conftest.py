@@ -25,8 +25,7 @@ from carelog import create_app
 from carelog.accounts.models import LoginSession, User
 from carelog.audit.actor import Actor
 from carelog.care import recording
-from carelog.care.content import CONTENT_FIELDS, SessionContent
-from carelog.care.models import CareSession
+from carelog.care.models import CONTENT_FIELDS, CareSession, SessionContent
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
 from carelog.residents.models import Resident

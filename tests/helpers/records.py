@@ -16,8 +16,7 @@ from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.audit.models import AuditEntry
 from carelog.care import amendments, recording
-from carelog.care.content import CONTENT_FIELDS, SessionContent
-from carelog.care.models import CareSession, CareSessionVersion
+from carelog.care.models import CONTENT_FIELDS, CareSession, CareSessionVersion, SessionContent
 from carelog.care.vocabulary import VersionKind
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
