@@ -565,9 +565,9 @@ def test_negative_control_the_judge_sees_a_lost_write_and_a_wrong_answer():
     whole = Stored({k: n + 1 for n, k in enumerate(keys)}, 3, 3, 3, verified)
     assert judge(run, whole) == []
 
-    missing = Stored({k: n + 1 for n, k in enumerate(keys[:2])}, 2, 2, 2, chain)
+    missing = Stored({k: n + 1 for n, k in enumerate(keys[:2])}, 2, 2, 2, verified)
     assert "1 logical sessions not stored" in judge(run, missing)
-    wrong = Stored({keys[0]: 1, keys[1]: 3, keys[2]: 2}, 3, 3, 3, chain)
+    wrong = Stored({keys[0]: 1, keys[1]: 3, keys[2]: 2}, 3, 3, 3, verified)
     assert "2 logical sessions answered with differing session ids" in judge(run, wrong)
     submissions[0].answers = [(500, None, 0.01)]
     assert "1 answers were 5xx" in judge(run, whole)
