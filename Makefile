@@ -18,7 +18,7 @@ run: $(VENV)/.installed
 	$(BIN)/flask --app carelog db upgrade
 	$(BIN)/flask --app carelog demo --if-empty
 	@echo "carelog is serving the demo home at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'carelog:create_app()'
+	$(BIN)/gunicorn --config python:carelog.ops.gunicorn_config --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'carelog:create_app()'
 
 # Debian packages the tests use: a browser, PDF tools, LibreOffice Calc (does the CSV open?),
 # and PostgreSQL to start a real server.

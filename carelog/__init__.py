@@ -34,7 +34,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from carelog.accounts import login_sessions
     from carelog.database import configure_engine, render_migration_type
     from carelog.extensions import csrf, db, login_manager, migrate
-    from carelog.web import error_pages, headers, policy
+    from carelog.web import error_pages, headers, policy, request_body
 
     db.init_app(app)
     migrate.init_app(
@@ -44,6 +44,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         render_item=render_migration_type,
         compare_type=True,
     )
+    # First of all, before CSRF reads the form: a body cut short is refused whole.
+    app.before_request(request_body.refuse_unusable_input)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
@@ -54,7 +56,6 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         configure_engine(db.engine)
 
     app.url_map.converters["int"] = policy.DatabaseIntegerConverter
-    app.before_request(policy.refuse_unusable_input)
     app.before_request(policy.enforce_route_policy)
     app.after_request(headers.set_security_headers)
     error_pages.register(app)

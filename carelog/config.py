@@ -34,6 +34,8 @@ def defaults(instance_path: str) -> dict:
         "CARELOG_RETENTION_YEARS": 8,
         "CARELOG_PAGE_SIZE": "A4",
         "CARELOG_PROXIES": 0,  # TLS-terminating proxies in front that set X-Forwarded-*
+        "CARELOG_BODY_SECONDS": 10,  # a client that stops sending mid-form is cut off after this
+        "CARELOG_MIN_FREE_MB": 64,  # /healthz fails below this much free space beside SQLite
     }
 
 

@@ -50,7 +50,7 @@ def app_config(url: str, **extra) -> dict:
     }
 
 
-def _build_template(url: str) -> None:
+def build_template(url: str) -> None:
     """Migrate an empty database and seed the demo home into it, once per backend."""
     app = create_app(app_config(url))
     with app.app_context():
@@ -72,12 +72,12 @@ def template_database(backend, tmp_path_factory, request):
     """The URL of a migrated, seeded database that each test copies."""
     if backend == "sqlite":
         path = tmp_path_factory.mktemp("template") / "template.sqlite"
-        _build_template(f"sqlite:///{path}")
+        build_template(f"sqlite:///{path}")
         return str(path)
     server = request.getfixturevalue("postgres_server")
     with psycopg.connect(server.url().replace("+psycopg", ""), autocommit=True) as conn:
         conn.execute("CREATE DATABASE carelog_template")
-    _build_template(server.url("carelog_template"))
+    build_template(server.url("carelog_template"))
     return server.url("carelog_template")
 
 

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER_SECRET = "gunicorn-test-secret-key-0123456789abcdef"
 START_TIMEOUT = 30
 STOP_TIMEOUT = 15
+PRODUCTION_CONFIG = "python:carelog.ops.gunicorn_config"
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -91,8 +92,12 @@ def running_server(
     secret_key: str = SERVER_SECRET,
     env: dict[str, str] | None = None,
     log_path: str | os.PathLike | None = None,
+    production_config: bool = False,
 ) -> Iterator[ServerURL]:
     """Start gunicorn on a free loopback port, yield its base URL, and stop it afterwards.
+
+    With production_config, gunicorn reads carelog's own settings (threaded workers), as
+    `make run` and the README's production section start it; `workers` still applies.
 
     gunicorn's error log (worker boots, tracebacks) goes to log_path, or to a temporary file
     whose end is quoted if the server fails to start.
@@ -112,6 +117,7 @@ def running_server(
                         sys.executable,
                         "-m",
                         "gunicorn",
+                        *(["--config", PRODUCTION_CONFIG] if production_config else []),
                         "--workers",
                         str(workers),
                         "--bind",

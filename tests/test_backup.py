@@ -33,7 +33,7 @@ from carelog.care import recording
 from carelog.care.models import SessionContent
 from carelog.database import utcnow, write_transaction
 from carelog.extensions import db
-from tests.conftest import _build_template, app_config
+from tests.conftest import app_config, build_template
 from tests.helpers.commands import integrity_check, run_flask
 from tests.helpers.records import (
     Contents,
@@ -259,7 +259,7 @@ def postgres_backup_and_restore(app, database_url, tmp_path, request, capsys):
 def sqlite_template(tmp_path_factory) -> Path:
     """A migrated demo home on SQLite for the restore tests (SQLite only: they test its files)."""
     path = tmp_path_factory.mktemp("backup-template") / "template.sqlite"
-    _build_template(f"sqlite:///{path}")
+    build_template(f"sqlite:///{path}")
     return path
 
 

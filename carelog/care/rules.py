@@ -20,7 +20,11 @@ class CareError(FieldError):
 
 
 class SubmissionConflict(CareError):
-    """The same one-time key came back with different content."""
+    """The same one-time key came back with different content; says which session has it."""
+
+    def __init__(self, field: str | None, message: str, saved_session_id: int):
+        super().__init__(field, message)
+        self.saved_session_id = saved_session_id
 
 
 def check_timing(content: SessionContent, now: datetime, resident: Resident) -> bool:

@@ -81,9 +81,15 @@ def _save(resident, key: str, content: SessionContent, form):
         )
         return _saved(saved, key)
     except rules.SubmissionConflict as error:
-        return render_template(
-            "web/error.html", status=409, title="Already saved", message=str(error)
-        ), 409
+        saved_at = url_for("sessions.show", session_id=error.saved_session_id)
+        page = render_template(
+            "web/error.html",
+            status=409,
+            title="Already saved",
+            message=error.message,
+            link=(saved_at, "Open what was saved"),
+        )
+        return page, 409
     except rules.CareError as error:
         show_field_error(form, error)
         if isinstance(form, SessionForm):

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from carelog.extensions import db
+from carelog.ops import health
 
+NOT_SAVED = (
+    "Not saved: the system cannot store records right now. Tell the manager; try again later. "
+    "What you entered on this tablet is kept."
+)
+STORAGE_RETRY_SECONDS = 60
 BUSY_MARKERS = ("database is locked", "database is busy", "lock timeout", "could not obtain lock")
 
 
@@ -62,6 +68,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_busy(error: OperationalError):
         db.session.rollback()
+        if health.is_storage_fault(error):
+            return storage_fault(error)
         if any(marker in str(error.orig).lower() for marker in BUSY_MARKERS):
             return _answer(
                 503,
@@ -70,3 +78,27 @@ def register(app: Flask) -> None:
                 {"Retry-After": "2"},
             )
         raise error
+
+    @app.errorhandler(DatabaseError)
+    def database_error(error: DatabaseError):
+        db.session.rollback()
+        if health.is_storage_fault(error):
+            return storage_fault(error)
+        raise error
+
+    @app.errorhandler(OSError)
+    def os_error(error: OSError):
+        if health.is_storage_fault(error):
+            return storage_fault(error)
+        raise error
+
+    def storage_fault(error: BaseException):
+        """Nothing was saved because the disk is full or read-only: say so, in words."""
+        if health.note_storage_fault(error):
+            app.logger.error("storage fault, writes refused: %s", getattr(error, "orig", error))
+        return _answer(
+            503,
+            "Not saved",
+            NOT_SAVED,
+            {"Retry-After": str(STORAGE_RETRY_SECONDS)},
+        )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
-from sqlalchemy import text
 
 from carelog.accounts.roles import ALL_STAFF, Role
-from carelog.extensions import db
+from carelog.ops import health
 from carelog.web.policy import public, roles
 
 bp = Blueprint("home", __name__)
@@ -31,10 +30,12 @@ def index():
 @bp.get("/healthz")
 @public
 def healthz():
-    """Answer 200 when the database is reachable, 503 when it is not."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means unhealthy
-        db.session.rollback()
-        return {"status": "unavailable"}, 503
+    """200 when records can be kept; 503 with the reason when the database is out of reach or
+    cannot store (a full disk, a read-only file), so that monitoring sees it."""
+    state = health.check()
+    if not state.ok:
+        answer = {"status": state.status}
+        if state.message:
+            answer["message"] = state.message
+        return answer, 503
     return {"status": "ok"}

@@ -49,15 +49,6 @@ class DatabaseIntegerConverter(IntegerConverter):
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 
-def refuse_unusable_input():
-    """Answer 400 to uploads and NUL characters: no form takes files, no database stores NUL."""
-    if request.files:
-        abort(400, description="Files cannot be sent to carelog.")
-    values = [*request.form.values(), *request.args.values()]
-    if any("\x00" in value for value in values):
-        abort(400, description="The form contained a character that cannot be saved.")
-
-
 def enforce_route_policy():
     """Refuse a request unless its route declared the signed-in user's role."""
     if request.endpoint is None:

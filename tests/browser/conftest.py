@@ -29,7 +29,7 @@ from carelog.care.models import CONTENT_FIELDS, CareSession, SessionContent
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
 from carelog.residents.models import Resident
-from tests.conftest import PASSWORDS, _build_template, app_config
+from tests.conftest import PASSWORDS, app_config, build_template
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -121,7 +121,7 @@ class LiveServer:
 def browser_template(tmp_path_factory) -> Path:
     """A migrated SQLite database seeded with the demo home (no sessions), built once."""
     path = tmp_path_factory.mktemp("browser-template") / "template.sqlite"
-    _build_template(f"sqlite:///{path}")
+    build_template(f"sqlite:///{path}")
     return path
 
 

@@ -1,0 +1,114 @@
+"""Is the system able to keep records right now? Storage faults recognised, and the health check.
+
+A full disk or a read-only database makes every write fail while every read still works, so a
+health check that only reads says "ok" throughout. This one also tries a small write beside a
+SQLite database and checks the free space there, and it reports a storage fault that a request
+met recently until a write has succeeded again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from carelog.extensions import db
+
+# How SQLite and PostgreSQL say that they cannot store what they were given.
+STORAGE_MARKERS = (
+    "database or disk is full",
+    "disk i/o error",
+    "readonly database",
+    "read-only file system",
+    "no space left on device",
+    "could not extend file",
+    "could not write",
+    "unable to open database file",
+)
+RECENT_SECONDS = 60
+PROBE_BYTES = 4096
+
+
+@dataclass
+class _LastFault:
+    at: float = -float(RECENT_SECONDS)  # monotonic seconds
+    cause: str = ""
+
+
+_last_fault = _LastFault()
+_lock = threading.Lock()
+
+
+def is_storage_fault(error: BaseException) -> bool:
+    """True if a database error means the records cannot be stored (not a busy lock or a bug)."""
+    cause = getattr(error, "orig", None) or error
+    message = str(cause).lower()
+    return isinstance(error, DBAPIError | OSError) and any(m in message for m in STORAGE_MARKERS)
+
+
+def note_storage_fault(error: BaseException) -> bool:
+    """Remember a storage fault for the health check; True the first time in a while (to log)."""
+    cause = str(getattr(error, "orig", None) or error)
+    with _lock:
+        first = time.monotonic() - _last_fault.at > RECENT_SECONDS
+        _last_fault.at, _last_fault.cause = time.monotonic(), cause
+    return first
+
+
+@dataclass(frozen=True)
+class Health:
+    """The answer of the health check."""
+
+    ok: bool
+    status: str
+    message: str = ""
+
+
+def _sqlite_folder() -> Path | None:
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).resolve().parent
+
+
+def _probe_folder(folder: Path) -> str | None:
+    """Write, flush and remove a small file where the database lives; the problem, if any."""
+    free_mb = shutil.disk_usage(folder).free / 1024 / 1024
+    if free_mb < current_app.config["CARELOG_MIN_FREE_MB"]:
+        return f"only {free_mb:.0f} MB free beside the database"
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".health-") as probe:
+            probe.write(b"\0" * PROBE_BYTES)
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as error:
+        return f"cannot write beside the database: {error.strerror or error}"
+    return None
+
+
+def check() -> Health:
+    """Reachable, writable and with room to write; or why not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure to reach the database is unhealthy
+        db.session.rollback()
+        return Health(False, "unavailable")
+    folder = _sqlite_folder()
+    problem = _probe_folder(folder) if folder else None
+    if problem:
+        return Health(False, "storage_fault", problem)
+    with _lock:
+        recent = time.monotonic() - _last_fault.at < RECENT_SECONDS
+        cause = _last_fault.cause
+    if recent and folder is None:
+        # PostgreSQL's disk is not ours to probe: report what the last write met.
+        return Health(False, "storage_fault", f"a write failed recently: {cause}")
+    return Health(True, "ok")
