@@ -9,14 +9,18 @@ tablet leaving Wi-Fi would; what was stored is read back from the database by th
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import socket
 import statistics
 import subprocess
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+import psycopg
 import pytest
 from sqlalchemy import func, select
 
@@ -310,3 +314,44 @@ def test_a_full_disk_answers_503_in_words_and_recovers_without_a_restart(tmp_pat
         assert "Traceback" not in logged
         assert count_versions(url) >= 1
         assert "Said no thank you" in notes_stored(url)
+
+
+def test_a_full_disk_on_postgresql_answers_503_and_recovers(postgres_server):
+    """The database lives in a tablespace on a small filesystem: when it fills, writes answer
+    503 in words and /healthz's write probe fails; freeing space brings both back."""
+    assert os.geteuid() == 0, "mounting a small filesystem needs root, as CI has"
+    admin = postgres_server.url().replace("+psycopg", "")
+    postgres = pwd.getpwnam("postgres")
+    # Outside pytest's own folders, which only root may enter; the server runs as postgres.
+    mount_point = Path(tempfile.mkdtemp(prefix="carelog-space-"))
+    os.chmod(mount_point, 0o755)
+    with small_filesystem(mount_point, 48) as space:
+        os.chown(space, postgres.pw_uid, postgres.pw_gid)
+        (space / "pg").mkdir()
+        os.chown(space / "pg", postgres.pw_uid, postgres.pw_gid)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"CREATE TABLESPACE small_disk LOCATION '{space / 'pg'}'")
+            conn.execute("CREATE DATABASE carelog_small TABLESPACE small_disk")
+        url = postgres_server.url("carelog_small")
+        try:
+            build_template(url)
+            with ward_server(url) as tablet:
+                fields = tablet.decline_fields("Said no thank you")
+                assert tablet.browser.get(f"{tablet.base_url}/healthz").status_code == 200
+                filler = fill(space)
+                status, answer = tablet.post(fields)
+                assert status == 503, answer[:500]
+                assert b"Retry-After: 60" in answer
+                assert b"Not saved: the system cannot store records right now" in answer
+                health = tablet.browser.get(f"{tablet.base_url}/healthz", timeout=TIMEOUT)
+                assert (health.status_code, health.json()["status"]) == (503, "storage_fault")
+                filler.unlink()
+                status, answer = tablet.post(fields)
+                assert status == 303, answer[:500]
+                assert tablet.browser.get(f"{tablet.base_url}/healthz").status_code == 200
+            assert "Said no thank you" in notes_stored(url)
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute("DROP DATABASE IF EXISTS carelog_small WITH (FORCE)")
+                conn.execute("DROP TABLESPACE IF EXISTS small_disk")
+    shutil.rmtree(mount_point, ignore_errors=True)  # empty once the filesystem is gone

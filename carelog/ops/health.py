@@ -1,9 +1,9 @@
 """Is the system able to keep records right now? Storage faults recognised, and the health check.
 
 A full disk or a read-only database makes every write fail while every read still works, so a
-health check that only reads says "ok" throughout. This one also tries a small write beside a
-SQLite database and checks the free space there, and it reports a storage fault that a request
-met recently until a write has succeeded again.
+health check that only reads says "ok" throughout. This one also writes: beside a SQLite
+database (a small file, flushed, after a free-space check), or into a temporary table on
+PostgreSQL (which must extend a file in the database's own tablespace), and rolls back.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def is_storage_fault(error: BaseException) -> bool:
 
 
 def note_storage_fault(error: BaseException) -> bool:
-    """Remember a storage fault for the health check; True the first time in a while (to log)."""
+    """Remember a storage fault; True the first time in a while, so that it is logged once."""
     cause = str(getattr(error, "orig", None) or error)
     with _lock:
         first = time.monotonic() - _last_fault.at > RECENT_SECONDS
@@ -94,6 +94,23 @@ def _probe_folder(folder: Path) -> str | None:
     return None
 
 
+def _probe_postgresql() -> str | None:
+    """Extend a temporary table by a page, then roll back; the problem, if any."""
+    try:
+        with db.engine.connect() as connection, connection.begin() as transaction:
+            connection.execute(text("CREATE TEMP TABLE carelog_health (b bytea) ON COMMIT DROP"))
+            connection.execute(
+                text("INSERT INTO carelog_health VALUES (decode(repeat('00', :n), 'hex'))"),
+                {"n": PROBE_BYTES * 2},
+            )
+            transaction.rollback()
+    except DBAPIError as error:
+        if is_storage_fault(error):
+            return f"cannot write to the database: {str(error.orig).splitlines()[0]}"
+        raise
+    return None
+
+
 def check() -> Health:
     """Reachable, writable and with room to write; or why not."""
     try:
@@ -102,13 +119,12 @@ def check() -> Health:
         db.session.rollback()
         return Health(False, "unavailable")
     folder = _sqlite_folder()
-    problem = _probe_folder(folder) if folder else None
+    if folder:
+        problem = _probe_folder(folder)
+    elif db.engine.dialect.name == "postgresql":
+        problem = _probe_postgresql()
+    else:
+        problem = None
     if problem:
         return Health(False, "storage_fault", problem)
-    with _lock:
-        recent = time.monotonic() - _last_fault.at < RECENT_SECONDS
-        cause = _last_fault.cause
-    if recent and folder is None:
-        # PostgreSQL's disk is not ours to probe: report what the last write met.
-        return Health(False, "storage_fault", f"a write failed recently: {cause}")
     return Health(True, "ok")
