@@ -11,7 +11,7 @@ from carelog.accounts.models import User, Ward
 from carelog.accounts.roles import ADMINS, Role
 from carelog.audit.actor import current_actor
 from carelog.extensions import db
-from carelog.web.fields import options
+from carelog.web.fields import options, show_field_error
 from carelog.web.policy import roles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -53,7 +53,7 @@ def new_user():
                     registration_number=form.registration_number.data,
                 )
             except staff_accounts.AccountError as error:
-                form.username.errors.append(str(error))
+                show_field_error(form, error)
             else:
                 flash(f"Account {form.username.data} created.", "success")
                 return redirect(url_for("admin.users"), 303)

@@ -14,12 +14,11 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from carelog.accounts import passwords
 from carelog.accounts.roles import Role
 from carelog.web.fields import max_length as _text
 from carelog.web.fields import options
 from carelog.web.fields import required as _required
-
-MIN_PASSWORD = 12
 
 
 class SignInForm(FlaskForm):
@@ -52,13 +51,15 @@ class UserForm(FlaskForm):
     registration_number = StringField(
         "Professional registration number (optional)", validators=[Optional(), _text(40)]
     )
-    password = PasswordField(
-        "Password",
-        validators=[
-            Optional(),
-            Length(min=MIN_PASSWORD, max=200, message=f"Use at least {MIN_PASSWORD} characters."),
-        ],
-    )
+    # Blank keeps the current password; anything else must meet the rules (no Optional(),
+    # which would let a password of spaces through as "blank").
+    password = PasswordField("Password")
+
+    def validate_password(self, field):
+        if field.data:
+            problem = passwords.password_problem(field.data, self.username.data or "")
+            if problem:
+                raise ValidationError(problem)
 
     def validate_username(self, field):
         if not all(c.isalnum() or c in "._-" for c in field.data):

@@ -55,7 +55,14 @@ def rename_ward(actor: Actor, ward_id: int, name: str) -> None:
         ward.name = name
         session.flush()
         before, after = chain.changed(old, chain.snapshot(ward))
-        chain.record(session, actor, "ward.update", "ward", ward.id, old=before, new=after)
+        if after:  # renaming a ward to its own name changes nothing, and records nothing
+            chain.record(session, actor, "ward.update", "ward", ward.id, old=before, new=after)
+
+
+def _require_usable_password(password: str, username: str) -> None:
+    problem = passwords.password_problem(password, username)
+    if problem:
+        raise AccountError("password", problem)
 
 
 def create_user(
@@ -68,8 +75,9 @@ def create_user(
     ward_id: int | None = None,
     registration_number: str | None = None,
 ) -> User:
-    """Create a staff account with a hashed password."""
+    """Create a staff account with a hashed password that meets the password rules."""
     username = username.strip().lower()
+    _require_usable_password(password, username)
     with write_transaction(db.session) as session:
         if session.scalar(select(User.id).where(User.username == username)):
             raise AccountError("username", f"The username {username} is taken. Choose another.")
@@ -105,9 +113,10 @@ def update_user(actor: Actor, user_id: int, changes: dict, reason: str | None = 
 
 
 def set_password(actor: Actor, user_id: int, password: str) -> None:
-    """Give an account a new password and end its open sessions."""
+    """Give an account a new password (meeting the rules) and end its open sessions."""
     with write_transaction(db.session) as session:
         user = existing(session, User, user_id)
+        _require_usable_password(password, user.username)
         user.password_hash = passwords.hash_password(password)
         user.failed_sign_ins = 0
         user.locked_until = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from carelog.audit.models import HASHED_FIELDS, TIMESTAMP_FORMAT, AuditEntry
 from carelog.extensions import db
 from carelog.local_time import local_day_bounds
 from carelog.residents.models import Resident
+from carelog.web.spreadsheet import SafeWriter
 
 PAGE_SIZE = 50
 
@@ -84,7 +84,7 @@ def actions() -> list[str]:
 def csv_lines(audit_filter: AuditFilter) -> Iterator[str]:
     """The filtered trail as CSV text, oldest first, with a BOM so spreadsheets read UTF-8."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     buffer.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
     query = audit_filter.apply(select(AuditEntry)).order_by(AuditEntry.id)

@@ -105,6 +105,7 @@ def new(resident_id: int):
     resident = _present_or_404(resident_id)
     form = SessionForm()
     if request.method == "GET":
+        record_view(resident.id, "session form")
         form.submission_key.data = new_submission_key()
         form.occurred_at.data = local(utcnow()).replace(second=0, microsecond=0, tzinfo=None)
         form.product.data = resident.preferred_product

@@ -39,8 +39,6 @@ def create_user_command(username, full_name, role, ward_name, registration_numbe
         ward_id = matches[0]
     elif role == Role.NURSE:
         raise click.BadParameter("a nurse must belong to a ward", param_hint="--ward")
-    if len(password) < 12:
-        raise click.BadParameter("use at least 12 characters", param_hint="--password")
     try:
         user = staff_accounts.create_user(
             CLI_ACTOR,
@@ -52,6 +50,8 @@ def create_user_command(username, full_name, role, ward_name, registration_numbe
             registration_number=registration_number,
         )
     except staff_accounts.AccountError as error:
+        if error.field == "password":
+            raise click.BadParameter(error.message, param_hint="--password") from error
         raise click.ClickException(str(error)) from error
     click.echo(f"Created {user.username} ({user.role}).")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 
@@ -16,6 +15,7 @@ from carelog.extensions import db
 from carelog.local_time import local, month_bounds
 from carelog.reports.month import Month
 from carelog.residents.models import Resident
+from carelog.web.spreadsheet import SafeWriter
 
 # The documented column list (README "Exports").
 COLUMNS = (
@@ -120,7 +120,7 @@ def csv_text(month: Month | None, ward_id: int | None, resident_id: int | None) 
     """The CSV in chunks, starting with a BOM so that Excel reads the accents as UTF-8."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(COLUMNS)
     for row in rows(month, ward_id, resident_id):
         writer.writerow(row)

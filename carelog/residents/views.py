@@ -80,6 +80,8 @@ def new():
 def edit(resident_id: int):
     """Change a resident's details or precautions."""
     resident = resident_or_404(resident_id)
+    if request.method == "GET":
+        record_view(resident.id, "edit")
     form = ResidentForm(obj=resident)
     form.ward_id.choices = _ward_choices()
     form.reason.validators = [InputRequired(message="Say why you are changing the record.")]
@@ -99,6 +101,8 @@ def edit(resident_id: int):
 def departure(resident_id: int):
     """Record that a resident has left the home."""
     resident = resident_or_404(resident_id)
+    if request.method == "GET":
+        record_view(resident.id, "departure")
     form = DepartureForm(obj=resident)
     if form.validate_on_submit():
         try:
@@ -118,6 +122,8 @@ def departure(resident_id: int):
 def consent(resident_id: int):
     """Record a new consent decision; the history is kept."""
     resident = resident_or_404(resident_id)
+    if request.method == "GET":
+        record_view(resident.id, "consent")
     form = ConsentForm()
     if form.validate_on_submit():
         records.record_consent(
