@@ -270,3 +270,34 @@ def test_renaming_a_ward_to_its_own_name_records_nothing(app, signed_in):
             select(AuditEntry).where(AuditEntry.action == "ward.update")
         ).all()[-1]
         assert last.new == {"name": "Rowan East"}
+
+
+# ----- corrections pass the timing checks of new sessions ---------------------------------------
+
+
+def test_a_correction_cannot_move_a_session_outside_the_stay_or_into_the_future(app):
+    """2020-01-01 for a resident admitted later, or tomorrow, is refused like a new session."""
+    from datetime import datetime
+
+    from carelog.accounts.models import User
+    from carelog.care import amendments, rules
+    from carelog.local_time import home_zone
+    from carelog.residents.models import Resident
+    from tests.helpers.records import actor
+
+    resident = plain_residents(app, nurse_ward(app))[0]
+    session_id = record_given(app, resident.id, local_time(app, today(app) - timedelta(days=1)))
+    with app.app_context():
+        admitted = db.session.get(Resident, resident.id).admitted_on
+        manager = db.session.get(User, user_id(app, "manager"))
+        zone = home_zone()
+        too_early = datetime.combine(admitted - timedelta(days=400), datetime.min.time(), zone)
+        tomorrow = datetime.now(zone) + timedelta(days=1)
+        for moment, words in ((too_early, "before the resident was admitted"),
+                              (tomorrow, "in the future")):  # fmt: skip
+            with pytest.raises(rules.CareError, match=words):
+                amendments.correct_session(
+                    actor(app, "manager"), manager, session_id, str(uuid.uuid4()),
+                    {"occurred_at": moment}, "moved in a test", 1,
+                )  # fmt: skip
+    assert audit_entries(app, "session.correction") == []

@@ -14,10 +14,10 @@ from carelog.care.fingerprints import content_digest, version_digest, without_fr
 from carelog.care.models import CareSession, CareSessionVersion, SessionContent
 from carelog.care.recording import Saved, replay_of
 from carelog.care.rules import (
-    CLOCK_SKEW,
     CareError,
     check_precautions,
     check_ratings,
+    check_when,
 )
 from carelog.care.vocabulary import GIVEN, VersionKind
 from carelog.database import utcnow, write_transaction
@@ -160,8 +160,7 @@ def correct_session(
         raise CareError("reason", "Say why you are correcting this entry.")
     current = care_session.current_content
     corrected = current.changed(**changes)
-    if corrected.occurred_at > utcnow() + CLOCK_SKEW:
-        raise CareError("occurred_at", "That time is in the future. Give the time it happened.")
+    check_when(corrected, utcnow(), care_session.resident)
     check_ratings(corrected)
     check_precautions(corrected, care_session.resident)
     changed = {name: value for name, value in changes.items() if getattr(current, name) != value}

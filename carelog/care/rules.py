@@ -27,10 +27,10 @@ class SubmissionConflict(CareError):
         self.saved_session_id = saved_session_id
 
 
-def check_timing(content: SessionContent, now: datetime, resident: Resident) -> bool:
-    """A session happened while the resident lived here, not in the future; True if late.
+def check_when(content: SessionContent, now: datetime, resident: Resident) -> None:
+    """A session happened while the resident lived here, and not in the future.
 
-    A late entry (recorded long after the event, NMC Code 10.1) must say why in its note.
+    New sessions and corrections alike: a correction cannot move a session out of the stay.
     """
     occurred = content.occurred_at
     if occurred > now + CLOCK_SKEW:
@@ -40,6 +40,13 @@ def check_timing(content: SessionContent, now: datetime, resident: Resident) -> 
         raise CareError("occurred_at", "That is before the resident was admitted.")
     if resident.departed_on and day > resident.departed_on:
         raise CareError("occurred_at", "The resident had left by then.")
+
+
+def check_timing(content: SessionContent, now: datetime, resident: Resident) -> bool:
+    """check_when, and whether the entry is late (recorded long after the event, NMC Code
+    10.1), in which case its note must say why; True if late."""
+    check_when(content, now, resident)
+    occurred = content.occurred_at
     late = now - occurred > timedelta(hours=current_app.config["CARELOG_LATE_ENTRY_HOURS"])
     if late and not content.note:
         raise CareError(
