@@ -114,7 +114,9 @@ def test_the_same_key_with_different_answers_is_refused(app, nurse, people):
         clash = nurse.post(session_url(person.id), data={**data, **changes})
         assert clash.status_code == 409, changes
         assert CONFLICT in text(clash)
-        assert "Open the resident again to record another session." in text(clash)
+        # Not "open the resident again": that advice recorded one massage twice (issue 16).
+        assert "open what was saved to check it" in text(clash)
+        assert f'href="/sessions/{care_session.id}"' in clash.get_data(as_text=True)
         assert snapshot_counts(app) == before
     [kept] = versions_of(app, care_session.id)
     assert (kept.relaxation_after_value, kept.note, kept.hands) == (
@@ -151,10 +153,10 @@ MALFORMED_KEYS = [None, "", "not-a-key", "1234", "0" * 37, "x" * 5000, "' OR 1=1
 def test_a_malformed_key_is_refused_on_the_form(app, nurse, people):
     """Every form refuses a key that is not a UUID, in words, and saves nothing."""
     person = people[0]
-    before = snapshot_counts(app)
     data = full_session(nurse, person.id)
     declined = quick_form(nurse, person.id, "declined")
     not_done = {**quick_form(nurse, person.id, "not-done"), "not_done_reason": "asleep"}
+    before = snapshot_counts(app)  # after opening the forms: each opening is an audited read
     for key in MALFORMED_KEYS:
         for url, payload in (
             (session_url(person.id), data),

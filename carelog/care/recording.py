@@ -55,9 +55,8 @@ def replay_of(session, key: str, digest: str) -> Saved | None:
     if existing.content_digest != digest:
         raise SubmissionConflict(
             "submission_key",
-            "This form was already saved, with the answers sent the first time; the changed "
-            "answers were not saved. Open what was saved to check it, and correct it there "
-            "if needed.",
+            "This form was already saved with different answers. The changed answers were not "
+            "saved: open what was saved to check it, and correct it there if needed.",
             existing.session_id,
         )
     return Saved(existing.session_id, existing.version_no, replay=True)
