@@ -38,6 +38,7 @@ from tests.helpers.records import (
     plain_residents,
     user_id,
     versions_of,
+    written_entries,
 )
 
 REASON = "Timer stopped late: it ran 14 minutes, not 10"
@@ -272,7 +273,7 @@ def test_a_correction_without_a_reason_is_refused_and_nothing_saved(app, signed_
     session_id = log_session(app, resident)
     before = row_values(app, session_id)
     nurse = signed_in("nurse")
-    entries = count(app, AuditEntry)
+    entries = written_entries(app)
     for reason in ("", "   "):
         response = correct(nurse, session_id, reason=reason, duration_minutes=NEW_DURATION)
         assert response.status_code == 200
@@ -280,7 +281,7 @@ def test_a_correction_without_a_reason_is_refused_and_nothing_saved(app, signed_
             "Say why you are correcting this entry."
         ]
     assert row_values(app, session_id) == before
-    assert count(app, AuditEntry) == entries
+    assert written_entries(app) == entries
     assert current_version(app, session_id) == 1
 
 
@@ -437,7 +438,7 @@ def test_entered_in_error_needs_a_reason(app, signed_in, resident):
     """Without a reason the void is refused and nothing is saved."""
     session_id = log_today(app, resident)
     nurse = signed_in("nurse")
-    entries = count(app, AuditEntry)
+    entries = written_entries(app)
     for reason in ("", "  "):
         fields = void_form(nurse, session_id)
         fields.setlist("reason", [reason])
@@ -445,7 +446,7 @@ def test_entered_in_error_needs_a_reason(app, signed_in, resident):
         assert response.status_code == 200
         assert "Say why this entry is in error." in text(response)
     assert len(versions_of(app, session_id)) == 1
-    assert count(app, AuditEntry) == entries
+    assert written_entries(app) == entries
 
 
 def test_entered_in_error_stays_visible_struck_through_and_leaves_the_board(

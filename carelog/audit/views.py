@@ -73,9 +73,9 @@ def _filter_form() -> tuple[TrailFilterForm, AuditFilter]:
 def trail():
     """The audit trail, filtered, newest first, a page at a time."""
     form, audit_filter = _filter_form()
-    if audit_filter.resident_id:
-        record_view(audit_filter.resident_id, "audit trail")
     result = search.page(audit_filter, request.args.get("before", type=int))
+    if audit_filter.resident_id:  # recorded after the listing, which shows the trail as it was
+        record_view(audit_filter.resident_id, "audit trail")
     names = {choice.value: choice.label for choice in form.resident_id.choices if choice.value}
     return render_template(
         "audit/trail.html",
