@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask import request
+
 from carelog.audit import chain
 from carelog.audit.actor import current_actor
 from carelog.database import write_transaction
@@ -36,3 +38,9 @@ def record_read(
 def record_view(resident_id: int, page: str) -> None:
     """Who opened which part of a resident's record."""
     record_read("resident.view", "resident", resident_id, {"page": page})
+
+
+def record_form_opened(resident_id: int, page: str) -> None:
+    """A form showing a resident's record was opened (GET); its POST is recorded as the change."""
+    if request.method == "GET":
+        record_view(resident_id, page)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from carelog.accounts.roles import CARERS
 from carelog.audit.actor import current_actor
-from carelog.audit.reads import record_view
+from carelog.audit.reads import record_form_opened
 from carelog.care import amendments, rules
 from carelog.care.forms import (
     CorrectionForm,
@@ -62,8 +62,7 @@ def correct(session_id: int):
     """Correct a given session: the form comes filled with the current version."""
     care_session = _changeable(session_id)
     current = care_session.current
-    if request.method == "GET":
-        record_view(care_session.resident_id, f"correction of session {session_id}")
+    record_form_opened(care_session.resident_id, f"correction of session {session_id}")
     if current.outcome not in GIVEN:
         flash(
             "A decline or not-done entry cannot be edited: mark it entered in error and "

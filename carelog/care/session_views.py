@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from carelog.accounts.roles import CARERS, CLINICAL_READERS
 from carelog.audit.actor import current_actor
-from carelog.audit.reads import record_view
+from carelog.audit.reads import record_form_opened, record_view
 from carelog.care import amendments, queries, recording, rules
 from carelog.care.forms import (
     DeclinedForm,
@@ -104,8 +104,8 @@ def new(resident_id: int):
     """The full session form: precautions first, ratings before, the timer, ratings after."""
     resident = _present_or_404(resident_id)
     form = SessionForm()
+    record_form_opened(resident.id, "session form")
     if request.method == "GET":
-        record_view(resident.id, "session form")
         form.submission_key.data = new_submission_key()
         form.occurred_at.data = local(utcnow()).replace(second=0, microsecond=0, tzinfo=None)
         form.product.data = resident.preferred_product

@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired
 from carelog.accounts.models import Ward
 from carelog.accounts.roles import CLINICAL_READERS, MANAGERS
 from carelog.audit.actor import current_actor
-from carelog.audit.reads import record_view
+from carelog.audit.reads import record_form_opened, record_view
 from carelog.extensions import db
 from carelog.local_time import local_today
 from carelog.residents import records
@@ -80,8 +80,7 @@ def new():
 def edit(resident_id: int):
     """Change a resident's details or precautions."""
     resident = resident_or_404(resident_id)
-    if request.method == "GET":
-        record_view(resident.id, "edit")
+    record_form_opened(resident.id, "edit")
     form = ResidentForm(obj=resident)
     form.ward_id.choices = _ward_choices()
     form.reason.validators = [InputRequired(message="Say why you are changing the record.")]
@@ -101,8 +100,7 @@ def edit(resident_id: int):
 def departure(resident_id: int):
     """Record that a resident has left the home."""
     resident = resident_or_404(resident_id)
-    if request.method == "GET":
-        record_view(resident.id, "departure")
+    record_form_opened(resident.id, "departure")
     form = DepartureForm(obj=resident)
     if form.validate_on_submit():
         try:
@@ -122,8 +120,7 @@ def departure(resident_id: int):
 def consent(resident_id: int):
     """Record a new consent decision; the history is kept."""
     resident = resident_or_404(resident_id)
-    if request.method == "GET":
-        record_view(resident.id, "consent")
+    record_form_opened(resident.id, "consent")
     form = ConsentForm()
     if form.validate_on_submit():
         records.record_consent(
