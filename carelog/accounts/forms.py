@@ -16,16 +16,18 @@ from wtforms.validators import (
 
 from carelog.accounts import passwords
 from carelog.accounts.roles import Role
-from carelog.web.fields import max_length as _text
-from carelog.web.fields import options
-from carelog.web.fields import required as _required
+from carelog.web.fields import max_length, options, required
 
 
 class SignInForm(FlaskForm):
     """Username and password; no remember-me on a shared tablet."""
 
-    username = StringField("Username", validators=[_required("Enter your username."), _text(40)])
-    password = PasswordField("Password", validators=[_required("Enter your password."), _text(200)])
+    username = StringField(
+        "Username", validators=[required("Enter your username."), max_length(40)]
+    )
+    password = PasswordField(
+        "Password", validators=[required("Enter your password."), max_length(200)]
+    )
 
 
 class SignOutForm(FlaskForm):
@@ -35,7 +37,7 @@ class SignOutForm(FlaskForm):
 class WardForm(FlaskForm):
     """A ward's name."""
 
-    name = StringField("Ward name", validators=[_required(), _text(80)])
+    name = StringField("Ward name", validators=[required(), max_length(80)])
 
 
 class UserForm(FlaskForm):
@@ -43,13 +45,13 @@ class UserForm(FlaskForm):
 
     username = StringField(
         "Username (used to sign in)",
-        validators=[_required(), Length(min=3, max=40, message="Use 3 to 40 characters.")],
+        validators=[required(), Length(min=3, max=40, message="Use 3 to 40 characters.")],
     )
-    full_name = StringField("Full name", validators=[_required(), _text(120)])
+    full_name = StringField("Full name", validators=[required(), max_length(120)])
     role = SelectField("Role", choices=options((r.value, r.label) for r in Role))
     ward_id = SelectField("Ward (for nurses)", coerce=int, validate_choice=True)
     registration_number = StringField(
-        "Professional registration number (optional)", validators=[Optional(), _text(40)]
+        "Professional registration number (optional)", validators=[Optional(), max_length(40)]
     )
     # Blank keeps the current password; anything else must meet the rules (no Optional(),
     # which would let a password of spaces through as "blank").
@@ -73,4 +75,6 @@ class UserForm(FlaskForm):
 class ReasonForm(FlaskForm):
     """A required reason, for changes that must say why."""
 
-    reason = StringField("Reason", validators=[_required("Say why, in a few words."), _text(300)])
+    reason = StringField(
+        "Reason", validators=[required("Say why, in a few words."), max_length(300)]
+    )

@@ -18,7 +18,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from carelog.care.models import CONTENT_FIELDS, CareSessionVersion, SessionContent
 from carelog.care.vocabulary import (
@@ -40,16 +40,12 @@ from carelog.care.vocabulary import (
     choices,
 )
 from carelog.local_time import home_zone, local
-from carelog.web.fields import options
+from carelog.web.fields import max_length, options
 
 NO_RATING = choices(ABSENCE_WORDS)
 TEN_POINT = [(str(n), str(n)) for n in range(11)]
 MOOD_CHOICES = [(str(n), word.capitalize()) for n, word in enumerate(MOOD.words, start=MOOD.low)]
 PICK_A_RATING = "Choose a rating, or say why there is none."
-
-
-def _text(max_chars: int):
-    return Length(max=max_chars, message=f"Keep this under {max_chars} characters.")
 
 
 def new_submission_key() -> str:
@@ -103,7 +99,7 @@ class SessionForm(SubmissionKeyMixin, FlaskForm):
     )
     precautions_confirmed = BooleanField("I have read the precautions and consent above")
     override_reason = StringField(
-        "Why you went ahead despite a precaution", validators=[Optional(), _text(300)]
+        "Why you went ahead despite a precaution", validators=[Optional(), max_length(300)]
     )
 
     relaxation_before = rating_field(RELAXATION.question, TEN_POINT)
@@ -138,7 +134,7 @@ class SessionForm(SubmissionKeyMixin, FlaskForm):
         validators=[InputRequired(message="Choose the pressure used.")],
     )
     product = StringField(
-        "Product", validators=[InputRequired(message="Name the product used."), _text(120)]
+        "Product", validators=[InputRequired(message="Name the product used."), max_length(120)]
     )
     assent = RadioField(
         "Assent",
@@ -150,13 +146,13 @@ class SessionForm(SubmissionKeyMixin, FlaskForm):
         choices=options(choices(OUTCOME_WORDS, only=GIVEN)),
         validators=[InputRequired(message="Choose the outcome.")],
     )
-    outcome_reason = StringField("Why it stopped early", validators=[Optional(), _text(300)])
+    outcome_reason = StringField("Why it stopped early", validators=[Optional(), max_length(300)])
     observations = MultiCheckboxField(
         "Anything observed", choices=options(choices(OBSERVATION_WORDS)), validators=[Optional()]
     )
-    observation_action = StringField("Action taken", validators=[Optional(), _text(500)])
-    observation_told = StringField("Who was told", validators=[Optional(), _text(200)])
-    note = TextAreaField("Note", validators=[Optional(), _text(2000)])
+    observation_action = StringField("Action taken", validators=[Optional(), max_length(500)])
+    observation_told = StringField("Who was told", validators=[Optional(), max_length(200)])
+    note = TextAreaField("Note", validators=[Optional(), max_length(2000)])
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -194,7 +190,7 @@ class SessionForm(SubmissionKeyMixin, FlaskForm):
 class DeclinedForm(SubmissionKeyMixin, FlaskForm):
     """The resident declined: a complete record in two taps."""
 
-    decline_note = StringField("Note (optional)", validators=[Optional(), _text(300)])
+    decline_note = StringField("Note (optional)", validators=[Optional(), max_length(300)])
 
 
 class NotDoneForm(SubmissionKeyMixin, FlaskForm):
@@ -205,7 +201,7 @@ class NotDoneForm(SubmissionKeyMixin, FlaskForm):
         choices=options(choices(NOT_DONE_REASON_WORDS)),
         validators=[InputRequired(message="Choose why the session was not done.")],
     )
-    other_reason = StringField("Other reason", validators=[Optional(), _text(300)])
+    other_reason = StringField("Other reason", validators=[Optional(), max_length(300)])
 
     def validate(self, extra_validators=None) -> bool:
         # Not validate_other_reason: Optional() stops the chain before it would run.
@@ -298,7 +294,10 @@ class CorrectionForm(SessionForm):
     expected_version = HiddenField()
     reason = StringField(
         "Reason for the correction",
-        validators=[InputRequired(message="Say why you are correcting this entry."), _text(300)],
+        validators=[
+            InputRequired(message="Say why you are correcting this entry."),
+            max_length(300),
+        ],
     )
 
 
@@ -308,5 +307,5 @@ class VoidForm(SubmissionKeyMixin, FlaskForm):
     expected_version = HiddenField()
     reason = StringField(
         "Why this entry is in error",
-        validators=[InputRequired(message="Say why this entry is in error."), _text(300)],
+        validators=[InputRequired(message="Say why this entry is in error."), max_length(300)],
     )

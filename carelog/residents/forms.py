@@ -21,29 +21,26 @@ from wtforms.validators import (
 from carelog.care.vocabulary import choices
 from carelog.local_time import local_today
 from carelog.residents.vocabulary import CONSENT_SCOPE_WORDS, DECIDER_CHOICES, ConsentDecider
-from carelog.web.fields import date_field as _date_field
-from carelog.web.fields import max_length as _text
-from carelog.web.fields import options
-from carelog.web.fields import required as _required
+from carelog.web.fields import date_field, max_length, options, required
 
 
 class ResidentForm(FlaskForm):
     """A resident's details and precautions, set by a care manager."""
 
-    given_name = StringField("Given name", validators=[_required(), _text(80)])
-    family_name = StringField("Family name", validators=[_required(), _text(80)])
-    preferred_name = StringField("Preferred name", validators=[Optional(), _text(80)])
-    room = StringField("Room", validators=[_required(), _text(20)])
+    given_name = StringField("Given name", validators=[required(), max_length(80)])
+    family_name = StringField("Family name", validators=[required(), max_length(80)])
+    preferred_name = StringField("Preferred name", validators=[Optional(), max_length(80)])
+    room = StringField("Room", validators=[required(), max_length(20)])
     ward_id = SelectField("Ward", coerce=int, validate_choice=True)
-    date_of_birth = _date_field("Date of birth")
+    date_of_birth = date_field("Date of birth")
     local_identifier = StringField(
-        "Local identifier (optional)", validators=[Optional(), _text(40)]
+        "Local identifier (optional)", validators=[Optional(), max_length(40)]
     )
-    admitted_on = _date_field("Admission date")
+    admitted_on = date_field("Admission date")
     preferred_product = StringField(
         "Preferred product",
         default="Own fragrance-free emollient",
-        validators=[_required(), _text(120)],
+        validators=[required(), max_length(120)],
     )
     sessions_per_week = IntegerField(
         "Target sessions per week",
@@ -60,10 +57,10 @@ class ResidentForm(FlaskForm):
         "Light pressure only (anticoagulants, fragile skin, osteoporosis, lymphoedema)"
     )
     allergies = StringField(
-        "Allergies (e.g. nut oil, fragrance)", validators=[Optional(), _text(300)]
+        "Allergies (e.g. nut oil, fragrance)", validators=[Optional(), max_length(300)]
     )
-    precaution_notes = TextAreaField("Precaution notes", validators=[Optional(), _text(2000)])
-    reason = StringField("Reason for the change", validators=[Optional(), _text(300)])
+    precaution_notes = TextAreaField("Precaution notes", validators=[Optional(), max_length(2000)])
+    reason = StringField("Reason for the change", validators=[Optional(), max_length(300)])
 
     def validate_date_of_birth(self, field):
         if field.data and field.data > local_today():
@@ -75,10 +72,10 @@ class ResidentForm(FlaskForm):
 class DepartureForm(FlaskForm):
     """The day a resident left and why."""
 
-    departed_on = _date_field("Date of departure")
+    departed_on = date_field("Date of departure")
     departure_reason = StringField(
         "Reason (e.g. moved to hospital, died, returned home)",
-        validators=[_required(), _text(200)],
+        validators=[required(), max_length(200)],
     )
 
 
@@ -91,22 +88,22 @@ class ConsentForm(FlaskForm):
         validators=[InputRequired(message="Choose who decided.")],
     )
     # No Optional() here: it would stop the chain before validate_decision_maker runs.
-    decision_maker = StringField("Name of the decision maker", validators=[_text(120)])
+    decision_maker = StringField("Name of the decision maker", validators=[max_length(120)])
     consent_given = RadioField(
         "Decision",
         choices=options([("yes", "Consents to hand massage"), ("no", "Does not consent")]),
         validators=[InputRequired(message="Choose the decision.")],
     )
-    decided_on = _date_field("Date of the decision")
-    review_on = _date_field("Review by")
+    decided_on = date_field("Date of the decision")
+    review_on = date_field("Review by")
     scope_hands = RadioField(
         "Hands",
         choices=options(choices(CONSENT_SCOPE_WORDS)),
         default="both",
         validators=[InputRequired(message="Choose which hands.")],
     )
-    scope_products = StringField("Products agreed", validators=[Optional(), _text(200)])
-    notes = TextAreaField("Notes", validators=[Optional(), _text(2000)])
+    scope_products = StringField("Products agreed", validators=[Optional(), max_length(200)])
+    notes = TextAreaField("Notes", validators=[Optional(), max_length(2000)])
 
     def validate_decision_maker(self, field):
         someone_else = self.decided_by.data not in (None, "", ConsentDecider.RESIDENT)
