@@ -26,6 +26,7 @@ def defaults(instance_path: str) -> dict:
         "CARELOG_HOME_NAME": "Carelog demo home",
         "CARELOG_TIMEZONE": "Europe/London",
         "CARELOG_IDLE_MINUTES": 15,
+        "CARELOG_LAST_SEEN_SECONDS": 30,  # how often a sign-in session's last use is written
         "CARELOG_MAX_SESSION_HOURS": 12,
         "CARELOG_LOCKOUT_ATTEMPTS": 5,
         "CARELOG_LOCKOUT_MINUTES": 15,

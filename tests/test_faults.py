@@ -137,6 +137,7 @@ def status_of(answer: bytes) -> int:
 def ward_server(database_url: str, extra: dict[str, str] | None = None, log_path=None):
     """gunicorn with carelog's production settings, and a nurse's tablet."""
     env = {"CARELOG_BODY_SECONDS": str(BODY_SECONDS), **(extra or {})}
+    env.setdefault("CARELOG_LAST_SEEN_SECONDS", "0")  # every request writes the sign-in's last use
     with running_server(
         database_url, workers=2, env=env, production_config=True, log_path=log_path
     ) as base_url:
@@ -294,6 +295,8 @@ def test_a_full_disk_answers_503_in_words_and_recovers_without_a_restart(tmp_pat
             health = tablet.browser.get(f"{tablet.base_url}/healthz", timeout=TIMEOUT)
             assert health.status_code == 200
             filler = fill(disk)
+            board = tablet.browser.get(f"{tablet.base_url}/ward/", timeout=TIMEOUT)
+            assert board.status_code == 200  # reads go on while writes cannot
             status, answer = tablet.post(fields)
             assert status == 503, answer[:500]
             assert b"Retry-After: 60" in answer
@@ -339,6 +342,8 @@ def test_a_full_disk_on_postgresql_answers_503_and_recovers(postgres_server):
                 fields = tablet.decline_fields("Said no thank you")
                 assert tablet.browser.get(f"{tablet.base_url}/healthz").status_code == 200
                 filler = fill(space)
+                board = tablet.browser.get(f"{tablet.base_url}/ward/", timeout=TIMEOUT)
+                assert board.status_code == 200  # reads go on while writes cannot
                 status, answer = tablet.post(fields)
                 assert status == 503, answer[:500]
                 assert b"Retry-After: 60" in answer

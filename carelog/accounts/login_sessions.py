@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app, g, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
 from carelog.accounts.models import LoginSession, User
 from carelog.database import existing, utcnow, write_transaction
 from carelog.extensions import db, login_manager
-
-LAST_SEEN_RESOLUTION = timedelta(seconds=30)
+from carelog.ops import health
 
 
 def _token_hash(token: str) -> str:
@@ -85,11 +85,17 @@ def load_user_from_session(token: str) -> User | None:
         g.signed_out_for = reason
         return None
     user = login.user
-    if now - login.last_seen_at > LAST_SEEN_RESOLUTION:
-        with write_transaction(db.session):
-            db.session.execute(
-                update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
-            )
+    resolution = timedelta(seconds=current_app.config["CARELOG_LAST_SEEN_SECONDS"])
+    if now - login.last_seen_at > resolution:
+        try:
+            with write_transaction(db.session):
+                db.session.execute(
+                    update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
+                )
+        except DBAPIError as error:
+            # On a full disk reads go on: the idle clock keeps its last value meanwhile.
+            if not health.is_storage_fault(error):
+                raise
         user = existing(db.session, User, user.id)
     user.login_token = token
     return user

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DatabaseError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from carelog.extensions import db
+from carelog.extensions import db, login_manager
 from carelog.ops import health
 
 NOT_SAVED = (
@@ -96,6 +96,9 @@ def register(app: Flask) -> None:
         """Nothing was saved because the disk is full or read-only: say so, in words."""
         if health.note_storage_fault(error):
             app.logger.error("storage fault, writes refused: %s", getattr(error, "orig", error))
+        if "_login_user" not in g:
+            # The sign-in could not be read back: draw the page without it, not try again.
+            g._login_user = login_manager.anonymous_user()
         return _answer(
             503,
             "Not saved",
