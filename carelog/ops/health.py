@@ -33,18 +33,11 @@ STORAGE_MARKERS = (
     "could not write",
     "unable to open database file",
 )
-RECENT_SECONDS = 60
+LOG_EVERY_SECONDS = 60  # a storage fault is logged once in this long, not once per request
 PROBE_BYTES = 4096
 
-
-@dataclass
-class _LastFault:
-    at: float = -float(RECENT_SECONDS)  # monotonic seconds
-    cause: str = ""
-
-
-_last_fault = _LastFault()
 _lock = threading.Lock()
+_last_logged = -float(LOG_EVERY_SECONDS)  # monotonic seconds
 
 
 def is_storage_fault(error: BaseException) -> bool:
@@ -55,11 +48,13 @@ def is_storage_fault(error: BaseException) -> bool:
 
 
 def note_storage_fault(error: BaseException) -> bool:
-    """Remember a storage fault; True the first time in a while, so that it is logged once."""
-    cause = str(getattr(error, "orig", None) or error)
+    """True the first time in LOG_EVERY_SECONDS that a storage fault is met: time to log it."""
+    global _last_logged
     with _lock:
-        first = time.monotonic() - _last_fault.at > RECENT_SECONDS
-        _last_fault.at, _last_fault.cause = time.monotonic(), cause
+        now = time.monotonic()
+        first = now - _last_logged > LOG_EVERY_SECONDS
+        if first:
+            _last_logged = now
     return first
 
 

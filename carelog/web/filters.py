@@ -10,6 +10,8 @@ from carelog.care.vocabulary import OUTCOME_WORDS, words_for
 from carelog.local_time import format_date, format_datetime
 from carelog.residents.vocabulary import DECIDER_WORDS
 
+ROLE_SETS = RoleSets()  # one instance: the sets never change
+
 
 def register(app: Flask) -> None:
     """Make the filters available to templates."""
@@ -25,5 +27,5 @@ def register(app: Flask) -> None:
         return {
             "home_name": app.config["CARELOG_HOME_NAME"],
             "idle_minutes": app.config["CARELOG_IDLE_MINUTES"],
-            "role_sets": RoleSets(),
+            "role_sets": ROLE_SETS,
         }
