@@ -34,7 +34,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from carelog.accounts import login_sessions
     from carelog.database import configure_engine, render_migration_type
     from carelog.extensions import csrf, db, login_manager, migrate
-    from carelog.web import error_pages, headers, policy, request_body
+    from carelog.web import boundary, error_pages, headers, policy, request_body
 
     db.init_app(app)
     migrate.init_app(
@@ -55,7 +55,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     with app.app_context():
         configure_engine(db.engine)
 
-    app.url_map.converters["int"] = policy.DatabaseIntegerConverter
+    app.url_map.converters["int"] = boundary.DatabaseIntegerConverter
     app.before_request(policy.enforce_route_policy)
     app.after_request(headers.set_security_headers)
     error_pages.register(app)

@@ -258,7 +258,7 @@ def admit_resident(
                 "decision_maker": None,
                 "consent_given": True,
                 "decided_on": admitted_on,
-                "review_on": date(2030, 1, 10),
+                "review_on": admitted_on + timedelta(days=5 * 365),
                 "scope_hands": "both",
             },
         )

@@ -154,11 +154,11 @@ def test_anonymous_visitor_is_sent_to_sign_in(home):
 @pytest.mark.parametrize(
     ("month", "message"),
     [
-        ("2026-13", "Give the month as YYYY-MM."),
-        ("abc", "Give the month as YYYY-MM."),
-        ("2026-00", "Give the month as YYYY-MM."),
-        ("26-10", "Give the month as YYYY-MM."),
-        ("", "Month: This field is required."),
+        ("2026-13", "Give the month as YYYY-MM, for example 2026-10."),
+        ("abc", "Give the month as YYYY-MM, for example 2026-10."),
+        ("2026-00", "Give the month as YYYY-MM, for example 2026-10."),
+        ("26-10", "Give the month as YYYY-MM, for example 2026-10."),
+        ("", "Month: Choose a month."),
     ],
 )
 def test_bad_month_answers_400_with_a_clear_message(home, staff, month, message):

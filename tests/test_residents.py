@@ -201,6 +201,31 @@ def test_bad_admissions_are_shown_again_with_a_message_and_nothing_saved(app, si
         ({"date_of_birth": future}, "date_of_birth", "The date of birth cannot be in the future."),
         ({"date_of_birth": ""}, "date_of_birth", "Please give a date."),
         ({"admitted_on": ""}, "admitted_on", "Please give a date."),
+        (
+            {"admitted_on": "0001-01-01"},
+            "admitted_on",
+            "Give a date between 1900 and 2199; check the year.",
+        ),
+        (
+            {"admitted_on": "9999-12-31"},
+            "admitted_on",
+            "Give a date between 1900 and 2199; check the year.",
+        ),
+        (
+            {"admitted_on": "1949-12-31"},
+            "admitted_on",
+            "Give an admission date between 1950 and a year from today.",
+        ),
+        (
+            {"admitted_on": "2199-01-01"},
+            "admitted_on",
+            "Give an admission date between 1950 and a year from today.",
+        ),
+        (
+            {"date_of_birth": "1899-12-31"},
+            "date_of_birth",
+            "Give a date between 1900 and 2199; check the year.",
+        ),
         ({"sessions_per_week": "99"}, "sessions_per_week", "Give a number from 0 to 14."),
         ({"sessions_per_week": "abc"}, "sessions_per_week", "Give a number from 0 to 14."),
         ({"precaution_notes": "x" * 5000}, "precaution_notes", "Keep this under 2000 characters."),
@@ -293,6 +318,16 @@ def test_care_manager_records_a_departure(app, signed_in):
         ),
         ({"departure_reason": " "}, "departure_reason", "Please fill this in."),
         ({"departed_on": ""}, "departed_on", "Please give a date."),
+        (
+            {"departed_on": "9999-12-31"},
+            "departed_on",
+            "Give a date between 1900 and 2199; check the year.",
+        ),
+        (
+            {"departed_on": (today(app) + timedelta(days=400)).isoformat()},
+            "departed_on",
+            "Give a departure date no more than a year from today.",
+        ),
     ):
         data = {"departed_on": today(app).isoformat(), "departure_reason": "Moved to hospital"}
         response = manager.submit(url, {**data, **changes})
@@ -361,6 +396,26 @@ def test_care_manager_records_consent_and_keeps_the_history(app, signed_in):
             "The review date must be after the decision date.",
         ),
         ({"decided_on": ""}, "decided_on", "Please give a date."),
+        (
+            {"decided_on": "0001-01-01"},
+            "decided_on",
+            "Give a date between 1900 and 2199; check the year.",
+        ),
+        (
+            {"review_on": "9999-12-31"},
+            "review_on",
+            "Give a date between 1900 and 2199; check the year.",
+        ),
+        (
+            {"decided_on": (today(app) + timedelta(days=1)).isoformat()},
+            "decided_on",
+            "The decision cannot be dated in the future.",
+        ),
+        (
+            {"decided_on": "2025-02-01", "review_on": "2031-02-01"},
+            "review_on",
+            "Review the decision within five years of making it.",
+        ),
         ({"consent_given": ""}, "consent_given", "Choose the decision."),
     ):
         response = manager.submit(url, consent_form(**changes))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Optional
 
 from carelog.accounts.models import User, Ward
@@ -18,7 +18,8 @@ from carelog.audit.search import AuditFilter
 from carelog.extensions import db
 from carelog.residents.models import Resident
 from carelog.residents.visibility import resident_or_404
-from carelog.web.fields import options
+from carelog.web.boundary import RecordSelectField, query_number
+from carelog.web.fields import date_field, options
 from carelog.web.policy import roles
 
 bp = Blueprint("auditor", __name__, url_prefix="/audit")
@@ -30,11 +31,11 @@ class TrailFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search that changes nothing
 
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
-    actor_id = SelectField("User", coerce=int, validators=[Optional()])
-    resident_id = SelectField("Resident", coerce=int, validators=[Optional()])
-    ward_id = SelectField("Ward", coerce=int, validators=[Optional()])
+    date_from = date_field("From", required=False)
+    date_to = date_field("To", required=False)
+    actor_id = RecordSelectField("User", validators=[Optional()])
+    resident_id = RecordSelectField("Resident", validators=[Optional()])
+    ward_id = RecordSelectField("Ward", validators=[Optional()])
     action = SelectField("Action", validators=[Optional()])
 
 
@@ -73,7 +74,7 @@ def _filter_form() -> tuple[TrailFilterForm, AuditFilter]:
 def trail():
     """The audit trail, filtered, newest first, a page at a time."""
     form, audit_filter = _filter_form()
-    result = search.page(audit_filter, request.args.get("before", type=int))
+    result = search.page(audit_filter, query_number("before"))
     if audit_filter.resident_id:  # recorded after the listing, which shows the trail as it was
         record_view(audit_filter.resident_id, "audit trail")
     names = {choice.value: choice.label for choice in form.resident_id.choices if choice.value}
@@ -91,7 +92,10 @@ def trail():
 @roles(AUDITORS)
 def export():
     """The filtered trail as CSV; the export itself is recorded in the trail."""
-    _, audit_filter = _filter_form()
+    form, audit_filter = _filter_form()
+    if form.errors:  # never the whole trail in place of a filter that could not be read
+        problems = "; ".join(f"{form[k].label.text}: {' '.join(v)}" for k, v in form.errors.items())
+        abort(400, description=problems)
     filters = {name: str(value) for name, value in vars(audit_filter).items() if value}
     record_read("audit.export", "audit_entry", audit_filter.resident_id, filters)
     return Response(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,6 +18,7 @@ from carelog.care.models import CareSession
 from carelog.extensions import db
 from carelog.local_time import local_today
 from carelog.residents.visibility import sees_every_ward
+from carelog.web.boundary import query_number
 from carelog.web.policy import roles
 
 bp = Blueprint("ward", __name__, url_prefix="/ward")
@@ -27,7 +28,7 @@ def chosen_ward() -> Ward:
     """The nurse's own ward; others pick one with ?ward=ID (the first ward by default)."""
     if not sees_every_ward():
         return current_user.ward or abort(404)
-    wanted = request.args.get("ward", type=int)
+    wanted = query_number("ward")
     query = select(Ward).order_by(Ward.name)
     if wanted:
         query = query.where(Ward.id == wanted)

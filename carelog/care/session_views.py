@@ -25,6 +25,7 @@ from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.local_time import local, local_today
 from carelog.residents.visibility import resident_or_404
+from carelog.web.boundary import query_page
 from carelog.web.fields import show_field_error
 from carelog.web.policy import roles
 
@@ -191,7 +192,7 @@ def show(session_id: int):
 def history(resident_id: int):
     """A resident's sessions, newest first, with ratings before and after."""
     resident = resident_or_404(resident_id)
-    page = queries.history(resident.id, request.args.get("page", 1, type=int))
+    page = queries.history(resident.id, query_page())
     listing = render_template("care/history.html", resident=resident, page=page)
     record_view(resident.id, "history")
     return listing

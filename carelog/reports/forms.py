@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.validators import InputRequired
+from wtforms import StringField
+from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import TextInput
 
 from carelog.reports.month import Month
-
-MONTH_FORMAT = "Give the month as YYYY-MM."
+from carelog.web.boundary import RecordSelectField
 
 
 class MonthField(StringField):
@@ -23,8 +22,8 @@ class MonthField(StringField):
         if raw:
             try:
                 self.data = Month.parse(raw)
-            except ValueError:
-                raise ValueError(MONTH_FORMAT) from None
+            except ValueError as problem:
+                raise ValueError(str(problem)) from None
 
     def _value(self) -> str:
         if self.data:
@@ -38,14 +37,25 @@ class ReportForm(FlaskForm):
     class Meta:
         csrf = False  # downloads change nothing; the batch POST below has its own token
 
-    month = MonthField("Month", validators=[InputRequired()])
+    month = MonthField("Month", validators=[InputRequired(message="Choose a month.")])
     # Unknown ids are answered with 404 by the views, not refused as a bad choice.
-    resident_id = SelectField("Resident", coerce=int, default=0, validate_choice=False)
-    ward_id = SelectField("Ward", coerce=int, default=0, validate_choice=False)
+    resident_id = RecordSelectField("Resident", default=0, validate_choice=False)
+    ward_id = RecordSelectField("Ward", default=0, validate_choice=False)
+
+
+class ExportForm(FlaskForm):
+    """The sessions CSV: any month or all of them, and optionally one ward or resident."""
+
+    class Meta:
+        csrf = False
+
+    month = MonthField("Month", validators=[Optional()])
+    resident_id = RecordSelectField("Resident", default=0, validate_choice=False)
+    ward_id = RecordSelectField("Ward", default=0, validate_choice=False)
 
 
 class BatchForm(FlaskForm):
     """A ward (or the whole home) and a month, to make in the background."""
 
-    month = MonthField("Month", validators=[InputRequired()])
-    ward_id = SelectField("Ward", coerce=int, default=0)
+    month = MonthField("Month", validators=[InputRequired(message="Choose a month.")])
+    ward_id = RecordSelectField("Ward", default=0)

@@ -17,6 +17,9 @@ MONTH_NAMES = (
 )  # fmt: skip
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # as carelog.web.boundary bounds dates
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Month:
     """A calendar month in the home's time zone."""
@@ -37,7 +40,9 @@ class Month:
             year, month = (int(part) for part in (text or "").split("-"))
             date(year, month, 1)
         except (ValueError, TypeError):
-            raise ValueError("give the month as YYYY-MM, for example 2026-10") from None
+            raise ValueError("Give the month as YYYY-MM, for example 2026-10.") from None
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(f"Give a month between {FIRST_YEAR} and {LAST_YEAR}.")
         return cls(year, month)
 
     @property

@@ -26,7 +26,7 @@ from carelog.audit.reads import record_read
 from carelog.extensions import db
 from carelog.local_time import local_today
 from carelog.reports import batch_jobs, gather
-from carelog.reports.forms import BatchForm, ReportForm
+from carelog.reports.forms import BatchForm, ExportForm, ReportForm
 from carelog.reports.models import ReportJob
 from carelog.reports.month import Month
 from carelog.reports.pdf.render import render_resident_report
@@ -93,9 +93,12 @@ def _valid_query_form() -> ReportForm:
     form = ReportForm(request.args)
     _choices(form)
     if not form.validate():
-        messages = "; ".join(f"{form[k].label.text}: {' '.join(v)}" for k, v in form.errors.items())
-        abort(400, description=messages)
+        abort(400, description=_form_problems(form))
     return form
+
+
+def _form_problems(form: FlaskForm) -> str:
+    return "; ".join(f"{form[k].label.text}: {' '.join(v)}" for k, v in form.errors.items())
 
 
 @bp.get("/resident.pdf")
@@ -129,14 +132,12 @@ def resident_pdf():
 @roles(REPORT_READERS)
 def sessions_csv():
     """Sessions as CSV, filtered by month, ward or resident; the export is recorded."""
-    form = ReportForm(request.args)
-    month = None
-    if form.month.data:
-        if not form.month.validate(form):
-            abort(400, description="Give the month as YYYY-MM.")
-        month = form.month.data
-    ward_id = request.args.get("ward_id", type=int) or None
-    resident_id = request.args.get("resident_id", type=int) or None
+    form = ExportForm(request.args)
+    if not form.validate():
+        abort(400, description=_form_problems(form))
+    month = form.month.data
+    ward_id = form.ward_id.data or None
+    resident_id = form.resident_id.data or None
     if ward_id and db.session.get(Ward, ward_id) is None:
         abort(404, description="There is no such ward.")
     if resident_id and db.session.get(Resident, resident_id) is None:
@@ -163,7 +164,7 @@ def start_batch():
     form = BatchForm()
     _choices(form)
     if not form.validate_on_submit():
-        flash("Choose a ward and give the month as YYYY-MM.", "error")
+        flash(_form_problems(form), "error")
         return redirect(url_for("reports.index"), 303)
     assert form.month.data is not None  # validated above
     job_id = batch_jobs.start(current_actor(), form.month.data, form.ward_id.data or None)

@@ -19,7 +19,6 @@ from wtforms.validators import (
 )
 
 from carelog.care.vocabulary import choices
-from carelog.local_time import local_today
 from carelog.residents.vocabulary import CONSENT_SCOPE_WORDS, DECIDER_CHOICES, ConsentDecider
 from carelog.web.fields import date_field, max_length, options, required
 
@@ -62,12 +61,6 @@ class ResidentForm(FlaskForm):
     precaution_notes = TextAreaField("Precaution notes", validators=[Optional(), max_length(2000)])
     reason = StringField("Reason for the change", validators=[Optional(), max_length(300)])
 
-    def validate_date_of_birth(self, field):
-        if field.data and field.data > local_today():
-            raise ValidationError("The date of birth cannot be in the future.")
-        if field.data and field.data.year < 1900:
-            raise ValidationError("Check the year of birth.")
-
 
 class DepartureForm(FlaskForm):
     """The day a resident left and why."""
@@ -109,7 +102,3 @@ class ConsentForm(FlaskForm):
         someone_else = self.decided_by.data not in (None, "", ConsentDecider.RESIDENT)
         if someone_else and not (field.data or "").strip():
             raise ValidationError("Name the person who made the decision.")
-
-    def validate_review_on(self, field):
-        if field.data and self.decided_on.data and field.data < self.decided_on.data:
-            raise ValidationError("The review date must be after the decision date.")

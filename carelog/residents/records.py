@@ -11,6 +11,12 @@ from carelog.audit.actor import Actor
 from carelog.database import existing, write_transaction
 from carelog.errors import FieldError
 from carelog.extensions import db
+from carelog.local_time import local_today
+from carelog.residents.dates import (
+    consent_date_problem,
+    departure_date_problem,
+    resident_date_problem,
+)
 from carelog.residents.models import Consent, Resident
 
 RESIDENT_FIELDS = (
@@ -61,9 +67,15 @@ def _refuse_duplicate_identifier(session, identifier: str | None, resident_id: i
             raise ResidentError("local_identifier", "Another resident already has this identifier.")
 
 
+def _refuse(problem: FieldError | None) -> None:
+    if problem:
+        raise ResidentError(problem.field, problem.message)
+
+
 def admit(actor: Actor, values: dict) -> Resident:
     """Admit a resident to a ward."""
     values = _clean(values)
+    _refuse(resident_date_problem(values, local_today()))
     with write_transaction(db.session) as session:
         _refuse_duplicate_identifier(session, values.get("local_identifier"), None)
         resident = Resident(**values)
@@ -87,6 +99,8 @@ def update(actor: Actor, resident_id: int, values: dict, reason: str | None) -> 
     with write_transaction(db.session) as session:
         _refuse_duplicate_identifier(session, values.get("local_identifier"), resident_id)
         resident = existing(session, Resident, resident_id)
+        dates = {"date_of_birth": resident.date_of_birth, "admitted_on": resident.admitted_on}
+        _refuse(resident_date_problem({**dates, **values}, local_today()))
         old = chain.snapshot(resident)
         for field, value in values.items():
             setattr(resident, field, value)
@@ -111,8 +125,7 @@ def record_departure(actor: Actor, resident_id: int, departed_on: date, reason: 
     """Record the day a resident left and why; the record stays."""
     with write_transaction(db.session) as session:
         resident = existing(session, Resident, resident_id)
-        if departed_on < resident.admitted_on:
-            raise ResidentError("departed_on", "The departure date is before the admission date.")
+        _refuse(departure_date_problem(departed_on, resident.admitted_on, local_today()))
         old = {"departed_on": resident.departed_on, "departure_reason": resident.departure_reason}
         resident.departed_on = departed_on
         resident.departure_reason = reason.strip()
@@ -131,6 +144,7 @@ def record_departure(actor: Actor, resident_id: int, departed_on: date, reason: 
 
 def record_consent(actor: Actor, resident_id: int, values: dict) -> Consent:
     """Add a consent decision; earlier ones stay in the history."""
+    _refuse(consent_date_problem(values["decided_on"], values["review_on"], local_today()))
     with write_transaction(db.session) as session:
         consent = Consent(resident_id=resident_id, recorded_by_id=actor.user_id, **values)
         session.add(consent)

@@ -123,20 +123,24 @@ def consent(resident_id: int):
     record_form_opened(resident.id, "consent")
     form = ConsentForm()
     if form.validate_on_submit():
-        records.record_consent(
-            current_actor(),
-            resident.id,
-            {
-                "decided_by": form.decided_by.data,
-                "decision_maker": (form.decision_maker.data or "").strip() or None,
-                "consent_given": form.consent_given.data == "yes",
-                "decided_on": form.decided_on.data,
-                "review_on": form.review_on.data,
-                "scope_hands": form.scope_hands.data,
-                "scope_products": (form.scope_products.data or "").strip() or None,
-                "notes": (form.notes.data or "").strip() or None,
-            },
-        )
-        flash("Consent recorded.", "success")
-        return redirect(url_for("residents.show", resident_id=resident_id), 303)
+        try:
+            records.record_consent(
+                current_actor(),
+                resident.id,
+                {
+                    "decided_by": form.decided_by.data,
+                    "decision_maker": (form.decision_maker.data or "").strip() or None,
+                    "consent_given": form.consent_given.data == "yes",
+                    "decided_on": form.decided_on.data,
+                    "review_on": form.review_on.data,
+                    "scope_hands": form.scope_hands.data,
+                    "scope_products": (form.scope_products.data or "").strip() or None,
+                    "notes": (form.notes.data or "").strip() or None,
+                },
+            )
+        except records.ResidentError as error:
+            show_field_error(form, error)
+        else:
+            flash("Consent recorded.", "success")
+            return redirect(url_for("residents.show", resident_id=resident_id), 303)
     return render_template("residents/consent.html", form=form, resident=resident)

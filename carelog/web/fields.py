@@ -16,6 +16,7 @@ from wtforms.validators import (
 )
 
 from carelog.errors import FieldError
+from carelog.web.boundary import within_date_bounds
 
 REQUIRED = "Please fill this in."
 
@@ -34,8 +35,9 @@ def max_length(max_chars: int):
 
 
 def date_field(label: str, required: bool = True, **kwargs) -> DateField:
+    """A date, required or optional, within the years carelog accepts."""
     validators = [InputRequired(message="Please give a date.")] if required else [Optional()]
-    return DateField(label, validators=validators, **kwargs)
+    return DateField(label, validators=[*validators, within_date_bounds], **kwargs)
 
 
 def show_field_error(form: FlaskForm, error: FieldError) -> None:

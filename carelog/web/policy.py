@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from flask import abort, current_app, request
 from flask_login import current_user
-from werkzeug.routing import IntegerConverter
 
 from carelog.accounts.roles import Role
 from carelog.extensions import login_manager
@@ -40,13 +39,6 @@ def allowed_roles(endpoint: str) -> frozenset | None:
         return PUBLIC
     view = current_app.view_functions.get(endpoint)
     return getattr(view, ROLES_ATTRIBUTE, None)
-
-
-class DatabaseIntegerConverter(IntegerConverter):
-    """Path ids that fit a database integer; anything larger is simply not found."""
-
-    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
-        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def enforce_route_policy():
