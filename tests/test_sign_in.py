@@ -290,3 +290,88 @@ def test_a_deactivated_account_cannot_sign_in(app, client, signed_in):
     _assert_refused(client.sign_in("nurse"))
     assert client.get("/residents/").status_code == 302
     assert _actions(app)[-1] == ("auth.sign_in_failed", str(nurse_id), {"why": "inactive"})
+
+
+# ----- the throttle per client address -----------------------------------------------------------
+
+
+def _from(address: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+def _counting_argon2(monkeypatch) -> list:
+    calls: list = []
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, hash, password):  # noqa: A002 - argon2's own parameter name
+            calls.append(hash)
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(passwords, "_hasher", CountingHasher())
+    return calls
+
+
+def _sign_in_from(client: StaffClient, address: str, username: str, password: str):
+    token = client.csrf_token()
+    data = {"csrf_token": token, "username": username, "password": password}
+    return client.post("/auth/sign-in", data=data, **_from(address))
+
+
+def test_a_client_that_keeps_failing_waits_and_costs_no_hashing(app, client, monkeypatch):
+    """Past the limit an address gets 429 with Retry-After and words, without running argon2,
+    for any account and even the right password; another address signs in as usual."""
+    limit = app.config["CARELOG_SIGN_IN_CLIENT_LIMIT"]
+    calls = _counting_argon2(monkeypatch)
+    for number in range(limit):
+        username = ("nobody", "nurse", "manager")[number % 3]
+        response = _sign_in_from(client, "203.0.113.7", username, "wrong password")
+        assert response.status_code == 200, number
+    assert len(calls) == limit
+    refused = _sign_in_from(client, "203.0.113.7", "nurse2", PASSWORDS["nurse2"])
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
+    assert "Too many failed sign-ins from this device" in refused.get_data(as_text=True)
+    assert len(calls) == limit, "a throttled attempt must not cost a password hash"
+    throttled = [a for a in _actions(app) if a[0] == "auth.throttled"]
+    assert len(throttled) == 1, "one entry when the limit is reached, none per refused try"
+    elsewhere = StaffClient(app.test_client())
+    answer = _sign_in_from(elsewhere, "198.51.100.4", "nurse2", PASSWORDS["nurse2"])
+    assert answer.status_code == 303
+
+
+def test_the_client_throttle_window_slides(app, client):
+    """Failures older than the window no longer count."""
+    from carelog.accounts.models import SignInFailure
+
+    limit = app.config["CARELOG_SIGN_IN_CLIENT_LIMIT"]
+    window = timedelta(minutes=app.config["CARELOG_SIGN_IN_WINDOW_MINUTES"])
+    with app.app_context():
+        long_ago = utcnow() - window - timedelta(seconds=5)
+        db.session.add_all(
+            SignInFailure(at=long_ago, client="203.0.113.9", username="x") for _ in range(limit)
+        )
+        db.session.commit()
+    response = _sign_in_from(client, "203.0.113.9", "nurse2", PASSWORDS["nurse2"])
+    assert response.status_code == 303
+
+
+def test_the_client_throttle_holds_across_gunicorn_workers(database_url):
+    """Four gunicorn workers share one count: the limit is reached after exactly `limit` tries,
+    not four times as many."""
+    import requests
+
+    from tests.server import CSRF_PATTERN, running_server
+
+    with running_server(database_url, workers=4) as base:
+        statuses = []
+        for _ in range(24):
+            browser = requests.Session()  # a new connection, so the workers take turns
+            page = browser.get(f"{base}/auth/sign-in", timeout=30).text
+            token = CSRF_PATTERN.search(page).group(1)
+            answer = browser.post(
+                f"{base}/auth/sign-in",
+                data={"csrf_token": token, "username": "nurse", "password": "wrong"},
+                timeout=30,
+            )
+            statuses.append(answer.status_code)
+    assert statuses == [200] * 20 + [429] * 4, statuses

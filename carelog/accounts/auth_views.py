@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
@@ -21,6 +22,11 @@ SIGN_IN_FAILED = (
     "After several failed tries the account is locked for a while."
 )
 
+
+TOO_MANY_TRIES = (
+    "Too many failed sign-ins from this device. Try again in {minutes} minutes, "
+    "or ask a care manager for help."
+)
 
 SIGNED_OUT_MESSAGES = {
     "idle": (
@@ -55,6 +61,11 @@ def sign_in():
             result.user.login_token = result.token
             login_user(result.user)
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"), 303)
+        if result.wait is not None:
+            minutes = max(1, math.ceil(result.wait.total_seconds() / 60))
+            flash(TOO_MANY_TRIES.format(minutes=minutes), "error")
+            page = render_template("accounts/sign_in.html", form=form)
+            return page, 429, {"Retry-After": str(math.ceil(result.wait.total_seconds()))}
         flash(SIGN_IN_FAILED, "error")
         return render_template("accounts/sign_in.html", form=form), 200
     reason = g.get("signed_out_for") or request.args.get("reason")

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import cast
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carelog.database import utcnow
@@ -75,3 +75,18 @@ class LoginSession(Model):
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
     user: Mapped[User] = relationship()
+
+
+class SignInFailure(Model):
+    """A failed sign-in, kept for the throttle's window (not a record: pruned after a day).
+
+    The audit trail keeps every attempt for good; this table only answers "how many failures
+    from this address lately", for every gunicorn worker at once.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    client: Mapped[str] = mapped_column(String(45))
+    username: Mapped[str] = mapped_column(String(40))
+
+    __table_args__ = (Index("ix_sign_in_failure_client_at", "client", "at"),)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from carelog.accounts import login_sessions, passwords
+from carelog.accounts import login_sessions, passwords, throttle
 from carelog.accounts.models import User, Ward
 from carelog.accounts.roles import Role
 from carelog.audit import chain
@@ -154,18 +154,27 @@ class SignIn:
 
     user: User | None = None
     token: str | None = None
+    wait: timedelta | None = None  # set when this client must wait before trying again
 
 
 def sign_in(username: str, password: str, where: Actor) -> SignIn:
-    """Check a password, counting failures per account in the database and locking it out."""
+    """Check a password, counting failures per account in the database and locking it out.
+
+    A client throttled for too many failures is refused before any password is hashed."""
     username = username.strip().lower()
     config = current_app.config
+    now = utcnow()
+    wait = throttle.client_wait(db.session, where.ip, now)
+    if wait is not None:
+        db.session.rollback()  # end the read; nothing is written for a throttled attempt
+        return SignIn(wait=wait)
     found = db.session.execute(
         select(User.id, User.password_hash).where(User.username == username)
     ).first()
     password_ok = passwords.check_password(found.password_hash if found else None, password)
-    now = utcnow()
     with write_transaction(db.session) as session:
+        if not password_ok:
+            _note_failure(session, where, username, now)
         if found is None:
             attempt = Actor(None, None, where.ip, where.user_agent)
             chain.record(
@@ -204,6 +213,13 @@ def sign_in(username: str, password: str, where: Actor) -> SignIn:
                 new={"locked_until": user.locked_until.isoformat()},
             )
     return SignIn()
+
+
+def _note_failure(session, where: Actor, username: str, now) -> None:
+    if throttle.note_failure(session, where.ip, username, now):
+        attempt = Actor(None, None, where.ip, where.user_agent)
+        window = current_app.config["CARELOG_SIGN_IN_WINDOW_MINUTES"]
+        chain.record(session, attempt, "auth.throttled", "client", new={"minutes": window})
 
 
 def sign_out(actor: Actor, token: str, reason: str = "signed_out") -> None:
