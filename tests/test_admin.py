@@ -11,7 +11,7 @@ from carelog.accounts.models import User, Ward
 from carelog.audit.models import AuditEntry
 from carelog.extensions import db
 from tests.conftest import PASSWORDS, StaffClient
-from tests.helpers.records import audit_entries, count
+from tests.helpers.records import approve_access, audit_entries, count
 
 NEW_PASSWORD = "a-long-enough-password-1"
 
@@ -119,7 +119,7 @@ def test_admin_renames_a_ward_with_old_and_new_names_in_the_trail(app, signed_in
 
 def test_admin_creates_an_account_for_each_role(app, signed_in):
     """Each role gets an account that signs in; the trail holds its details but no password."""
-    admin = signed_in("admin")
+    admin, manager = signed_in("admin"), signed_in("manager")
     rowan = ward_named(app, "Rowan")
     for role in ("nurse", "care_manager", "auditor", "admin"):
         username = f"new.{role}"
@@ -141,6 +141,9 @@ def test_admin_creates_an_account_for_each_role(app, signed_in):
         assert (user.role, user.full_name, user.active) == (role, f"New {role}", True)
         assert user.ward_id == (rowan.id if role == "nurse" else None)
         assert user.registration_number == (registration or None)
+        if role != "admin":  # clinical access waits for a second person (separation of duties)
+            assert user.awaiting_approval and not can_sign_in(app, username, NEW_PASSWORD), role
+            assert approve_access(app, manager, username).status_code == 303
         assert can_sign_in(app, username, NEW_PASSWORD), role
 
         [entry] = audit_entries(app, "user.create", user.id)
@@ -401,6 +404,7 @@ def test_accents_scripts_and_markup_round_trip_in_admin_pages(app, signed_in):
     listing = admin.get("/admin/users").get_data(as_text=True)
     assert "Дмитрий Siobhán &lt;script&gt;alert(1)&lt;/script&gt; &amp;amp;" in listing
     assert "Łucja &amp; Zoë" in listing
+    approve_access(app, signed_in("manager"), "dmitrii")
     assert can_sign_in(app, "dmitrii", NEW_PASSWORD)
 
 

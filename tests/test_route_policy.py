@@ -38,6 +38,8 @@ POLICY: dict[str, set[str] | str] = {
     "admin.new_user": {ADMIN},
     "admin.edit_user": {ADMIN},
     "admin.toggle_active": {ADMIN},
+    "admin.access": {ADMIN, MANAGER},
+    "admin.decide_access": {ADMIN, MANAGER},
     "admin.wards": {ADMIN},
     "admin.edit_ward": {ADMIN},
     "ward.board": {NURSE, MANAGER, AUDITOR},
@@ -68,6 +70,8 @@ SAMPLE_ARGS = {
     "ward_id": 1,
     "session_id": 1,
     "job_id": "00000000-0000-4000-8000-000000000000",
+    "request_id": 1,
+    "decision": "refuse",
     "filename": "carelog.css",
 }
 

@@ -18,6 +18,7 @@ from carelog.audit.models import AuditEntry
 from carelog.database import utcnow
 from carelog.extensions import db
 from tests.conftest import PASSWORDS, StaffClient, app_config
+from tests.helpers.records import approve_access
 
 # OWASP Password Storage Cheat Sheet: argon2id with at least 19 MiB of memory and 2 iterations.
 OWASP_MIN_MEMORY_KIB = 19456
@@ -82,6 +83,7 @@ def test_passwords_are_stored_as_argon2id_at_owasp_strength(app, signed_in):
         },
     )
     assert response.status_code == 303, response.get_data(as_text=True)
+    approve_access(app, signed_in("manager"), "newnurse")
     for username in ("nurse", "newnurse"):
         stored = _user(app, username).password_hash
         assert stored.startswith("$argon2id$")

@@ -5,16 +5,19 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
-from carelog.accounts import staff_accounts
-from carelog.accounts.forms import ReasonForm, UserForm, WardForm
-from carelog.accounts.models import User, Ward
-from carelog.accounts.roles import ADMINS, Role
+from carelog.accounts import access_requests, staff_accounts
+from carelog.accounts.forms import AccessDecisionForm, ReasonForm, UserForm, WardForm
+from carelog.accounts.models import AccessRequest, User, Ward
+from carelog.accounts.roles import ACCESS_APPROVERS, ADMINS, Role
 from carelog.audit.actor import current_actor
+from carelog.errors import FieldError
 from carelog.extensions import db
 from carelog.web.fields import options, show_field_error
 from carelog.web.policy import roles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+WAITING = "{what} waits for a care manager or a second admin to approve it (Staff › Access)."
 
 
 def _ward_choices() -> list[tuple[int, str]]:
@@ -55,7 +58,7 @@ def new_user():
             except staff_accounts.AccountError as error:
                 show_field_error(form, error)
             else:
-                flash(f"Account {form.username.data} created.", "success")
+                flash(_created_message(form.username.data, form.role.data), "success")
                 return redirect(url_for("admin.users"), 303)
     return render_template("accounts/user_form.html", form=form, user=None)
 
@@ -71,22 +74,32 @@ def edit_user(user_id: int):
     if not form.is_submitted():
         form.ward_id.data = user.ward_id or 0
     if form.validate_on_submit():
-        staff_accounts.update_user(
-            current_actor(),
-            user.id,
-            {
-                "full_name": form.full_name.data,
-                "role": Role(form.role.data).value,
-                "ward_id": form.ward_id.data or None,
-                "registration_number": form.registration_number.data or None,
-            },
-        )
-        if form.password.data:
-            staff_accounts.set_password(current_actor(), user.id, form.password.data)
-        flash("Account saved.", "success")
-        return redirect(url_for("admin.users"), 303)
+        try:
+            saved = staff_accounts.update_user(
+                current_actor(),
+                user.id,
+                {
+                    "full_name": form.full_name.data,
+                    "role": Role(form.role.data).value,
+                    "ward_id": form.ward_id.data or None,
+                    "registration_number": form.registration_number.data or None,
+                },
+            )
+            if form.password.data:
+                staff_accounts.set_password(current_actor(), user.id, form.password.data)
+        except FieldError as error:
+            show_field_error(form, error)
+        else:
+            if saved.role != form.role.data:
+                flash(WAITING.format(what=f"The new role ({Role(form.role.data).label})"), "info")
+            flash("Account saved.", "success")
+            return redirect(url_for("admin.users"), 303)
     return render_template(
-        "accounts/user_form.html", form=form, user=user, reason_form=ReasonForm()
+        "accounts/user_form.html",
+        form=form,
+        user=user,
+        reason_form=ReasonForm(),
+        waiting=access_requests.pending_for(db.session, user.id),
     )
 
 
@@ -101,11 +114,46 @@ def toggle_active(user_id: int):
         return redirect(url_for("admin.edit_user", user_id=user.id), 303)
     try:
         staff_accounts.set_active(current_actor(), user.id, not user.active, form.reason.data)
-    except staff_accounts.AccountError as error:
-        flash(str(error), "error")
+    except FieldError as error:
+        flash(error.message, "error")
     else:
         flash("Account updated.", "success")
     return redirect(url_for("admin.users"), 303)
+
+
+def _created_message(username: str, role: str) -> str:
+    if access_requests.needs_approval(current_actor(), role):
+        return f"Account {username} created. " + WAITING.format(what="It")
+    return f"Account {username} created."
+
+
+@bp.get("/access")
+@roles(ACCESS_APPROVERS)
+def access():
+    """Requests for clinical access waiting for a decision by someone other than who asked."""
+    return render_template(
+        "accounts/access.html", requests=access_requests.pending(), form=AccessDecisionForm()
+    )
+
+
+@bp.post("/access/<int:request_id>/<any(approve, refuse):decision>")
+@roles(ACCESS_APPROVERS)
+def decide_access(request_id: int, decision: str):
+    """Approve or refuse one request; the decision and its note go into the trail."""
+    db.get_or_404(AccessRequest, request_id)
+    form = AccessDecisionForm()
+    if form.validate_on_submit():
+        try:
+            access_requests.decide(
+                current_actor(), request_id, decision == "approve", form.note.data
+            )
+        except FieldError as error:
+            flash(error.message, "error")
+        else:
+            flash("Approved." if decision == "approve" else "Refused.", "success")
+    else:
+        flash("The form had expired or a note was too long; please try again.", "error")
+    return redirect(url_for("admin.access"), 303)
 
 
 @bp.route("/wards", methods=["GET", "POST"])

@@ -23,6 +23,11 @@ SIGN_IN_FAILED = (
 )
 
 
+AWAITING_APPROVAL = (
+    "This account is waiting for a care manager or a second admin to approve it. "
+    "Ask them, then sign in again."
+)
+
 TOO_MANY_TRIES = (
     "Too many failed sign-ins from this device. Try again in {minutes} minutes, "
     "or ask a care manager for help."
@@ -66,7 +71,7 @@ def sign_in():
             flash(TOO_MANY_TRIES.format(minutes=minutes), "error")
             page = render_template("accounts/sign_in.html", form=form)
             return page, 429, {"Retry-After": str(math.ceil(result.wait.total_seconds()))}
-        flash(SIGN_IN_FAILED, "error")
+        flash(AWAITING_APPROVAL if result.awaiting_approval else SIGN_IN_FAILED, "error")
         return render_template("accounts/sign_in.html", form=form), 200
     reason = g.get("signed_out_for") or request.args.get("reason")
     if reason in SIGNED_OUT_MESSAGES:

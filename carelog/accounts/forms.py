@@ -78,3 +78,9 @@ class ReasonForm(FlaskForm):
     reason = StringField(
         "Reason", validators=[required("Say why, in a few words."), max_length(300)]
     )
+
+
+class AccessDecisionForm(FlaskForm):
+    """Approve or refuse a request for clinical access; a refusal says why."""
+
+    note = StringField("Note (needed to refuse)", validators=[Optional(), max_length(300)])

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import cast
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carelog.database import utcnow
@@ -39,6 +39,8 @@ class User(UserMixin, Model):
     registration_number: Mapped[str | None] = mapped_column(String(40))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    # A new account with clinical access waits until someone other than its creator approves it.
+    awaiting_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
     failed_sign_ins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -50,8 +52,8 @@ class User(UserMixin, Model):
 
     @property
     def is_active(self) -> bool:
-        """Flask-Login refuses inactive accounts."""
-        return self.active
+        """Flask-Login refuses inactive accounts and those not yet approved."""
+        return self.active and not self.awaiting_approval
 
     def get_id(self) -> str | None:
         """Identify the sign-in session, not the user, so that signing out can revoke it."""
@@ -90,3 +92,30 @@ class SignInFailure(Model):
     username: Mapped[str] = mapped_column(String(40))
 
     __table_args__ = (Index("ix_sign_in_failure_client_at", "client", "at"),)
+
+
+class AccessRequest(Model):
+    """Clinical access asked for by an admin: a new account or a role, until someone else decides.
+
+    Separation of duties: whoever asks cannot approve, and nobody approves their own access.
+    """
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('new_account','role_change')", "kind"),
+        CheckConstraint("role IN ('nurse','care_manager','auditor','admin')", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(20))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None]
+    approved: Mapped[bool | None]
+    note: Mapped[str | None] = mapped_column(String(300))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

@@ -30,6 +30,8 @@ NURSES = frozenset({Role.NURSE})
 MANAGERS = frozenset({Role.CARE_MANAGER})
 AUDITORS = frozenset({Role.AUDITOR})
 ADMINS = frozenset({Role.ADMIN})
+# Clinical access asked for by an admin is approved by a care manager or a second admin.
+ACCESS_APPROVERS = frozenset({Role.ADMIN, Role.CARE_MANAGER})
 
 
 @dataclass(frozen=True)
@@ -44,3 +46,4 @@ class RoleSets:
     MANAGERS: frozenset[Role] = MANAGERS
     AUDITORS: frozenset[Role] = AUDITORS
     ADMINS: frozenset[Role] = ADMINS
+    ACCESS_APPROVERS: frozenset[Role] = ACCESS_APPROVERS

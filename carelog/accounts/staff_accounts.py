@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from carelog.accounts import login_sessions, passwords, throttle
+from carelog.accounts import access_requests, login_sessions, passwords, throttle
 from carelog.accounts.models import User, Ward
 from carelog.accounts.roles import Role
 from carelog.audit import chain
@@ -88,19 +88,31 @@ def create_user(
             ward_id=ward_id,
             registration_number=registration_number or None,
             password_hash=passwords.hash_password(password),
+            awaiting_approval=access_requests.needs_approval(actor, role),
         )
         session.add(user)
         session.flush()
         chain.record(session, actor, "user.create", "user", user.id, new=_user_snapshot(user))
+        if user.awaiting_approval:
+            access_requests.ask(session, actor, user, role, "new_account")
     return user
 
 
 def update_user(actor: Actor, user_id: int, changes: dict, reason: str | None = None) -> User:
-    """Change an account's name, role, ward or registration number."""
+    """Change an account's name, role, ward or registration number.
+
+    A new role with clinical access waits for someone else's approval (access_requests)."""
     with write_transaction(db.session) as session:
         user = existing(session, User, user_id)
         old = _user_snapshot(user)
-        for field in ("full_name", "role", "ward_id", "registration_number"):
+        new_role = changes.get("role", user.role)
+        if new_role != user.role:
+            access_requests.refuse_losing_the_last_admin(session, user, new_role)
+            if access_requests.needs_approval(actor, new_role):
+                access_requests.ask(session, actor, user, new_role, "role_change")
+            else:
+                user.role = new_role
+        for field in ("full_name", "ward_id", "registration_number"):
             if field in changes:
                 setattr(user, field, changes[field])
         session.flush()
@@ -132,6 +144,8 @@ def set_active(actor: Actor, user_id: int, active: bool, reason: str) -> None:
             raise AccountError(None, "You cannot deactivate your own account.")
         if user.active == active:
             return
+        if not active:
+            access_requests.refuse_losing_the_last_admin(session, user, None)
         user.active = active
         if not active:
             login_sessions.end_all_login_sessions(user.id, "deactivated")
@@ -155,6 +169,7 @@ class SignIn:
     user: User | None = None
     token: str | None = None
     wait: timedelta | None = None  # set when this client must wait before trying again
+    awaiting_approval: bool = False  # the right password, for an account not yet approved
 
 
 def sign_in(username: str, password: str, where: Actor) -> SignIn:
@@ -184,6 +199,10 @@ def sign_in(username: str, password: str, where: Actor) -> SignIn:
         user = existing(session, User, found.id, populate_existing=True)
         actor = Actor(user.id, user.username, where.ip, where.user_agent)
         locked = user.locked_until is not None and user.locked_until > now
+        if password_ok and user.active and not locked and user.awaiting_approval:
+            why = {"why": "awaiting_approval"}
+            chain.record(session, actor, "auth.sign_in_failed", "user", user.id, new=why)
+            return SignIn(awaiting_approval=True)
         if password_ok and user.active and not locked:
             user.failed_sign_ins = 0
             user.locked_until = None

@@ -24,7 +24,9 @@ def _window() -> timedelta:
     return timedelta(minutes=current_app.config["CARELOG_SIGN_IN_WINDOW_MINUTES"])
 
 
-def client_wait(session: Session | scoped_session, client: str | None, now: datetime) -> timedelta | None:
+def client_wait(
+    session: Session | scoped_session, client: str | None, now: datetime
+) -> timedelta | None:
     """How long this client must wait before trying again, or None if it may try now."""
     if not client:
         return None

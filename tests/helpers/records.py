@@ -276,3 +276,18 @@ def contents(app) -> Contents:
         db.session.remove()
         db.engine.dispose()
     return Contents(keys, sessions, recorded, verification)
+
+
+def approve_access(app, approver, username: str):
+    """A care manager (or second admin), signed in as `approver`, approves the open request for
+    `username`'s access through the Access requests page; the response of the approval."""
+    from carelog.accounts.models import AccessRequest, User
+
+    with app.app_context():
+        request_id = db.session.scalar(
+            select(AccessRequest.id)
+            .join(User, User.id == AccessRequest.user_id)
+            .where(User.username == username, AccessRequest.decided_at.is_(None))
+        )
+    assert request_id, f"no open access request for {username}"
+    return approver.submit(f"/admin/access/{request_id}/approve", page="/admin/access")
