@@ -25,6 +25,7 @@ from sqlalchemy import text as sql
 from carelog.accounts.models import User, Ward
 from carelog.audit import chain
 from carelog.audit.actor import Actor
+from carelog.audit.free_text import fingerprint
 from carelog.audit.models import AuditEntry
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import write_transaction
@@ -108,7 +109,7 @@ def known(app, monkeypatch) -> list[int]:
                 "care_session" if action == "session.record" else "resident",
                 n,
                 resident_id=resident,
-                new={"n": n, "note": "Zoë's hands, Łucja's ward"},
+                new={"n": n, "label": "Zoë's hands, Łucja's ward"},
             )
             ids.append(entry.id)
     monkeypatch.undo()
@@ -212,7 +213,7 @@ def test_an_entry_shows_who_what_why_and_from_where(app, signed_in, resident_wit
     assert len(rows) == 1
     row = text(rows[0])
     assert f"care_session {session_id}" in row
-    assert "Why: Corrected in a test" in row
+    assert f"Why: given in the record ({fingerprint('Corrected in a test')})" in row
     assert "duration_minutes 10 → 25" in row
     assert "manager" in row and "From 127.0.0.1" in row
 

@@ -301,3 +301,109 @@ def test_a_correction_cannot_move_a_session_outside_the_stay_or_into_the_future(
                     {"occurred_at": moment}, "moved in a test", 1,
                 )  # fmt: skip
     assert audit_entries(app, "session.correction") == []
+
+
+# ----- no clinical free text in the trail --------------------------------------------------------
+
+
+def test_the_trail_holds_fingerprints_of_clinical_text_and_the_record_holds_the_words(app):
+    """Allergies, precaution notes, consent notes, the decision maker, a departure reason, a
+    session's note, correction and void reasons: none appears in any audit entry; each is in
+    the clinical tables, and the trail holds its fingerprint."""
+    import uuid as uuid_module
+    from datetime import date
+
+    from carelog.audit.free_text import fingerprint
+    from carelog.care import amendments
+    from carelog.care.models import CareSessionVersion
+    from carelog.care.vocabulary import VersionKind
+    from carelog.residents import records
+    from carelog.residents.models import Consent, ResidentVersion
+    from tests.helpers.records import actor
+
+    words = {
+        "allergies": "Secret-allergy walnut oil",
+        "precaution_notes": "Secret-precaution fragile skin on the left wrist",
+        "notes": "Secret-consent-note prefers mornings",
+        "decision_maker": "Secret-maker Aoife Byrne",
+        "update_reason": "Secret-update-reason GP review",
+        "departure_reason": "Secret-departure moved to St Mary's",
+        "note": "Secret-session-note enjoyed it",
+        "correction_reason": "Secret-correction timer ran late",
+        "void_reason": "Secret-void wrong resident",
+    }
+    manager = actor(app, "manager")
+    with app.app_context():
+        person = records.admit(
+            manager,
+            {"given_name": "Secret", "family_name": "Person", "room": "S1",
+             "ward_id": nurse_ward(app), "date_of_birth": date(1940, 1, 1),
+             "admitted_on": today(app) - timedelta(days=30),
+             "allergies": words["allergies"]},
+        )  # fmt: skip
+        resident_id = person.id
+        records.update(
+            manager, resident_id, {"precaution_notes": words["precaution_notes"]},
+            words["update_reason"],
+        )  # fmt: skip
+        records.record_consent(
+            manager, resident_id,
+            {"decided_by": "best_interests", "decision_maker": words["decision_maker"],
+             "consent_given": True, "decided_on": today(app) - timedelta(days=30),
+             "review_on": today(app) + timedelta(days=300), "scope_hands": "both",
+             "notes": words["notes"]},
+        )  # fmt: skip
+    when = local_time(app, today(app) - timedelta(days=1))
+    session_id = record_given(app, resident_id, when, note=words["note"])
+    with app.app_context():
+        amendments.add_version(
+            manager, session_id, str(uuid_module.uuid4()), VersionKind.CORRECTION,
+            {"duration_minutes": 12}, words["correction_reason"], 1,
+        )  # fmt: skip
+        amendments.add_version(
+            manager, session_id, str(uuid_module.uuid4()), VersionKind.VOID, {},
+            words["void_reason"], 2,
+        )  # fmt: skip
+        records.record_departure(manager, resident_id, today(app), words["departure_reason"])
+
+    trail = "\n".join(
+        f"{e.old_values} {e.new_values} {e.reason} {e.user_agent}" for e in audit_entries(app)
+    )
+    for name, words_typed in words.items():
+        assert words_typed not in trail, f"{name} is in the audit trail in clear"
+        if name != "note":  # a new session's entry holds the digest of its whole content
+            assert fingerprint(words_typed) in trail, f"{name} left no fingerprint in the trail"
+    with app.app_context():
+        history = db.session.scalars(
+            select(ResidentVersion).where(ResidentVersion.resident_id == resident_id)
+        ).all()
+        consent = db.session.scalar(select(Consent).where(Consent.resident_id == resident_id))
+        versions = db.session.scalars(
+            select(CareSessionVersion).where(CareSessionVersion.session_id == session_id)
+        ).all()
+    kept = " ".join(
+        [str(v.values) + str(v.reason) for v in history]
+        + [str(consent.notes), str(consent.decision_maker)]
+        + [str(v.note) + str(v.reason) for v in versions]
+    )
+    for name, words_typed in words.items():
+        assert words_typed in kept, f"{name} is kept nowhere in the clinical record"
+    assert [v.action for v in history] == ["admit", "update", "depart"]
+    with app.app_context():
+        assert chain.verify(db.session).ok
+
+
+def test_the_auditor_reads_the_words_in_the_record_history(app, signed_in):
+    """The auditor's record page shows each change's words and reason from resident_version."""
+    from carelog.residents import records
+    from tests.helpers.records import actor
+
+    person = plain_residents(app, nurse_ward(app))[0]
+    with app.app_context():
+        records.update(
+            actor(app, "manager"), person.id, {"allergies": "Walnut oil (history test)"},
+            "Reported by the daughter",
+        )  # fmt: skip
+    page = text(signed_in("auditor").get(f"/audit/residents/{person.id}"))
+    assert "Walnut oil (history test)" in page
+    assert "Reported by the daughter" in page

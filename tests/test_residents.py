@@ -10,11 +10,12 @@ from flask import url_for
 from sqlalchemy import select
 
 from carelog.accounts.models import User, Ward
+from carelog.audit.free_text import fingerprint, without_free_text
 from carelog.audit.models import AuditEntry
 from carelog.extensions import db
 from carelog.local_time import local_today
 from carelog.ops import demo
-from carelog.residents.models import Consent, Resident
+from carelog.residents.models import Consent, Resident, ResidentVersion
 from carelog.web.filters import format_date
 from tests.helpers.records import audit_entries, count, written_entries
 
@@ -112,6 +113,18 @@ def resident_form(person: Resident, **changes) -> dict:
     data.update({flag: "y" for flag in FLAGS if getattr(person, flag)})
     data.update(changes)
     return {name: value for name, value in data.items() if value is not None}
+
+
+def resident_history(app, resident_id: int) -> list[ResidentVersion]:
+    """The resident's record after each change, oldest first."""
+    with app.app_context():
+        versions = db.session.scalars(
+            select(ResidentVersion)
+            .where(ResidentVersion.resident_id == resident_id)
+            .order_by(ResidentVersion.version_no)
+        ).all()
+        db.session.expunge_all()
+        return list(versions)
 
 
 def consent_form(**changes) -> dict:
@@ -282,9 +295,17 @@ def test_care_manager_updates_a_resident_with_a_reason(app, signed_in):
     [entry] = audit_entries(app, "resident.update", arthur.id)
     assert entry.actor == "manager"
     assert entry.resident_id == arthur.id
-    assert entry.reason == "Moved rooms; pressure reviewed by the GP"
+    # The trail proves what changed; clinical words are fingerprints there, text in the history.
+    assert entry.reason == fingerprint("Moved rooms; pressure reviewed by the GP")
     assert entry.old == {"room": "R03", "allergies": None, "light_pressure_only": True}
-    assert entry.new == {"room": "R10", "allergies": "Lanolin", "light_pressure_only": False}
+    assert entry.new == {
+        "room": "R10",
+        "allergies": fingerprint("Lanolin"),
+        "light_pressure_only": False,
+    }
+    latest = resident_history(app, arthur.id)[-1]
+    assert (latest.action, latest.reason) == ("update", "Moved rooms; pressure reviewed by the GP")
+    assert (latest.values["allergies"], latest.values["room"]) == ("Lanolin", "R10")
 
     residents, entries = count(app, Resident), written_entries(app)
     edited = resident(app, arthur.id)
@@ -347,9 +368,11 @@ def test_care_manager_records_a_departure(app, signed_in):
     assert entry.old == {"departed_on": None, "departure_reason": None}
     assert entry.new == {
         "departed_on": today(app).isoformat(),
-        "departure_reason": "Moved to hospital",
+        "departure_reason": fingerprint("Moved to hospital"),
     }
-    assert entry.reason == "Moved to hospital"
+    assert entry.reason == fingerprint("Moved to hospital")
+    latest = resident_history(app, ngozi.id)[-1]
+    assert (latest.action, latest.values["departure_reason"]) == ("depart", "Moved to hospital")
 
     current = page_text(manager.get("/residents/"))
     assert name not in current
@@ -598,7 +621,9 @@ def test_names_in_any_script_and_markup_round_trip_escaped(app, signed_in):
     stored = resident(app, resident_id)
     assert {field: getattr(stored, field) for field in typed} == typed
     [entry] = audit_entries(app, "resident.admit", resident_id)
-    assert {field: entry.new[field] for field in typed} == typed
+    assert {field: entry.new[field] for field in typed} == without_free_text(typed)
+    [first] = resident_history(app, resident_id)
+    assert {field: first.values[field] for field in typed} == typed
 
     for url in (
         "/residents/",

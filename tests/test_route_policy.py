@@ -71,7 +71,6 @@ SAMPLE_ARGS = {
     "session_id": 1,
     "job_id": "00000000-0000-4000-8000-000000000000",
     "request_id": 1,
-    "decision": "refuse",
     "filename": "carelog.css",
 }
 

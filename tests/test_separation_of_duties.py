@@ -111,10 +111,13 @@ def test_a_role_change_to_clinical_access_waits_and_can_be_refused_with_a_reason
             select(AccessRequest.id).where(AccessRequest.user_id == user_id(app, "admin2"))
         )
     assert request_id is not None
-    manager.submit(f"/admin/access/{request_id}/refuse", {"note": ""}, page="/admin/access")
+    refuse = {"decision": "refuse", "note": ""}
+    manager.submit(f"/admin/access/{request_id}", refuse, page="/admin/access")
     assert "Say why the request is refused." in flashes(manager.get("/admin/access").get_data(True))
     manager.submit(
-        f"/admin/access/{request_id}/refuse", {"note": "Not on the rota"}, page="/admin/access"
+        f"/admin/access/{request_id}",
+        {"decision": "refuse", "note": "Not on the rota"},
+        page="/admin/access",
     )
     assert _account(app, "admin2").role == "admin"
     [refusal] = audit_entries(app, "access.refuse", user_id(app, "admin2"))

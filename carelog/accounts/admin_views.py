@@ -136,21 +136,20 @@ def access():
     )
 
 
-@bp.post("/access/<int:request_id>/<any(approve, refuse):decision>")
+@bp.post("/access/<int:request_id>")
 @roles(ACCESS_APPROVERS)
-def decide_access(request_id: int, decision: str):
+def decide_access(request_id: int):
     """Approve or refuse one request; the decision and its note go into the trail."""
     db.get_or_404(AccessRequest, request_id)
     form = AccessDecisionForm()
     if form.validate_on_submit():
+        approve = form.decision.data == "approve"
         try:
-            access_requests.decide(
-                current_actor(), request_id, decision == "approve", form.note.data
-            )
+            access_requests.decide(current_actor(), request_id, approve, form.note.data)
         except FieldError as error:
             flash(error.message, "error")
         else:
-            flash("Approved." if decision == "approve" else "Refused.", "success")
+            flash("Approved." if approve else "Refused.", "success")
     else:
         flash("The form had expired or a note was too long; please try again.", "error")
     return redirect(url_for("admin.access"), 303)

@@ -83,4 +83,7 @@ class ReasonForm(FlaskForm):
 class AccessDecisionForm(FlaskForm):
     """Approve or refuse a request for clinical access; a refusal says why."""
 
+    decision = SelectField(
+        "Decision", choices=options([("approve", "Approve"), ("refuse", "Refuse")])
+    )
     note = StringField("Note (needed to refuse)", validators=[Optional(), max_length(300)])

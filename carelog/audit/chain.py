@@ -12,6 +12,7 @@ from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session, scoped_session
 
 from carelog.audit.actor import Actor
+from carelog.audit.free_text import reason_for_trail, without_free_text
 from carelog.audit.models import HASHED_FIELDS, TIMESTAMP_FORMAT, AuditEntry
 from carelog.database import WRITE_OPTION, utcnow
 from carelog.extensions import Model
@@ -85,7 +86,9 @@ def record(
     new: Mapping[str, Any] | None = None,
     reason: str | None = None,
 ) -> Appended:
-    """Append an entry to the chain in the caller's transaction."""
+    """Append an entry to the chain in the caller's transaction.
+
+    Clinical free text in `old`, `new` and a resident's `reason` is stored as a fingerprint."""
     _lock_chain(session)
     head = session.execute(_HEAD).first()
     fields: dict[str, Any] = {
@@ -97,9 +100,9 @@ def record(
         "entity": entity,
         "entity_id": None if entity_id is None else str(entity_id),
         "resident_id": resident_id,
-        "old_values": canonical_json(old),
-        "new_values": canonical_json(new),
-        "reason": reason,
+        "old_values": canonical_json(without_free_text(old)),
+        "new_values": canonical_json(without_free_text(new)),
+        "reason": reason_for_trail(reason, resident_id),
         "ip": actor.ip,
         "user_agent": (actor.user_agent or "")[:300] or None,
         "prev_hash": head.hash if head else GENESIS_HASH,

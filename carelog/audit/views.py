@@ -16,6 +16,7 @@ from carelog.audit import chain, search
 from carelog.audit.reads import record_read, record_view
 from carelog.audit.search import AuditFilter
 from carelog.extensions import db
+from carelog.residents import history
 from carelog.residents.models import Resident
 from carelog.residents.visibility import resident_or_404
 from carelog.web.boundary import RecordSelectField, query_number
@@ -138,6 +139,7 @@ def resident(resident_id: int):
         "audit/resident.html",
         resident=person,
         changes=search.resident_changes(resident_id),
+        history=history.changes(resident_id),
         reads=search.resident_reads(resident_id),
     )
     record_view(resident_id, "audit record")

@@ -10,7 +10,7 @@ from flask import current_app
 
 from carelog.audit import chain
 from carelog.audit.actor import Actor
-from carelog.care.fingerprints import content_digest, version_digest, without_free_text
+from carelog.care.fingerprints import content_digest, version_digest
 from carelog.care.models import CareSession, CareSessionVersion, SessionContent
 from carelog.care.recording import Saved, replay_of
 from carelog.care.rules import (
@@ -81,8 +81,8 @@ def add_version(
             "care_session",
             session_id,
             resident_id=care_session.resident_id,
-            old={**without_free_text(old), "version": expected_version},
-            new={**without_free_text(new), "version": version_no},
+            old={**old, "version": expected_version},
+            new={**new, "version": version_no},
             reason=reason,
         )
         return Saved(session_id, version_no)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carelog.accounts.models import User, Ward
@@ -91,3 +91,24 @@ class Consent(Model):
     def is_valid_on(self, day: date) -> bool:
         """True if this decision permits massage on the given day."""
         return self.consent_given and self.decided_on <= day <= self.review_on
+
+
+class ResidentVersion(Model):
+    """The resident's record as it stood after each change: the history of allergies, precautions,
+    ward, room and departure, with who changed it, when and why. Never changed or deleted.
+
+    The audit trail keeps only fingerprints of the free text; the words are kept here.
+    """
+
+    __table_args__ = (UniqueConstraint("resident_id", "version_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    version_no: Mapped[int]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    values: Mapped[dict] = mapped_column(JSON)
+
+    recorded_by: Mapped[User | None] = relationship()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from carelog.audit import chain
 from carelog.audit.actor import Actor
@@ -17,7 +17,7 @@ from carelog.residents.dates import (
     departure_date_problem,
     resident_date_problem,
 )
-from carelog.residents.models import Consent, Resident
+from carelog.residents.models import Consent, Resident, ResidentVersion
 
 RESIDENT_FIELDS = (
     "given_name",
@@ -72,6 +72,25 @@ def _refuse(problem: FieldError | None) -> None:
         raise ResidentError(problem.field, problem.message)
 
 
+def _keep_version(session, actor: Actor, resident: Resident, action: str, reason=None) -> None:
+    """Add the record as it now stands to its history (resident_version)."""
+    latest = session.scalar(
+        select(func.max(ResidentVersion.version_no)).where(
+            ResidentVersion.resident_id == resident.id
+        )
+    )
+    session.add(
+        ResidentVersion(
+            resident_id=resident.id,
+            version_no=(latest or 0) + 1,
+            recorded_by_id=actor.user_id,
+            action=action,
+            reason=(reason or "").strip() or None,
+            values=chain.snapshot(resident, exclude=("id", "created_at")),
+        )
+    )
+
+
 def admit(actor: Actor, values: dict) -> Resident:
     """Admit a resident to a ward."""
     values = _clean(values)
@@ -81,6 +100,7 @@ def admit(actor: Actor, values: dict) -> Resident:
         resident = Resident(**values)
         session.add(resident)
         session.flush()
+        _keep_version(session, actor, resident, "admit")
         chain.record(
             session,
             actor,
@@ -107,6 +127,7 @@ def update(actor: Actor, resident_id: int, values: dict, reason: str | None) -> 
         session.flush()
         before, after = chain.changed(old, chain.snapshot(resident))
         if after:
+            _keep_version(session, actor, resident, "update", reason)
             chain.record(
                 session,
                 actor,
@@ -129,6 +150,7 @@ def record_departure(actor: Actor, resident_id: int, departed_on: date, reason: 
         old = {"departed_on": resident.departed_on, "departure_reason": resident.departure_reason}
         resident.departed_on = departed_on
         resident.departure_reason = reason.strip()
+        _keep_version(session, actor, resident, "depart", reason)
         chain.record(
             session,
             actor,

@@ -290,4 +290,6 @@ def approve_access(app, approver, username: str):
             .where(User.username == username, AccessRequest.decided_at.is_(None))
         )
     assert request_id, f"no open access request for {username}"
-    return approver.submit(f"/admin/access/{request_id}/approve", page="/admin/access")
+    return approver.submit(
+        f"/admin/access/{request_id}", {"decision": "approve"}, page="/admin/access"
+    )
