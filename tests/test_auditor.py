@@ -75,7 +75,7 @@ MOMENTS = (
 )
 # POSTs the auditor may make because they only produce something to read: a batch of report PDFs
 # made in the background (allowed to the auditor in tests/test_route_policy.py's table).
-AUDITOR_MAY_POST = frozenset({"reports.start_batch"})
+AUDITOR_MAY_POST = frozenset({"reports.start_batch", "auditor.verify_report"})  # reads only
 ACTIONS = ("session.record", "resident.view", "report.download")
 KNOWN = 210  # enough for several pages of the whole trail and of one action
 
@@ -446,7 +446,12 @@ def test_a_checkpoint_is_confirmed_and_a_wrong_one_is_not(app, signed_in, reside
     earlier = all_entries(app)[count // 2 - 1]
     assert "the chain is intact" in integrity(auditor, f"{earlier.hash}:{earlier.id}")
 
-    wrong = ("0" if digest[0] != "0" else "1") + digest[1:]
+    slip = ("0" if digest[0] != "0" else "1") + digest[1:]
+    mistyped = integrity(auditor, f"{slip}:{count}")
+    assert "This does not match: check the typing." in mistyped
+    assert "the chain is intact" not in mistyped
+
+    wrong = "".join("0" if c != "0" else "1" for c in digest[:12]) + digest[12:]
     refused = integrity(auditor, f"{wrong}:{count}")
     assert "does NOT match that checkpoint (differs from the checkpoint)" in refused
     assert "the chain is intact" not in refused

@@ -39,8 +39,8 @@ from carelog.local_time import month_bounds
 from carelog.reports import gather
 from carelog.reports.month import Month
 from carelog.reports.pdf.render import render_resident_report
-from carelog.reports.rows import planned_sessions
-from carelog.residents import records
+from carelog.reports.rows import planning
+from carelog.residents import history, records
 from carelog.residents.models import Resident
 from tests.conftest import app_config
 
@@ -585,11 +585,16 @@ def test_printed_summary_equals_figures_recomputed_from_the_rows(home, tmp_path)
     qpdf_check(pdf, tmp_path)
     text = flat(pdf_pages(pdf)[0])
     e = expected_figures(home.app, home.resident_id)
+    missed = max(0, e.planned - e.given - e.declined - e.not_done)
+    early = f",{e.stopped_early}stoppedearly" if e.stopped_early else ""
     counts = re.search(
-        rf"Voided{e.planned}{e.given}of{e.planned}{e.completed}{e.stopped_early}{e.declined}"
-        rf"{e.not_done}\(([a-z0-9,]*)\){e.voided}Scale",
+        rf"Voided{e.planned}{e.given}\(\d+%\){early}{e.declined}\(\d+%\)"
+        rf"{e.not_done}\(([a-z0-9,]*)\)\(\d+%\){missed}\(\d+%\){e.voided}Scale",
         text,
     )
+    assert counts, text[:1200]
+    shares = [int(x) for x in re.findall(r"\((\d+)%\)", counts.group(0))]
+    assert sum(shares) == 100, shares
     assert counts, text[:1200]
     printed = {m[0]: int(m[1]) for m in re.findall(r"([a-z]+)(\d+)", counts.group(1))}
     assert printed == e.reasons
@@ -704,14 +709,16 @@ def test_march_ends_at_local_midnight_not_utc_midnight(home):
     text = flat("".join(pdf_pages(pdf)))
     assert session_cell(moments["first"]) in text and session_cell(moments["last"]) in text
     assert session_cell(moments["feb"]) not in text and session_cell(moments["april"]) not in text
-    assert re.search(r"Voided(?P<p>\d+)0of(?P=p)00200Scale", text), "two declines counted in March"
+    assert re.search(r"Voided\d+0\(\d+%\)2\(\d+%\)0\(\d+%\)\d+\(\d+%\)0Scale", text), (
+        "two declines counted in March"
+    )
 
 
 def test_fingerprint_is_the_audit_head_and_verifies_later(home):
     """The printed head hash and count equal audit.head(); `audit verify --expect` passes after."""
     pdf, head = resident_report(home.app, home.resident_id)
     pages = pdf_pages(pdf)
-    printed = re.findall(r"Audit trail head ([0-9a-f]{64}), (\d+) entries", "\n".join(pages))
+    printed = re.findall(r"Audit checkpoint.*?: ([0-9a-f]{64}):(\d+)", "\n".join(pages))
     assert len(printed) == len(pages) >= 2, "every page carries the fingerprint"
     assert set(printed) == {(head[0], str(head[1]))}
     admit_resident(home.app, "Later", "Entry", date(2025, 1, 1))  # the trail grows afterwards
@@ -730,10 +737,28 @@ def test_month_without_sessions_is_one_clear_page(home, tmp_path):
     assert len(pages) == 1
     assert "No sessions were recorded this month." in pages[0]
     assert "Page 1 of 1" in pages[0]
-    assert "Voided220of2200000Scale" in flat(pages[0])  # 5 a week over 31 days: 22 planned
+    assert printed_counts(22, missed=22) + "Scale" in flat(pages[0])  # 5 a week over 31 days
 
 
 # ----- planned sessions for residents who arrive or leave mid-month ------------------------------
+
+
+def printed_counts(planned, given=0, declined=0, not_done=0, missed=0, voided=0, extra="") -> str:
+    """The summary's counts row as the PDF prints it, whitespace removed: each count with its
+    share of the planned sessions (shares as summary.ResidentSummary.shares rounds them)."""
+    from carelog.reports.stats import paired_summary, sleep_comparison
+    from carelog.reports.summary import ResidentSummary
+
+    s = ResidentSummary(
+        planned=planned, given=given, completed=given, stopped_early=0, declined=declined,
+        not_done=not_done, not_done_reasons=(), voided=voided, relaxation=paired_summary([]),
+        mood=paired_summary([]), sleep=sleep_comparison([]), observations=0, recorders=(),
+    )  # fmt: skip
+    cells = [str(planned)]
+    for kind, count in (("given", given), ("declined", declined), ("not_done", not_done),
+                        ("missed", missed)):  # fmt: skip
+        cells.append(f"{count}{extra if kind == 'not_done' else ''}({s.share(kind)})")
+    return "Voided" + "".join(cells).replace(" ", "") + str(voided)
 
 
 @pytest.mark.parametrize(
@@ -758,10 +783,11 @@ def test_planned_sessions_count_only_the_days_present(
     chosen = Month(*month)
     with home.app.app_context():
         person = db.session.get(Resident, resident_id)
-        assert planned_sessions(person, chosen) == planned
+        versions = history.versions_by_resident([resident_id])[resident_id]
+        assert planning(person, chosen, versions).planned == planned
     pdf, _ = resident_report(home.app, resident_id, chosen)
     text = flat(pdf_pages(pdf)[0])
-    assert f"Voided{planned}0of{planned}0000" in text
+    assert printed_counts(planned, missed=planned) in text
     assert flat(f"–(n = 0)–(n = 0){nights}") in text  # nights without a rating: days present
 
 
@@ -774,10 +800,28 @@ def test_resident_absent_all_month_has_no_report(home):
     with home.app.app_context():
         for resident_id in (later, gone):
             assert gather.build(MONTH, "Morgan Okafor", resident_id=resident_id) == []
-            assert planned_sessions(db.session.get(Resident, resident_id), MONTH) == 0
+            person = db.session.get(Resident, resident_id)
+            versions = history.versions_by_resident([resident_id])[resident_id]
+            assert planning(person, MONTH, versions).planned == 0
 
 
 # ----- the command line -------------------------------------------------------------------------
+
+
+def entries_made_by(app, username: str) -> list:
+    """report.download entries whose actor is this account (the CLI names its author)."""
+    return [e for e in report_downloads(app) if e.actor == username and e.actor_id is not None]
+
+
+def test_cli_report_needs_an_existing_account_as_author(home, tmp_path):
+    """--by names a staff account, or the report is not made."""
+    out = tmp_path / "nobody.pdf"
+    result = cli(
+        home.app, "report", "--resident", str(home.resident_id), "--month", "2026-10",
+        "-o", str(out), "--by", "Somebody Else",
+    )  # fmt: skip
+    assert result.exit_code == 2 and "no active account" in result.output
+    assert not out.exists()
 
 
 def cli(app, *args: str):
@@ -814,7 +858,7 @@ def test_cli_resident_report_writes_a_valid_pdf_and_is_recorded(home, tmp_path):
         "-o",
         str(out),
         "--by",
-        "Zoë Ward-Clerk",
+        "manager",
     )
     assert result.exit_code == 0, result.output
     data = out.read_bytes()
@@ -823,7 +867,8 @@ def test_cli_resident_report_writes_a_valid_pdf_and_is_recorded(home, tmp_path):
     e = expected_figures(home.app, home.resident_id)
     first = pdf_pages(data)[0]
     assert scale_row("Relaxation0–10", e.scales["relaxation"]) in flat(first)
-    assert "Generated by Zoë Ward-Clerk on" in first
+    assert "generated by Morgan Okafor on" in first
+    assert entries_made_by(home.app, "manager")
     entries = report_downloads(home.app)
     assert len(entries) == before + 1
     assert entries[-1].resident_id == home.resident_id
@@ -834,8 +879,9 @@ def test_cli_ward_report_writes_a_batch(home, tmp_path):
     """`report --ward ID`: a cover page, then one report per resident of the ward that month."""
     out = tmp_path / "ward.pdf"
     result = cli(
-        home.app, "report", "--ward", str(home.ward_id), "--month", "2026-10", "-o", str(out)
-    )
+        home.app, "report", "--ward", str(home.ward_id), "--month", "2026-10", "-o", str(out),
+        "--by", "manager",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     data = out.read_bytes()
     qpdf_check(data, tmp_path)
@@ -867,7 +913,7 @@ def test_cli_ward_report_writes_a_batch(home, tmp_path):
 def test_cli_needs_exactly_one_of_resident_ward_home(home, tmp_path, args):
     """None, or two at once, is a usage error and writes nothing."""
     out = tmp_path / "nothing.pdf"
-    result = cli(home.app, "report", *args, "-o", str(out))
+    result = cli(home.app, "report", *args, "-o", str(out), "--by", "manager")
     assert result.exit_code == 2, result.output
     assert "exactly one of --resident, --ward or --home" in result.output
     assert not out.exists()
@@ -879,8 +925,9 @@ def test_cli_refuses_a_bad_month(home, tmp_path, month):
     out = tmp_path / "nothing.pdf"
     before = len(report_downloads(home.app))
     result = cli(
-        home.app, "report", "--resident", str(home.resident_id), "--month", month, "-o", str(out)
-    )
+        home.app, "report", "--resident", str(home.resident_id), "--month", month, "-o", str(out),
+        "--by", "manager",
+    )  # fmt: skip
     assert result.exit_code == 2, result.output
     assert "YYYY-MM" in result.output
     assert not out.exists()

@@ -117,7 +117,12 @@ def test_readers_download_a_resident_pdf_that_is_recorded(home, staff, username,
     e = expected_figures(home.app, home.resident_id)
     assert scale_row("Relaxation0–10", e.scales["relaxation"]) in text
     assert sleep_row(e.sleep) in text
-    printed = re.search(r"Audit trail head ([0-9a-f]{64}), (\d+) entries", pages[-1])
+    printed = re.search(r"Audit checkpoint.*?: (([0-9a-f]{64}):(\d+))", pages[-1])
+    assert printed, "the checkpoint is printed as HASH:COUNT, the form the checkers accept"
+    integrity = staff("auditor").get("/audit/integrity", query_string={"checkpoint": printed[1]})
+    checked = integrity.get_data(as_text=True)
+    assert "Verified now: the chain is intact." in checked and "Checked against" in checked
+    printed = (printed[0], printed[2], printed[3])
     assert printed and (printed[1], int(printed[2])) == before_head
     found = entries(home.app, "report.download")
     assert len(found) == downloads + 1
@@ -333,9 +338,11 @@ def test_ward_batch_download_has_a_cover_and_a_new_page_per_resident(home, staff
         f"{signed(mood['median_change'])} (n = {mood['pairs']}){e.declined}{e.observations}"
     )
     assert row in cover
-    found = entries(home.app, "report.download")
-    assert len(found) == downloads + 1 and found[-1].new["kind"] == "batch"
-    assert found[-1].new["ward_id"] == home.ward_id
+    found = entries(home.app, "report.download")[downloads:]
+    assert len(found) == len(names), "one entry for each resident included"
+    assert {(e.new["kind"], e.new["ward_id"], e.entity_id) for e in found} == {
+        ("batch", home.ward_id, job_id)
+    }
 
 
 def test_another_users_job_is_not_found(home, staff):

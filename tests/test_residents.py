@@ -27,7 +27,13 @@ WILLOW_NAMES = DISPLAY_NAMES[1::2]
 # POST routes an auditor may use: signing in and out, keeping the sign-in alive, and asking for
 # a batch of reports (reading, which writes only the job and its audit entry). Every other POST
 # changes the home's records and must answer 403 to an auditor.
-AUDITOR_POSTS = {"auth.sign_in", "auth.sign_out", "auth.keepalive", "reports.start_batch"}
+AUDITOR_POSTS = {
+    "auth.sign_in",
+    "auth.sign_out",
+    "auth.keepalive",
+    "reports.start_batch",
+    "auditor.verify_report",
+}  # starts or reads; changes no record
 
 
 def field_errors(page: str, field_id: str) -> list[str]:

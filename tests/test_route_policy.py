@@ -39,6 +39,7 @@ POLICY: dict[str, set[str] | str] = {
     "admin.edit_user": {ADMIN},
     "admin.toggle_active": {ADMIN},
     "admin.access": {ADMIN, MANAGER},
+    "auditor.verify_report": {AUDITOR},
     "admin.decide_access": {ADMIN, MANAGER},
     "admin.wards": {ADMIN},
     "admin.edit_ward": {ADMIN},

@@ -203,6 +203,9 @@ def head(session: Session | scoped_session) -> tuple[str, int]:
     return (last.hash, last.id) if last else (GENESIS_HASH, 0)
 
 
+TYPING_SLIPS = 4  # characters that may differ before a mismatch is read as more than a typo
+
+
 def parse_checkpoint(value: str) -> tuple[str, int]:
     """Read a HASH:COUNT checkpoint, raising ValueError on anything else."""
     digest, _, count = value.strip().partition(":")
@@ -229,3 +232,13 @@ def changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict, dict]
     """Keep only the fields whose values differ, as (old, new)."""
     keys = [k for k in new if old.get(k) != new.get(k)]
     return {k: old.get(k) for k in keys}, {k: new[k] for k in keys}
+
+
+def likely_mistyped(session: Session | scoped_session, expect: tuple[str, int]) -> bool:
+    """True when a checkpoint that does not verify is a few characters away from the trail's
+    own hash at that count: a typing slip is likelier than tampering, so say that first."""
+    digest, count = expect
+    actual = session.scalar(select(AuditEntry.hash).where(AuditEntry.id == count))
+    if actual is None:
+        return False
+    return sum(a != b for a, b in zip(actual, digest, strict=True)) <= TYPING_SLIPS

@@ -5,13 +5,13 @@ Views call these helpers; none writes an audit entry itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import request
 
 from carelog.audit import chain
-from carelog.audit.actor import current_actor
+from carelog.audit.actor import Actor, current_actor
 from carelog.database import write_transaction
 from carelog.extensions import db
 
@@ -33,6 +33,31 @@ def record_read(
             resident_id=resident_id,
             new={name: value for name, value in (details or {}).items() if value},
         )
+
+
+def record_reads(
+    action: str,
+    entity: str,
+    entity_id: str,
+    resident_ids: Iterable[int | None],
+    details: Mapping[str, Any],
+    actor: Actor | None = None,
+) -> None:
+    """One read of several residents' records at once (a batch report): an entry for each, in
+    one commit, so that every resident's "who viewed" list shows it. The actor is the signed-in
+    user unless given (the command line names its author)."""
+    actor = actor or current_actor()
+    with write_transaction(db.session) as session:
+        for resident_id in resident_ids:
+            chain.record(
+                session,
+                actor,
+                action,
+                entity,
+                entity_id,
+                resident_id=resident_id,
+                new={name: value for name, value in details.items() if value},
+            )
 
 
 def record_view(resident_id: int, page: str) -> None:

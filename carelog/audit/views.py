@@ -6,6 +6,7 @@ import time
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional
@@ -16,14 +17,18 @@ from carelog.audit import chain, search
 from carelog.audit.reads import record_read, record_view
 from carelog.audit.search import AuditFilter
 from carelog.extensions import db
+from carelog.reports import proof
 from carelog.residents import history
 from carelog.residents.models import Resident
 from carelog.residents.visibility import resident_or_404
 from carelog.web.boundary import RecordSelectField, query_number
 from carelog.web.fields import date_field, options
 from carelog.web.policy import roles
+from carelog.web.request_body import accepts_upload
 
 bp = Blueprint("auditor", __name__, url_prefix="/audit")
+
+REPORT_UPLOAD_LIMIT = 64 * 1024 * 1024  # a whole home's batch with charts stays well under this
 
 
 class TrailFilterForm(FlaskForm):
@@ -38,6 +43,14 @@ class TrailFilterForm(FlaskForm):
     resident_id = RecordSelectField("Resident", validators=[Optional()])
     ward_id = RecordSelectField("Ward", validators=[Optional()])
     action = SelectField("Action", validators=[Optional()])
+
+
+class ReportFileForm(FlaskForm):
+    """A report PDF, to ask whether carelog made exactly that file."""
+
+    pdf = FileField(
+        "A report as a PDF file", validators=[FileRequired(message="Choose the PDF file.")]
+    )
 
 
 class CheckpointForm(FlaskForm):
@@ -120,6 +133,7 @@ def integrity():
     started = time.perf_counter()
     result = chain.verify(db.session, expect)
     seconds = time.perf_counter() - started
+    mistyped = bool(expect and not result.ok and chain.likely_mistyped(db.session, expect))
     return render_template(
         "audit/integrity.html",
         result=result,
@@ -127,6 +141,35 @@ def integrity():
         form=form,
         expect=expect,
         problem=problem,
+        mistyped=mistyped,
+        file_form=ReportFileForm(),
+        named_report=proof.made(request.args.get("report", "")[:40]),
+        identified=None,
+    )
+
+
+@bp.post("/integrity/report")
+@roles(AUDITORS)
+@accepts_upload(REPORT_UPLOAD_LIMIT)
+def verify_report():
+    """Did carelog make exactly this PDF, for whom and when; does the trail hold at its
+    checkpoint? The file is read, not kept."""
+    file_form = ReportFileForm()
+    identified = None
+    if file_form.validate_on_submit():
+        identified = proof.identify(file_form.pdf.data.read())
+    result = chain.verify(db.session)
+    return render_template(
+        "audit/integrity.html",
+        result=result,
+        seconds=0.0,
+        form=CheckpointForm(formdata=None),
+        expect=None,
+        problem=None,
+        mistyped=False,
+        file_form=file_form,
+        named_report=None,
+        identified=identified,
     )
 
 

@@ -61,7 +61,7 @@ def check_precautions(content: SessionContent, resident: Resident) -> None:
         return
     if not content.precautions_confirmed:
         raise CareError("precautions_confirmed", "Confirm you have read the precautions.")
-    consent = resident.current_consent
+    consent = resident.consent_on(local_date(content.occurred_at))
     concerns = []
     if consent is None or not consent.is_valid_on(local_date(content.occurred_at)):
         concerns.append("there is no valid consent")

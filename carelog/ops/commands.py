@@ -1,8 +1,10 @@
-"""Command-line tools: create-user, demo, and audit verify."""
+"""Command-line tools: create-user, demo, audit verify and verify-report, reports, backups."""
 
 from __future__ import annotations
 
 import getpass
+import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -11,7 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from carelog.accounts import staff_accounts
-from carelog.accounts.models import Ward
+from carelog.accounts.models import User, Ward
 from carelog.accounts.roles import Role
 from carelog.audit import chain
 from carelog.audit.actor import Actor
@@ -174,11 +176,16 @@ def retention_command():
 @click.option("--ward", "ward_id", type=int, help="A whole ward: cover page and every resident.")
 @click.option("--home", "whole_home", is_flag=True, help="The whole home as one batch.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--by", "made_by", help="Name printed as who made the report (default: login name).")
+@click.option(
+    "--by",
+    "made_by",
+    required=True,
+    metavar="USERNAME",
+    help="The staff account making the report; printed on it and named in the trail.",
+)
 def report_command(month, resident_id, ward_id, whole_home, output, made_by):
-    """Write a monthly PDF report; making it is recorded in the audit trail."""
-    from carelog.database import write_transaction
-    from carelog.reports import gather
+    """Write a monthly PDF report; making it is recorded in the audit trail under --by."""
+    from carelog.reports import gather, proof
     from carelog.reports.month import Month
     from carelog.reports.pdf.render import render_batch, render_resident_report
 
@@ -188,27 +195,57 @@ def report_command(month, resident_id, ward_id, whole_home, output, made_by):
         chosen = Month.parse(month)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--month") from error
-    made_by = made_by or f"{getpass.getuser()} (command line)"
+    author = db.session.scalar(select(User).where(User.username == made_by.strip().lower()))
+    if author is None or not author.active:
+        raise click.BadParameter(f"no active account {made_by}", param_hint="--by")
+    actor = Actor(author.id, author.username, None, f"command line ({getpass.getuser()})")
+    report_id = str(uuid.uuid4())
     if resident_id:
-        found = gather.build(chosen, made_by, resident_id=resident_id)
+        found = gather.build(chosen, author.full_name, resident_id=resident_id)
         if not found:
             raise click.ClickException(f"resident {resident_id} was not in the home in {chosen}")
-        pdf = render_resident_report(found[0])
+        report = replace(found[0], report_id=report_id)
+        pdf, kind, ids = render_resident_report(report), "resident", [resident_id]
+        checkpoint = proof.checkpoint_of(report.fingerprint)
     else:
         if ward_id and db.session.get(Ward, ward_id) is None:
             raise click.BadParameter(f"no ward {ward_id}", param_hint="--ward")
-        pdf = render_batch(gather.batch(chosen, made_by, ward_id or None))
+        batch = gather.batch(chosen, author.full_name, ward_id or None)
+        batch = replace(batch, report_id=report_id)
+        pdf, kind = render_batch(batch), "batch"
+        ids = gather.resident_ids(chosen, ward_id or None)
+        checkpoint = proof.checkpoint_of(batch.fingerprint)
     output.write_bytes(pdf)
-    with write_transaction(db.session) as session:
-        chain.record(
-            session,
-            CLI_ACTOR,
-            "report.download",
-            "report",
-            resident_id=resident_id,
-            new={"month": str(chosen), "ward_id": ward_id, "file": str(output)},
+    proof.record_download(report_id, pdf, str(chosen), ids, checkpoint, kind, ward_id, actor)
+    click.echo(f"Wrote {output} ({len(pdf) // 1024} KiB), report {report_id}.")
+
+
+@audit_group.command("verify-report")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_report_command(file: Path):
+    """Say whether carelog made exactly this PDF, and whether the trail holds at its checkpoint."""
+    from carelog.reports import proof
+
+    found = proof.identify(file.read_bytes())
+    if not found.made_by_carelog:
+        click.echo(
+            f"NOT FOUND: carelog has no record of making exactly this file (SHA-256 "
+            f"{found.sha256}). It was changed after it was made, or made elsewhere.",
+            err=True,
         )
-    click.echo(f"Wrote {output} ({len(pdf) // 1024} KiB).")
+        raise SystemExit(1)
+    click.echo(
+        f"MADE BY CARELOG: report {found.report_id} ({found.kind}, {found.month}), made by "
+        f"{found.made_by} at {found.made_at:%Y-%m-%d %H:%M} UTC, "
+        f"{len(found.resident_ids)} resident(s)."
+    )
+    if not found.trail_holds:
+        click.echo(
+            f"BUT the trail does not hold at its checkpoint: {found.trail_problem}.", err=True
+        )
+        raise SystemExit(2)
+    click.echo(f"The trail still holds at the checkpoint printed on it ({found.checkpoint}).")
 
 
 def register(app: Flask) -> None:

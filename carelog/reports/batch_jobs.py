@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from flask import Flask, current_app
 from sqlalchemy import update
@@ -13,7 +15,7 @@ from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.database import existing, utcnow, write_transaction
 from carelog.extensions import db
-from carelog.reports import gather
+from carelog.reports import gather, proof
 from carelog.reports.models import ReportJob
 from carelog.reports.month import Month
 from carelog.reports.pdf.render import render_batch
@@ -21,8 +23,10 @@ from carelog.reports.pdf.render import render_batch
 STALE_AFTER = timedelta(minutes=15)
 
 
-def start(actor: Actor, month: Month, ward_id: int | None) -> str:
-    """Queue a batch, record the request in the audit trail, and start making it."""
+def start(actor: Actor, month: Month, ward_id: int | None, integrity_url: str = "") -> str:
+    """Queue a batch, record the request in the audit trail, and start making it.
+
+    `integrity_url` is the integrity page's full address, for the QR code on every page."""
     job_id = str(uuid.uuid4())
     with write_transaction(db.session) as session:
         session.add(
@@ -37,7 +41,7 @@ def start(actor: Actor, month: Month, ward_id: int | None) -> str:
             new={"month": str(month), "ward_id": ward_id},
         )
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=_run, args=(app, job_id, actor), daemon=True)
+    thread = threading.Thread(target=_run, args=(app, job_id, actor, integrity_url), daemon=True)
     thread.start()
     return job_id
 
@@ -47,14 +51,21 @@ def _set(job_id: str, **values) -> None:
         session.execute(update(ReportJob).where(ReportJob.id == job_id).values(**values))
 
 
-def _run(app: Flask, job_id: str, actor: Actor) -> None:
-    """Build the data, render with progress, store the PDF."""
+def _run(app: Flask, job_id: str, actor: Actor, integrity_url: str = "") -> None:
+    """Build the data, render with progress, store the PDF and the checkpoint it prints."""
     with app.app_context():
         job = existing(db.session, ReportJob, job_id)
         month, ward_id = Month.parse(job.month), job.ward_id
         try:
             batch = gather.batch(month, actor.name or "", ward_id)
-            _set(job_id, status="running", total=len(batch.residents))
+            checkpoint = proof.checkpoint_of(batch.fingerprint)
+            query = urlencode({"report": job_id, "checkpoint": checkpoint})
+            batch = replace(
+                batch,
+                report_id=job_id,
+                verify_url=f"{integrity_url}?{query}" if integrity_url else "",
+            )
+            _set(job_id, status="running", total=len(batch.residents), checkpoint=checkpoint)
             pdf = render_batch(batch, progress=lambda done, total: _set(job_id, done=done))
             _set(job_id, status="done", done=len(batch.residents), pdf=pdf, finished_at=utcnow())
         except Exception as error:  # the person waiting must hear about any failure

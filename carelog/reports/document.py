@@ -103,6 +103,9 @@ class SessionRow:
     note: str = ""
     recorded_by: str = ""
     entry_ref: str = ""
+    override_reason: str = ""  # given despite a warning (consent, a hand, pressure): why
+    precautions_confirmed: bool = True
+    recorded_at: datetime | None = None  # when the entry was made, local time
 
     def __post_init__(self) -> None:
         _freeze(self, "observations")
@@ -157,6 +160,19 @@ class SleepNight:
     night_of: date
     value: int | None
     massage_that_day: bool
+    conflict: tuple[int, ...] = ()  # every rating given for the night, when they disagree
+
+    def __post_init__(self) -> None:
+        _freeze(self, "conflict")
+
+
+@dataclass(frozen=True, slots=True)
+class FactChange:
+    """A change to the resident's record or consent during the month: when, what and why."""
+
+    day: date
+    what: str
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,9 +234,18 @@ class ResidentReport:
     timezone: str
     fingerprint: AuditFingerprint
     page_size: PageSize = "A4"
+    admitted_on: date | None = None
+    departed_on: date | None = None
+    departure_reason: str = ""
+    weekly_target: int | None = None
+    fact_changes: tuple[FactChange, ...] = ()  # during the month; the header shows its start
+    figures_to: date | None = None  # set while the month is still running: the last day counted
+    excluded_days: tuple[tuple[str, int], ...] = ()  # days left out of "planned", and why
+    report_id: str = ""  # printed on every page; the download's audit entry names it
+    verify_url: str = ""  # the integrity page for this report, printed as a QR code
 
     def __post_init__(self) -> None:
-        _freeze(self, "sessions", "corrections", "sleep_nights")
+        _freeze(self, "sessions", "corrections", "sleep_nights", "fact_changes")
         object.__setattr__(self, "sessions", tuple(sorted(self.sessions, key=lambda s: s.start)))
 
     @property
@@ -242,6 +267,9 @@ class BatchReport:
     timezone: str
     fingerprint: AuditFingerprint
     page_size: PageSize = "A4"
+    figures_to: date | None = None
+    report_id: str = ""
+    verify_url: str = ""
 
     def __post_init__(self) -> None:
         _freeze(self, "residents")

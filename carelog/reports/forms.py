@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import TextInput
 
+from carelog.local_time import local_today
 from carelog.reports.month import Month
 from carelog.web.boundary import RecordSelectField
 
@@ -31,13 +32,20 @@ class MonthField(StringField):
         return self.raw_data[0] if self.raw_data else ""
 
 
+def month_begun(_form, field) -> None:
+    """A report describes what happened: a month that has not begun has nothing to show."""
+    today = local_today()
+    if field.data and field.data > Month(today.year, today.month):
+        raise ValidationError("That month has not begun yet: choose this month or an earlier one.")
+
+
 class ReportForm(FlaskForm):
     """Which month, and for whom; read from the query string for downloads."""
 
     class Meta:
         csrf = False  # downloads change nothing; the batch POST below has its own token
 
-    month = MonthField("Month", validators=[InputRequired(message="Choose a month.")])
+    month = MonthField("Month", validators=[InputRequired(message="Choose a month."), month_begun])
     # Unknown ids are answered with 404 by the views, not refused as a bad choice.
     resident_id = RecordSelectField("Resident", default=0, validate_choice=False)
     ward_id = RecordSelectField("Ward", default=0, validate_choice=False)
@@ -57,5 +65,5 @@ class ExportForm(FlaskForm):
 class BatchForm(FlaskForm):
     """A ward (or the whole home) and a month, to make in the background."""
 
-    month = MonthField("Month", validators=[InputRequired(message="Choose a month.")])
+    month = MonthField("Month", validators=[InputRequired(message="Choose a month."), month_begun])
     ward_id = RecordSelectField("Ward", default=0)

@@ -3,31 +3,36 @@
 from __future__ import annotations
 
 import unicodedata
-from collections import defaultdict
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from carelog.accounts.models import User, Ward
 from carelog.audit import chain
-from carelog.care.models import CareSession, CareSessionVersion
-from carelog.care.queries import current_versions
-from carelog.care.versions import comparison
-from carelog.care.vocabulary import VersionKind
 from carelog.database import existing
 from carelog.extensions import db
-from carelog.local_time import home_zone, local, month_bounds
+from carelog.local_time import home_zone, local, local_today, month_bounds
 from carelog.reports import document as rm
 from carelog.reports.month import Month
+from carelog.reports.month_rows import (
+    corrections_touching,
+    ever_in_month,
+    first_day_after,
+    month_sessions,
+    what_changed,
+)
 from carelog.reports.rows import (
-    consent_of,
-    planned_sessions,
+    consent_changes,
+    consent_for_month,
+    fact_change,
+    planning,
     precautions_of,
     session_row,
     sleep_nights,
 )
+from carelog.residents import history
 from carelog.residents.models import Resident
 
 
@@ -46,78 +51,45 @@ def _residents(ward_id: int | None, resident_id: int | None, month: Month) -> li
             or_(Resident.departed_on.is_(None), Resident.departed_on >= month.first_day),
         )
     )
-    if ward_id is not None:
-        query = query.where(Resident.ward_id == ward_id)
     if resident_id is not None:
         query = query.where(Resident.id == resident_id)
+    people = list(db.session.scalars(query))
+    if ward_id is not None:  # the ward as it was that month, not as it is now
+        start, end = month_bounds(month)
+        versions = history.versions_by_resident([p.id for p in people])
+        people = [p for p in people if ward_id in _wards_during(p, versions[p.id], start, end)]
     # Sorted here, not by the database, so every database and collation gives one order.
-    return sorted(
-        db.session.scalars(query), key=lambda r: (name_key(r.family_name), name_key(r.given_name))
-    )
+    return sorted(people, key=lambda r: (name_key(r.family_name), name_key(r.given_name)))
 
 
-def _month_sessions(resident_ids: list[int], month: Month):
+def _wards_during(person: Resident, versions, start, end) -> set[int]:
+    """Every ward the resident belonged to at some time in [start, end)."""
+    if not versions:
+        return {person.ward_id}
+    opening = history.in_force(versions, start)
+    wards = {opening["ward_id"]} if opening else set()
+    return wards | {v.values["ward_id"] for v in versions if start <= v.recorded_at < end}
+
+
+def resident_ids(month: Month, ward_id: int | None) -> list[int]:
+    """The residents a batch of this month and ward (or the whole home) includes."""
+    return [person.id for person in _residents(ward_id, None, month)]
+
+
+def _fact_changes(person: Resident, month: Month, versions, ward_names) -> tuple:
+    """Changes to the record and consent that took effect during the month, in date order."""
     start, end = month_bounds(month)
-    rows = db.session.execute(
-        current_versions(CareSession, include_voided=True).where(
-            CareSession.resident_id.in_(resident_ids),
-            CareSessionVersion.occurred_at >= start,
-            CareSessionVersion.occurred_at < end,
-        )
-    ).all()
-    by_resident = defaultdict(list)
-    for version, care_session in rows:
-        by_resident[care_session.resident_id].append((version, care_session))
-    return by_resident
+    changes = [
+        fact_change(local(v.recorded_at).date(), changed, v.reason, ward_names)
+        for v, changed in history.changed_between(versions, start, end)
+    ]
+    return tuple(sorted(changes + consent_changes(person, month), key=lambda c: c.day))
 
 
-def _changes(resident_ids: list[int], month: Month, session_ids: list[int]):
-    """Corrections and voids made in the month, or touching a session of the month."""
-    start, end = month_bounds(month)
-    rows = db.session.execute(
-        select(CareSessionVersion, CareSession.resident_id)
-        .join(CareSession, CareSession.id == CareSessionVersion.session_id)
-        .where(
-            CareSession.resident_id.in_(resident_ids),
-            CareSessionVersion.kind.in_([VersionKind.CORRECTION.value, VersionKind.VOID.value]),
-            or_(
-                and_(CareSessionVersion.created_at >= start, CareSessionVersion.created_at < end),
-                CareSessionVersion.session_id.in_(session_ids),
-            ),
-        )
-        .order_by(CareSessionVersion.created_at)
-    ).all()
-    earlier = _versions_before(rows)
-    by_resident = defaultdict(list)
-    for version, resident_id in rows:
-        by_resident[resident_id].append((version, earlier.get(version.id)))
-    return by_resident
-
-
-def _versions_before(rows) -> dict[int, CareSessionVersion]:
-    """For each correction, the version it replaced: one query for all of them."""
-    wanted = {(v.session_id, v.version_no - 1): v.id for v, _ in rows}
-    if not wanted:
-        return {}
-    previous = db.session.scalars(
-        select(CareSessionVersion).where(
-            CareSessionVersion.session_id.in_({session_id for session_id, _ in wanted})
-        )
-    )
-    return {
-        wanted[(p.session_id, p.version_no)]: p
-        for p in previous
-        if (p.session_id, p.version_no) in wanted
-    }
-
-
-def _what_changed(version: CareSessionVersion, before: CareSessionVersion | None) -> str:
-    if version.kind == VersionKind.VOID or before is None:
-        return ""
-    rows = comparison([before, version])
-    return "; ".join(
-        f"{r.label}: {r.values[0] or '–'} → {r.values[1] or '–'}" for r in rows if r.ever_changed
-    )
+def _figures_to(month: Month):
+    """Today, while the month is still running (its figures stop there); None once it is over."""
+    today = local_today()
+    return today if month.first_day <= today <= month.last_day else None
 
 
 def _generated(user_name: str):
@@ -137,34 +109,54 @@ def build(
     """Report data for every resident in scope, in a fixed number of queries."""
     people = _residents(ward_id, resident_id, month)
     ids = [p.id for p in people]
-    sessions = _month_sessions(ids, month)
+    sessions = month_sessions(ids, month)
     session_ids = [cs.id for rows in sessions.values() for _, cs in rows]
-    changes = _changes(ids, month, session_ids)
+    next_first = first_day_after(ids, month)
+    changes = corrections_touching(ids, month, sorted(set(session_ids) | ever_in_month(ids, month)))
     names: dict[int, str] = dict(db.session.execute(select(User.id, User.full_name)).tuples().all())
     corrected_ids = {
         v.session_id for pairs in changes.values() for v, _ in pairs if v.kind == "correction"
     }
     by, at, zone, fingerprint = _generated(generated_by)
     config = current_app.config
+    versions = history.versions_by_resident(ids)
+    ward_names: dict[int, str] = dict(db.session.execute(select(Ward.id, Ward.name)).tuples().all())
+    start, end = month_bounds(month)
+    until = _figures_to(month)
     reports = []
     for person in people:
         rows = sessions.get(person.id, [])
+        facts = history.in_force(versions[person.id], start) or chain.snapshot(person)
+        plan = planning(person, month, versions[person.id], until)
         reports.append(
             rm.ResidentReport(
                 home_name=config["CARELOG_HOME_NAME"],
-                ward_name=person.ward.name,
+                ward_name=ward_names.get(facts["ward_id"], person.ward.name),
                 resident=rm.Resident(
                     person.full_name,
-                    person.preferred_name or "",
-                    person.room,
+                    facts.get("preferred_name") or "",
+                    facts["room"],
                     person.date_of_birth,
                 ),
                 month=month,
-                consent=consent_of(person),
-                precautions=precautions_of(person),
-                planned_sessions=planned_sessions(person, month),
+                consent=consent_for_month(person, month),
+                precautions=precautions_of(facts),
+                planned_sessions=plan.planned,
+                excluded_days=plan.excluded,
+                figures_to=until,
+                admitted_on=person.admitted_on,
+                departed_on=person.departed_on,
+                departure_reason=person.departure_reason or "",
+                weekly_target=facts["sessions_per_week"],
+                fact_changes=_fact_changes(person, month, versions[person.id], ward_names),
                 sessions=tuple(
-                    session_row(v, names.get(cs.recorded_by_id, ""), cs.id in corrected_ids, names)
+                    session_row(
+                        v,
+                        names.get(cs.recorded_by_id, ""),
+                        cs.id in corrected_ids,
+                        names,
+                        cs.recorded_at,
+                    )
                     for v, cs in rows
                 ),
                 corrections=tuple(
@@ -174,11 +166,13 @@ def build(
                         entry="Session of " + local(v.occurred_at).strftime("%a %d %b %H:%M"),
                         kind=v.kind,
                         reason=v.reason or "",
-                        change=_what_changed(v, before),
+                        change=what_changed(v, before),
                     )
                     for v, before in changes.get(person.id, [])
                 ),
-                sleep_nights=sleep_nights(person, month, rows),
+                sleep_nights=sleep_nights(
+                    person, month, rows, until, next_first.get(person.id, [])
+                ),
                 generated_by=by,
                 generated_at=at,
                 timezone=zone,
@@ -209,4 +203,5 @@ def batch(month: Month, generated_by: str, ward_id: int | None) -> rm.BatchRepor
         timezone=zone,
         fingerprint=fingerprint,
         page_size="letter" if current_app.config["CARELOG_PAGE_SIZE"].lower() == "letter" else "A4",
+        figures_to=_figures_to(month),
     )

@@ -23,6 +23,7 @@ class ReportJob(Model):
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(String(300))
+    checkpoint: Mapped[str | None] = mapped_column(String(80))  # printed on the batch: HASH:COUNT
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     pdf: Mapped[bytes | None] = mapped_column(db.LargeBinary, deferred=True)

@@ -2,23 +2,70 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import cast
 
 from carelog.care.models import CareSessionVersion
 from carelog.care.vocabulary import ABSENCE_WORDS, OBSERVATIONS
-from carelog.local_time import local
+from carelog.local_time import local, local_day_bounds
 from carelog.reports import document as rm
 from carelog.reports.month import Month
+from carelog.reports.sleep_rule import counted_sleep
+from carelog.residents.history import FACT_LABELS, in_force
 from carelog.residents.models import Consent, Resident
 
 
-def planned_sessions(resident: Resident, month: Month) -> int:
-    """The weekly target spread over the days the resident was in the home that month."""
+@dataclass(frozen=True)
+class Planning:
+    """Sessions planned for the month, and the days left out of the plan and why."""
+
+    planned: int
+    excluded: tuple[tuple[str, int], ...]
+
+
+NO_CONSENT = "no valid consent"
+DEFERRED = "sessions deferred"
+
+
+def planning(
+    resident: Resident,
+    month: Month,
+    versions,
+    until: date | None = None,
+) -> Planning:
+    """Plan only the days the resident was in the home, with valid consent and sessions not
+    deferred, at the weekly target in force that day."""
     first = max(month.first_day, resident.admitted_on)
-    last = min(month.last_day, resident.departed_on or month.last_day)
+    last = min(month.last_day, resident.departed_on or month.last_day, until or month.last_day)
+    planned, excluded = 0.0, {NO_CONSENT: 0, DEFERRED: 0}
+    day = first
+    while day <= last:
+        facts = in_force(versions, local_day_bounds(day)[1]) or {
+            "defer_sessions": resident.defer_sessions,
+            "sessions_per_week": resident.sessions_per_week,
+        }
+        consent = resident.consent_on(day)
+        if consent is None or not consent.is_valid_on(day):
+            excluded[NO_CONSENT] += 1
+        elif facts.get("defer_sessions"):
+            excluded[DEFERRED] += 1
+        else:
+            planned += facts["sessions_per_week"] / 7
+        day += timedelta(days=1)
+    return Planning(round(planned), tuple((k, v) for k, v in excluded.items() if v))
+
+
+def planned_sessions(
+    resident: Resident, month: Month, per_week: int | None = None, until: date | None = None
+) -> int:
+    """The weekly target spread over the days the resident was in the home that month (up to
+    `until` while the month is still running)."""
+    first = max(month.first_day, resident.admitted_on)
+    last = min(month.last_day, resident.departed_on or month.last_day, until or month.last_day)
     days = (last - first).days + 1
-    return max(0, round(resident.sessions_per_week * days / 7)) if days > 0 else 0
+    target = resident.sessions_per_week if per_week is None else per_week
+    return max(0, round(target * days / 7)) if days > 0 else 0
 
 
 def rating_of(version: CareSessionVersion, name: str) -> rm.Rating:
@@ -29,7 +76,11 @@ def rating_of(version: CareSessionVersion, name: str) -> rm.Rating:
 
 
 def session_row(
-    version: CareSessionVersion, recorder: str, corrected: bool, names
+    version: CareSessionVersion,
+    recorder: str,
+    corrected: bool,
+    names,
+    recorded_at: datetime | None = None,
 ) -> rm.SessionRow:
     observations = tuple(
         rm.Observation(
@@ -64,36 +115,66 @@ def session_row(
         note=version.note or "",
         recorded_by=recorder,
         entry_ref=f"S{version.session_id}",
+        override_reason=version.override_reason or "",
+        precautions_confirmed=version.precautions_confirmed,
+        recorded_at=local(recorded_at).replace(tzinfo=None) if recorded_at else None,
     )
 
 
-def sleep_nights(resident: Resident, month: Month, rows) -> tuple[rm.SleepNight, ...]:
-    """Sleep per night of the month: the night after a session, else the night before one."""
-    after: dict[date, int] = {}
-    before: dict[date, int] = {}
+def sleep_nights(
+    resident: Resident, month: Month, rows, until: date | None = None, next_first=()
+) -> tuple[rm.SleepNight, ...]:
+    """Sleep per night of the month, by SLEEP_RULE. `next_first` are sessions on the 1st of the
+    next month: their before-rating rates this month's last night."""
+    after: dict[date, list[int]] = {}
+    before: dict[date, list[int]] = {}
     massage_days: set[date] = set()
-    for version, _ in rows:
+    for version, _ in [*rows, *next_first]:
         if version.voided:
             continue
         day = local(version.occurred_at).date()
         if version.given:
             massage_days.add(day)
             if version.sleep_after_value is not None:
-                after[day] = version.sleep_after_value
+                after.setdefault(day, []).append(version.sleep_after_value)
         if version.sleep_before_value is not None:
-            before[day - timedelta(days=1)] = version.sleep_before_value
+            before.setdefault(day - timedelta(days=1), []).append(version.sleep_before_value)
     nights = []
     day = max(month.first_day, resident.admitted_on)
-    last = min(month.last_day, resident.departed_on or month.last_day)
+    tonight = until or month.last_day + timedelta(days=1)  # tonight's sleep is not known yet
+    last = min(month.last_day, resident.departed_on or month.last_day, tonight - timedelta(days=1))
     while day <= last:
-        value = after.get(day, before.get(day))
-        nights.append(rm.SleepNight(day, value, day in massage_days))
+        value, conflict = counted_sleep(after.get(day) or before.get(day) or [])
+        nights.append(rm.SleepNight(day, value, day in massage_days, conflict))
         day += timedelta(days=1)
     return tuple(nights)
 
 
-def consent_of(resident: Resident) -> rm.Consent | None:
-    consent: Consent | None = resident.current_consent
+def consent_for_month(resident: Resident, month: Month) -> rm.Consent | None:
+    """The consent in force when the month (or the stay) began, else the first made in it."""
+    start = max(month.first_day, resident.admitted_on)
+    in_month = sorted(
+        (c for c in resident.consents if start < c.decided_on <= month.last_day),
+        key=lambda c: (c.decided_on, c.id),
+    )
+    chosen = resident.consent_on(start) or (in_month[0] if in_month else None)
+    return consent_of(chosen)
+
+
+def consent_changes(resident: Resident, month: Month) -> list[rm.FactChange]:
+    """Consent decisions that took effect during the month, after the one in force at its start."""
+    start = max(month.first_day, resident.admitted_on)
+    opening = resident.consent_on(start)
+    changes = []
+    for consent in sorted(resident.consents, key=lambda c: (c.decided_on, c.id)):
+        if start <= consent.decided_on <= month.last_day and consent is not opening:
+            shown = consent_of(consent)
+            assert shown is not None
+            changes.append(rm.FactChange(consent.decided_on, f"Consent: {shown.scope}"))
+    return changes
+
+
+def consent_of(consent: Consent | None) -> rm.Consent | None:
     if consent is None:
         return None
     scope = (
@@ -114,17 +195,37 @@ def consent_of(resident: Resident) -> rm.Consent | None:
     )
 
 
-def precautions_of(resident: Resident) -> rm.Precautions:
+def precautions_of(facts: dict) -> rm.Precautions:
+    """The precautions in a record as it stood (a resident_version's values)."""
     labels = [
         label
         for flag, label in (
-            (resident.defer_sessions, "Defer sessions"),
-            (resident.avoid_left_hand, "Avoid left hand"),
-            (resident.avoid_right_hand, "Avoid right hand"),
-            (resident.light_pressure_only, "Light pressure only"),
+            (facts.get("defer_sessions"), "Defer sessions"),
+            (facts.get("avoid_left_hand"), "Avoid left hand"),
+            (facts.get("avoid_right_hand"), "Avoid right hand"),
+            (facts.get("light_pressure_only"), "Light pressure only"),
         )
         if flag
     ]
-    if resident.allergies:
-        labels.append(f"Allergy: {resident.allergies}")
-    return rm.Precautions(tuple(labels), resident.precaution_notes or "")
+    if facts.get("allergies"):
+        labels.append(f"Allergy: {facts['allergies']}")
+    return rm.Precautions(tuple(labels), facts.get("precaution_notes") or "")
+
+
+def fact_change(day: date, changed: dict, reason: str | None, ward_names: dict) -> rm.FactChange:
+    """One version's changes in words: "Room: R03 → R10; Light pressure only: no → yes"."""
+
+    def shown(key: str, value) -> str:
+        if key == "ward_id":
+            return ward_names.get(value, "?")
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, date):
+            return value.strftime("%-d %b %Y")
+        return "none" if value in (None, "") else str(value)
+
+    parts = [
+        f"{FACT_LABELS[key]}: {shown(key, old)} → {shown(key, new)}"
+        for key, (old, new) in changed.items()
+    ]
+    return rm.FactChange(day, "; ".join(parts), reason or "")

@@ -31,6 +31,40 @@ class ResidentSummary:
     recorders: tuple[str, ...]
 
     @property
+    def missed(self) -> int:
+        """Planned sessions with no entry at all: neither given, declined nor not done."""
+        return max(0, self.planned - self.given - self.declined - self.not_done)
+
+    @property
+    def accounted(self) -> int:
+        """The base of the shares: the planned sessions, or every entry if there were more."""
+        return max(self.planned, self.given + self.declined + self.not_done)
+
+    @property
+    def shares(self) -> dict[str, int]:
+        """Given, declined, not done and missed as whole percentages of `accounted` that add up
+        to exactly 100 (largest remainders get the rounding), or {} when nothing was planned."""
+        counts = {
+            "given": self.given,
+            "declined": self.declined,
+            "not_done": self.not_done,
+            "missed": self.missed,
+        }
+        if not self.accounted:
+            return {}
+        exact = {k: 100 * v / self.accounted for k, v in counts.items()}
+        whole = {k: int(v) for k, v in exact.items()}
+        by_remainder = sorted(exact, key=lambda k: exact[k] - whole[k], reverse=True)
+        for key in by_remainder[: 100 - sum(whole.values())]:
+            whole[key] += 1
+        return whole
+
+    def share(self, kind: str) -> str:
+        """One of the shares as printed: "69 %", or a dash when nothing was planned."""
+        shares = self.shares
+        return f"{shares[kind]} %" if shares else "–"
+
+    @property
     def ratings_missing(self) -> int:
         """Return relaxation and mood ratings without a value in sessions that took place."""
         return self.relaxation.n_missing + self.mood.n_missing

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from datetime import date
 
 from flask import (
@@ -25,7 +27,7 @@ from carelog.audit.actor import current_actor
 from carelog.audit.reads import record_read
 from carelog.extensions import db
 from carelog.local_time import local_today
-from carelog.reports import batch_jobs, gather
+from carelog.reports import batch_jobs, gather, proof
 from carelog.reports.forms import BatchForm, ExportForm, ReportForm
 from carelog.reports.models import ReportJob
 from carelog.reports.month import Month
@@ -52,6 +54,16 @@ def _choices(form) -> None:
         form.resident_id.choices = options(
             [(0, "Everyone")] + [(r.id, r.full_name) for r in people]
         )
+
+
+def _verify_url(report_id: str, report) -> str:
+    """The integrity page with this report's id and checkpoint filled in (the QR code)."""
+    return url_for(
+        "auditor.integrity",
+        report=report_id,
+        checkpoint=proof.checkpoint_of(report.fingerprint),
+        _external=True,
+    )
 
 
 def _ids_prefixed(form: FlaskForm, prefix: str) -> None:
@@ -113,12 +125,16 @@ def resident_pdf():
     found = gather.build(month, current_user.full_name, resident_id=form.resident_id.data)
     if not found:
         abort(404, description="That resident was not in the home that month.")
-    pdf = render_resident_report(found[0])
-    record_read(
-        "report.download",
-        "report",
-        form.resident_id.data,
-        {"month": str(month), "kind": "resident"},
+    report_id = str(uuid.uuid4())
+    report = replace(found[0], report_id=report_id, verify_url=_verify_url(report_id, found[0]))
+    pdf = render_resident_report(report)
+    proof.record_download(
+        report_id,
+        pdf,
+        str(month),
+        [form.resident_id.data],
+        proof.checkpoint_of(report.fingerprint),
+        "resident",
     )
     name = f"carelog-{month}-resident-{form.resident_id.data}.pdf"
     return Response(
@@ -167,7 +183,12 @@ def start_batch():
         flash(_form_problems(form), "error")
         return redirect(url_for("reports.index"), 303)
     assert form.month.data is not None  # validated above
-    job_id = batch_jobs.start(current_actor(), form.month.data, form.ward_id.data or None)
+    job_id = batch_jobs.start(
+        current_actor(),
+        form.month.data,
+        form.ward_id.data or None,
+        url_for("auditor.integrity", _external=True),
+    )
     return redirect(url_for("reports.job", job_id=job_id), 303)
 
 
@@ -194,11 +215,16 @@ def job_download(job_id: str):
     if batch_jobs.state(found) != "done":
         abort(409, description="The batch is not ready yet.")
     pdf = db.session.scalar(select(ReportJob.pdf).where(ReportJob.id == job_id))
-    record_read(
-        "report.download",
-        "report",
-        None,
-        {"month": found.month, "ward_id": found.ward_id, "kind": "batch"},
+    assert pdf is not None  # a finished job holds its PDF
+    month = Month.parse(found.month)
+    proof.record_download(
+        found.id,
+        pdf,
+        found.month,
+        gather.resident_ids(month, found.ward_id),
+        found.checkpoint or "",
+        "batch",
+        found.ward_id,
     )
     return Response(
         pdf,

@@ -40,7 +40,7 @@ class Resident(Model):
 
     ward: Mapped[Ward] = relationship()
     consents: Mapped[list[Consent]] = relationship(
-        back_populates="resident", order_by="Consent.id.desc()"
+        back_populates="resident", order_by="[Consent.decided_on.desc(), Consent.id.desc()]"
     )
 
     @property
@@ -56,8 +56,12 @@ class Resident(Model):
 
     @property
     def current_consent(self) -> Consent | None:
-        """The newest consent decision, which is the one in force; None if there is none."""
+        """The latest decision (by its date, then by when it was recorded); None if none."""
         return self.consents[0] if self.consents else None
+
+    def consent_on(self, day: date) -> Consent | None:
+        """The decision in force on a day: the latest decided on or before it."""
+        return next((c for c in self.consents if c.decided_on <= day), None)
 
     def has_left(self, on: date) -> bool:
         """True if the resident had departed by the given day."""

@@ -8,10 +8,12 @@ from sqlalchemy import func, select
 
 from carelog.audit import chain
 from carelog.audit.actor import Actor
+from carelog.care.models import CareSession, CareSessionVersion
+from carelog.care.queries import current_versions
 from carelog.database import existing, write_transaction
 from carelog.errors import FieldError
 from carelog.extensions import db
-from carelog.local_time import local_today
+from carelog.local_time import format_datetime, local_day_bounds, local_today
 from carelog.residents.dates import (
     consent_date_problem,
     departure_date_problem,
@@ -91,6 +93,24 @@ def _keep_version(session, actor: Actor, resident: Resident, action: str, reason
     )
 
 
+def _refuse_sessions_after(session, resident_id: int, departed_on: date) -> None:
+    """A departure cannot be dated before sessions that are recorded (and not voided)."""
+    _, end_of_day = local_day_bounds(departed_on)
+    later = session.scalars(
+        current_versions()
+        .where(CareSession.resident_id == resident_id, CareSessionVersion.occurred_at >= end_of_day)
+        .order_by(CareSessionVersion.occurred_at)
+    ).all()
+    if later:
+        shown = ", ".join(format_datetime(v.occurred_at) for v in later[:5])
+        more = f" and {len(later) - 5} more" if len(later) > 5 else ""
+        raise ResidentError(
+            "departed_on",
+            f"Sessions are recorded after this date ({shown}{more}). Check the date, or mark "
+            "those sessions as entered in error first.",
+        )
+
+
 def admit(actor: Actor, values: dict) -> Resident:
     """Admit a resident to a ward."""
     values = _clean(values)
@@ -147,6 +167,7 @@ def record_departure(actor: Actor, resident_id: int, departed_on: date, reason: 
     with write_transaction(db.session) as session:
         resident = existing(session, Resident, resident_id)
         _refuse(departure_date_problem(departed_on, resident.admitted_on, local_today()))
+        _refuse_sessions_after(session, resident.id, departed_on)
         old = {"departed_on": resident.departed_on, "departure_reason": resident.departure_reason}
         resident.departed_on = departed_on
         resident.departure_reason = reason.strip()

@@ -56,12 +56,33 @@ def _refuse_undecodable(encoded: bytes) -> None:
         abort(400, description=UNREADABLE)
 
 
+UPLOAD_LIMIT_ATTRIBUTE = "_carelog_upload_limit"
+
+
+def accepts_upload(max_bytes: int):
+    """Mark a view as taking a file of at most max_bytes; every other view refuses files."""
+
+    def mark(view):
+        setattr(view, UPLOAD_LIMIT_ATTRIBUTE, max_bytes)
+        return view
+
+    return mark
+
+
+def _upload_limit() -> int | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, UPLOAD_LIMIT_ATTRIBUTE, None)
+
+
 def refuse_unusable_input() -> None:
     """Answer 400 to bodies cut short, uploads, NUL characters and text that is not UTF-8."""
+    upload_limit = _upload_limit()
+    if upload_limit:
+        request.max_content_length = upload_limit
     if request.method in METHODS_WITH_A_BODY:
         _read_whole_body()
     _refuse_undecodable(request.query_string)
-    if request.files:
+    if request.files and not upload_limit:
         abort(400, description="Files cannot be sent to carelog.")
     values = [*request.form.values(), *request.args.values()]
     if any("\x00" in value for value in values):

@@ -1,10 +1,12 @@
-"""resident history: the record as it stood after each change, so the trail needs no clinical text
+"""resident history: the record after each change (so the trail needs no clinical text); batch checkpoints
+
 
 Revision ID: 6dfbcc460b91
 Revises: 1c41f9b30bbb
 Create Date: 2026-12-01 17:25:37.723320
 
 """
+import json
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -43,6 +45,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_resident_version_resident_id'), ['resident_id'], unique=False)
 
     # ### end Alembic commands ###
+    with op.batch_alter_table('report_job', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('checkpoint', sa.String(length=80), nullable=True))
     _history_begins_now()
     dialect = op.get_bind().dialect.name
     for statement in append_only_ddl(dialect, *APPEND_ONLY):
@@ -50,12 +54,13 @@ def upgrade():
 
 
 def _history_begins_now():
-    """Each resident's record as it stands at this migration becomes version 1 ("history_began").
-
-    Earlier states are in the audit entries written before this migration, which still hold
-    their text in clear (the hash chain forbids rewriting them; see the README)."""
+    """Rebuild each resident's history from the audit trail written before this migration (its
+    entries still hold the values in clear), at the times they were recorded. Where the record
+    now differs from what the trail replays (or there is no trail), the record as it stands is
+    added as a last version, "history_began"."""
     bind = op.get_bind()
     residents = sa.Table("resident", sa.MetaData(), autoload_with=bind)
+    trail = sa.Table("audit_entry", sa.MetaData(), autoload_with=bind)
     versions = sa.table(
         "resident_version",
         sa.column("resident_id", sa.Integer), sa.column("version_no", sa.Integer),
@@ -63,22 +68,53 @@ def _history_begins_now():
         sa.column("action", sa.String), sa.column("reason", sa.Text),
         sa.column("values", sa.JSON),
     )  # fmt: skip
-    now = datetime.now(UTC).replace(tzinfo=None)
+    replayed: dict[int, dict] = {}
     rows = []
+    entries = bind.execute(
+        sa.select(trail.c.entity_id, trail.c.action, trail.c.recorded_at, trail.c.actor_id,
+                  trail.c.reason, trail.c.new_values)
+        .where(trail.c.entity == "resident",
+               trail.c.action.in_(["resident.admit", "resident.update", "resident.depart"]))
+        .order_by(trail.c.id)
+    )  # fmt: skip
+    for entity_id, action, recorded_at, actor_id, reason, new_values in entries:
+        resident_id = int(entity_id)
+        new = json.loads(new_values or "{}")
+        values = {**replayed.get(resident_id, {}), **new}
+        values.pop("id", None)
+        values.pop("created_at", None)
+        replayed[resident_id] = values
+        rows.append({"resident_id": resident_id, "version_no": 0,
+                     "recorded_at": _parsed(recorded_at), "recorded_by_id": actor_id,
+                     "action": action.removeprefix("resident."), "reason": reason,
+                     "values": values})  # fmt: skip
+    now = datetime.now(UTC).replace(tzinfo=None)
     for resident in bind.execute(sa.select(residents)).mappings():
         values = {
             key: value.isoformat() if hasattr(value, "isoformat") else value
             for key, value in resident.items()
             if key not in ("id", "created_at")
         }
-        rows.append({"resident_id": resident["id"], "version_no": 1, "recorded_at": now,
-                     "recorded_by_id": None, "action": "history_began", "reason": None,
-                     "values": values})  # fmt: skip
+        if replayed.get(resident["id"]) != values:
+            rows.append({"resident_id": resident["id"], "version_no": 0, "recorded_at": now,
+                         "recorded_by_id": None, "action": "history_began", "reason": None,
+                         "values": values})  # fmt: skip
+    numbers: dict[int, int] = {}
+    for row in rows:
+        numbers[row["resident_id"]] = row["version_no"] = numbers.get(row["resident_id"], 0) + 1
     if rows:
         bind.execute(versions.insert(), rows)
 
 
+def _parsed(recorded_at: str) -> datetime:
+    """An audit timestamp (ISO 8601, UTC) as the naive UTC datetime the column stores."""
+    moment = datetime.fromisoformat(recorded_at.replace("Z", "+00:00"))
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 def downgrade():
+    with op.batch_alter_table('report_job', schema=None) as batch_op:
+        batch_op.drop_column('checkpoint')
     dialect = op.get_bind().dialect.name
     for statement in drop_append_only_ddl(dialect, *APPEND_ONLY):
         op.execute(statement)

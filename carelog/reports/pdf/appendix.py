@@ -10,6 +10,7 @@ from carelog.reports.pdf import formatting as fmt
 from carelog.reports.pdf import styles as st
 from carelog.reports.pdf.sections import CAUSATION
 from carelog.reports.pdf.tables import CELL_LIMIT, NAME_LIMIT, grid, p
+from carelog.reports.sleep_rule import SLEEP_RULE
 from carelog.reports.summary import ResidentSummary
 
 NOTE_LIMIT = 2 * CELL_LIMIT
@@ -58,6 +59,8 @@ def corrections(report: ResidentReport, width: float) -> list[Flowable]:
 def reading_guide(report: ResidentReport, s: ResidentSummary) -> list[Flowable]:
     """Return the scale anchors, the method, the causation sentence and who made the report."""
     mood = ", ".join(f"{i} = {w}" for i, w in enumerate(MOOD_WORDS, start=1))
+    target = f"{report.weekly_target} a week" if report.weekly_target is not None else "as set"
+    so_far = f" up to {fmt.day(report.figures_to)}" if report.figures_to else ""
     lines = [
         f"<b>Relaxation</b> ({RELAXATION.question}): 0 = {RELAXATION.low_word}, "
         f"10 = {RELAXATION.high_word}.",
@@ -65,9 +68,21 @@ def reading_guide(report: ResidentReport, s: ResidentSummary) -> list[Flowable]:
         f"<b>Sleep</b> ({SLEEP.question}): 0 = {SLEEP.low_word}, 10 = {SLEEP.high_word}.",
         "Higher is better on all three scales. Pairs are sessions given (completed or stopped "
         "early) with both a before and an after rating; change is after minus before for each "
-        "session; IQR is the interquartile range (quartiles by linear interpolation). Voided "
-        "entries are listed but not counted. No test of significance is made: these are "
-        "repeated observations of one person without a comparison group.",
+        "session; IQR is the interquartile range, with quartiles computed by the inclusive "
+        "method (as Excel QUARTILE.INC and R type 7). Voided entries are listed but not counted. "
+        "No test of significance is made: these are repeated observations of one person without "
+        "a comparison group.",
+        f"<b>Planned</b>: the weekly target in force each day ({target} when the month began), "
+        f"over the days the resident was in the home this month{so_far} with valid consent and "
+        "sessions not deferred, rounded to whole sessions; the days left out are listed under "
+        "the counts. <b>Given</b>: completed or stopped early. <b>Missed</b>: planned sessions "
+        "with no entry at all. Given, declined, not done and missed are shares of the planned "
+        "sessions (of all entries, when there were more) and add up to 100 %. "
+        "<b>Ratings missing</b>: relaxation and mood ratings with no value in "
+        "sessions given. <b>By observer</b>: ratings given by a member of staff watching, "
+        "because the resident could not rate. <b>Nights without a rating</b>: nights of the "
+        "month with no sleep rating, neither from the next morning nor from the next session's "
+        "before-rating. Sleep rates the night after the day it is listed under. " + SLEEP_RULE,
     ]
     recorders = ", ".join(s.recorders) or fmt.DASH
     generated = (

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from carelog.care.vocabulary import MOOD_WORDS, rating_text
 from carelog.reports.document import Rating
-from carelog.reports.month import MONTH_NAMES
+from carelog.reports.month import MONTH_NAMES, Month
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -68,3 +68,10 @@ def before_after(before: Rating, after: Rating) -> str:
 def words(key: str | None) -> str:
     """Return a snake_case code as plain words ("stopped_early" -> "stopped early")."""
     return "" if key is None else key.replace("_", " ")
+
+
+def month_label(month: Month, figures_to: date | None) -> str:
+    """ "October 2026", or "December 2026, figures to 1 Dec (month in progress)"."""
+    if figures_to is None:
+        return month.label
+    return f"{month.label}, figures to {figures_to.day} {figures_to:%b} (month in progress)"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
 from carelog.care.vocabulary import (
     ASSENT_WORDS,
@@ -12,86 +10,19 @@ from carelog.care.vocabulary import (
     OUTCOME_WORDS,
     words_for,
 )
-from carelog.reports.document import Consent, ResidentReport, SessionRow
+from carelog.reports.document import ResidentReport, SessionRow
 from carelog.reports.pdf import formatting as fmt
 from carelog.reports.pdf import styles as st
 from carelog.reports.pdf.charts import mood_chart, relaxation_chart, sleep_chart
 from carelog.reports.pdf.tables import NAME_LIMIT, grid, p
 from carelog.reports.stats import PairedSummary
 from carelog.reports.summary import ResidentSummary
-from carelog.residents.vocabulary import DECIDER_BASIS
 
 CAUSATION = "Changes in routine care records do not show that massage caused them."
 
 
 # Assent worth a note beside the outcome: the ordinary "agreed" goes without saying.
 ASSENT_NOTES = ("nonverbal", "withdrew")
-
-
-def consent_text(consent: Consent | None, today: date) -> str:
-    """Return the consent in force as one sentence, flagging a review date that has passed."""
-    if consent is None:
-        return "NO CONSENT RECORDED"
-    review = fmt.day(consent.review_on)
-    if consent.review_on is not None and consent.review_on < today:
-        review += " (REVIEW OVERDUE)"
-    basis = words_for(DECIDER_BASIS, consent.basis)
-    who = f": {consent.decided_by}" if consent.decided_by else ""
-    return (
-        f"{basis}{who}, {fmt.day(consent.decided_on)}. "
-        f"Review by {review}. Scope: {consent.scope or fmt.DASH}"
-    )
-
-
-def header(report: ResidentReport, width: float) -> list[Flowable]:
-    """Return the title block: who, where, when, consent and precautions."""
-    r = report.resident
-    name = r.full_name + (f" (known as {r.preferred_name})" if r.preferred_name else "")
-    labels = report.precautions.labels
-    note = report.precautions.note
-    precautions = " — ".join(filter(None, (" · ".join(labels), note))) or "None recorded"
-    lw = 62
-    rows = [
-        [
-            p("Resident", st.LABEL),
-            p(name, st.CELL_BOLD, NAME_LIMIT * 2),
-            p("Room", st.LABEL),
-            p(r.room, limit=40),
-        ],
-        [
-            p("Date of birth", st.LABEL),
-            fmt.day(r.date_of_birth),
-            p("Ward", st.LABEL),
-            p(report.ward_name, limit=NAME_LIMIT),
-        ],
-        [
-            p("Consent", st.LABEL),
-            p(consent_text(report.consent, report.generated_at.date())),
-            "",
-            "",
-        ],
-        [p("Precautions", st.LABEL), p(precautions, st.CELL_BOLD), "", ""],
-    ]
-    table = Table(rows, colWidths=[lw, width * 0.55, lw, width * 0.45 - 2 * lw], hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), st.FONT, 8, 9.6),
-                ("SPAN", (1, 2), (3, 2)),
-                ("SPAN", (1, 3), (3, 3)),
-                ("BOX", (0, 0), (-1, -1), 0.6, st.INK),
-                ("LINEBELOW", (0, 0), (-1, -2), 0.3, st.RULE),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-            ]
-        )
-    )
-    return [
-        p(f"Hand massage monthly record: {report.month.label}", st.TITLE),
-        p(f"{report.home_name} · {report.ward_name}", st.SUBTITLE, NAME_LIMIT * 2),
-        table,
-    ]
 
 
 def _scale_row(label: str, s: PairedSummary, value=fmt.number) -> list:
@@ -118,21 +49,28 @@ def summary(report: ResidentReport, s: ResidentSummary, width: float) -> list[Fl
     not_done = str(s.not_done)
     if s.not_done_reasons:
         not_done += " (" + ", ".join(f"{r} {n}" for r, n in s.not_done_reasons) + ")"
-    sessions = grid(
+    given = f"{s.given} ({s.share('given')})"
+    if s.stopped_early:
+        given += f", {s.stopped_early} stopped early"
+    sessions: Flowable = grid(
         [
-            ["Planned", "Given", "Completed", "Stopped early", "Declined", "Not done", "Voided"],
+            ["Planned", "Given", "Declined", "Not done", "Missed", "Voided"],
             [
                 str(s.planned),
-                f"{s.given} of {s.planned}",
-                str(s.completed),
-                str(s.stopped_early),
-                str(s.declined),
-                not_done,
+                given,
+                f"{s.declined} ({s.share('declined')})",
+                f"{not_done} ({s.share('not_done')})",
+                f"{s.missed} ({s.share('missed')})",
                 str(s.voided),
             ],
         ],
-        [width * f for f in (0.1, 0.11, 0.12, 0.13, 0.11, 0.3, 0.13)],
+        [width * f for f in (0.1, 0.2, 0.13, 0.3, 0.14, 0.13)],
     )
+    excluded = "; ".join(
+        f"{days} {'day' if days == 1 else 'days'} with {why}" for why, days in report.excluded_days
+    )
+    if excluded:
+        sessions = KeepTogether([sessions, p(f"Not planned: {excluded}.", st.SMALL)])
     ratings = grid(
         [
             [
@@ -165,6 +103,14 @@ def summary(report: ResidentReport, s: ResidentSummary, width: float) -> list[Fl
     )
     gap = Spacer(0, 5)
     heading = p("Summary of the month (voided entries not counted)", st.H2)
+    conflicts = [
+        f"{fmt.day(n.night_of)}: {' and '.join(map(str, n.conflict))}, {n.value} counts"
+        for n in report.sleep_nights
+        if n.conflict
+    ]
+    if conflicts:
+        listed = p("Nights rated more than once, differently: " + "; ".join(conflicts) + ".")
+        return [heading, sessions, gap, ratings, gap, sleep, Spacer(0, 2), listed]
     return [heading, sessions, gap, ratings, gap, sleep]
 
 
@@ -192,12 +138,21 @@ def _outcome(s: SessionRow) -> str:
         text += f" ({s.outcome_reason})"
     if s.assent in ASSENT_NOTES:
         text += f" ({words_for(ASSENT_WORDS, s.assent).lower()})"
+    if s.given and s.product:
+        text += f"; product: {s.product}"
     return text
 
 
 def _flags(s: SessionRow) -> str:
     """Return the row's flags as words, the void first and in capitals."""
     flags = ["VOIDED, not counted"] if s.voided else []
+    if s.override_reason:
+        flags.append(f"GIVEN DESPITE A WARNING: {s.override_reason}")
+    if s.given and not s.precautions_confirmed:
+        flags.append("precautions not confirmed")
+    if s.recorded_by and (s.recorded_by != s.given_by or s.late):
+        when = f" {fmt.stamp(s.recorded_at)}" if s.recorded_at else ""
+        flags.append(f"recorded by {s.recorded_by}{when}")
     flags += [
         name
         for name, on in (

@@ -8,6 +8,7 @@ from functools import cache
 from xml.sax.saxutils import escape
 
 import font_source_sans_pro
+from reportlab.graphics import shapes
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, LETTER
@@ -26,9 +27,6 @@ FONT_ITALIC = "CarelogSans-Italic"
 
 
 FONT_BOLD_ITALIC = "CarelogSans-BoldItalic"
-
-
-MONO = "Courier"
 
 
 PAGE_SIZES = {"A4": A4, "letter": LETTER}
@@ -82,6 +80,9 @@ def _register_fonts() -> frozenset[int]:
     pdfmetrics.registerFontFamily(
         FONT, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC, boldItalic=FONT_BOLD_ITALIC
     )
+    # A drawing (chart, QR code) starts in reportlab's default font, Helvetica, which a PDF
+    # viewer supplies itself; start it in ours so that every font in a report is embedded.
+    shapes.STATE_DEFAULTS["fontName"] = FONT
     return frozenset(pdfmetrics.getFont(FONT).face.charToGlyph)
 
 

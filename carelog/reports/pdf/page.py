@@ -1,0 +1,101 @@
+"""The page furniture of every report: running head, footer with report id, checkpoint and a QR
+code to the integrity page, and "page X of Y" (pages are held back until the count is known)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from carelog.reports.document import AuditFingerprint
+from carelog.reports.pdf import formatting as fmt
+from carelog.reports.pdf import styles as st
+
+
+class FurnishedCanvas(Canvas):
+    """A canvas that holds pages back until the end to print "page X of Y" and the footer."""
+
+    def __init__(self, *args, footer: tuple[str, str, str], **kwargs) -> None:
+        # Start in the report's own (embedded) font: Helvetica would be listed, unembedded.
+        kwargs.update(initialFontName=st.FONT, initialFontSize=8)
+        super().__init__(*args, **kwargs)
+        self.running_head = ""
+        self.page_marks: dict[object, int] = {}
+        self.page_refs: dict[int, list[tuple[float, float, object, float]]] = {}
+        self.footer_lines = footer
+        self._held: list[dict] = []
+
+    def showPage(self) -> None:
+        self._held.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._held)
+        for number, state in enumerate(self._held, start=1):
+            self.__dict__.update(state)
+            self._furnish(number, total)
+            super().showPage()
+        super().save()
+
+    def _furnish(self, number: int, total: int) -> None:
+        """Draw the running head, the audit fingerprint, the page number and any page refs."""
+        width, height = self._pagesize
+        left, right = st.MARGIN_X, width - st.MARGIN_X
+        self.saveState()
+        for x, y, key, size in self.page_refs.get(number, []):
+            self.setFont(st.FONT, size)
+            self.drawString(x, y, str(self.page_marks.get(key, "")))
+        self.setFillColor(st.INK)
+        self.setStrokeColor(st.RULE)
+        self.setLineWidth(0.5)
+        self.setFont(st.FONT, 8)
+        self.drawString(left, height - 11 * mm, st.fit(self.running_head, st.FONT, 8, right - left))
+        self.line(left, height - 12.5 * mm, right, height - 12.5 * mm)
+        self.line(left, 13 * mm, right, 13 * mm)
+        generated, fingerprint, verify_url = self.footer_lines
+        qr_room = QR_SIZE + 2 * mm if verify_url else 0
+        self.drawString(left, 9.5 * mm, st.fit(generated, st.FONT, 8, right - left - 70 - qr_room))
+        self.setFont(st.FONT_BOLD, 9)
+        self.drawRightString(right - qr_room, 9.5 * mm, f"Page {number} of {total}")
+        self.setFont(st.FONT, 7.5)
+        self.drawString(left, 6 * mm, st.fit(fingerprint, st.FONT, 7.5, right - left - qr_room))
+        if verify_url:
+            renderPDF.draw(qr_drawing(verify_url), self, right - QR_SIZE, 1.5 * mm)
+        self.restoreState()
+
+
+QR_SIZE = 11 * mm
+
+
+def qr_drawing(value: str) -> Drawing:
+    """A QR code of `value`, QR_SIZE square, for the page footer."""
+    widget = QrCodeWidget(value, barLevel="M", barBorder=0)
+    x0, y0, x1, y1 = widget.getBounds()
+    scale = [QR_SIZE / (x1 - x0), 0, 0, QR_SIZE / (y1 - y0), 0, 0]
+    drawing = Drawing(QR_SIZE, QR_SIZE, transform=scale)
+    drawing.add(widget)
+    return drawing
+
+
+def footer_lines(
+    generated_by: str,
+    generated_at: datetime,
+    timezone: str,
+    fp: AuditFingerprint,
+    report_id: str = "",
+    verify_url: str = "",
+) -> tuple[str, str, str]:
+    """The footer: report id, who generated it and when; the audit checkpoint; the QR target."""
+    who = st.printable(generated_by)
+    when = f"{fmt.stamp(generated_at)} ({st.printable(timezone)})"
+    made = f"Report {report_id} · generated" if report_id else "Generated"
+    return (
+        f"{made} by {who} on {when}",
+        f"Audit checkpoint (check it under Audit trail › Integrity): "
+        f"{st.printable(fp.head_hash)}:{fp.entry_count}",
+        verify_url,
+    )
