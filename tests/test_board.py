@@ -116,17 +116,21 @@ def test_a_manager_chooses_the_ward_and_an_auditor_only_reads(app, signed_in):
     assert signed_in("admin").get("/ward/").status_code == 403
 
 
-def test_a_departed_resident_leaves_the_board(app, signed_in):
-    """Someone who left yesterday is no longer on the board."""
+@pytest.mark.parametrize("days_ago", [1, 0])
+def test_a_departed_resident_leaves_the_board(app, signed_in, days_ago):
+    """Someone who left yesterday, or today, is no longer on the board; her record still opens
+    for a care manager and an auditor."""
     rowan = nurse_ward(app)
     person = plain_residents(app, rowan)[0]
     with app.app_context():
         records.record_departure(
-            actor(app, "manager"), person.id, today(app) - timedelta(days=1), "Moved"
+            actor(app, "manager"), person.id, today(app) - timedelta(days=days_ago), "Moved"
         )
     rows = board_rows(signed_in("nurse").get("/ward/").get_data(as_text=True))
     assert person.id not in rows
     assert set(rows) == present_ids(app, rowan)
+    for reader in ("manager", "auditor"):
+        assert signed_in(reader).get(f"/residents/{person.id}").status_code == 200
 
 
 # ----- what each line says ----------------------------------------------------------------------

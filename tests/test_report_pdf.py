@@ -401,3 +401,13 @@ def test_huge_free_text_in_every_field_still_lays_out(tmp_path: Path) -> None:
 def test_letter_page_size() -> None:
     page = PdfReader(io.BytesIO(render_resident_report(make_report(page_size="letter")))).pages[0]
     assert (round(page.mediabox.width), round(page.mediabox.height)) == (612, 792)
+
+
+def test_the_reading_guide_never_stands_alone_on_a_page(full_report: ResidentReport) -> None:
+    """Whatever the number of sessions pushes where, the guide shares its page with the section
+    before it."""
+    for count in range(0, len(full_report.sessions) + 1, 3):
+        report = replace(full_report, sessions=full_report.sessions[:count])
+        pages = pdf_text(render_resident_report(report))
+        [guide_page] = [page for page in pages if "How to read this report" in page]
+        assert "Corrections and voided entries" in guide_page, count

@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from carelog.care.models import CareSession, CareSessionVersion
-from carelog.care.queries import in_ward_between, only_current, present_on
+from carelog.care.queries import in_ward_between, on_the_board, only_current
 from carelog.care.vocabulary import GIVEN, Outcome
 from carelog.extensions import db
 from carelog.local_time import local, local_day_bounds
@@ -61,7 +61,7 @@ def board(ward_id: int, today: date) -> list[BoardRow]:
     people = db.session.scalars(
         select(Resident)
         .options(selectinload(Resident.consents))
-        .where(Resident.ward_id == ward_id, present_on(today))
+        .where(Resident.ward_id == ward_id, on_the_board(today))
         .order_by(Resident.room, Resident.family_name)
     ).all()
     lookback_start, _ = local_day_bounds(today - timedelta(days=LOOKBACK_DAYS))

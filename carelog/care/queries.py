@@ -14,11 +14,12 @@ from carelog.local_time import local_day_bounds
 from carelog.residents.models import Resident
 
 
-def present_on(day: date):
-    """Residents admitted by and not departed before the given day."""
+def on_the_board(day: date):
+    """Residents admitted by the given day who have not left: one whose departure is dated that
+    day leaves the board at once (her record stays open to managers and auditors)."""
     return and_(
         Resident.admitted_on <= day,
-        or_(Resident.departed_on.is_(None), Resident.departed_on >= day),
+        or_(Resident.departed_on.is_(None), Resident.departed_on > day),
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from io import BytesIO
 
-from reportlab.platypus import Flowable, PageBreak, SimpleDocTemplate, Spacer
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, SimpleDocTemplate, Spacer
 
 from carelog.reports.document import BatchReport, PageSize, ResidentReport
 from carelog.reports.pdf import formatting as fmt
@@ -127,8 +127,8 @@ def resident_story(report: ResidentReport, page_size: PageSize) -> list[Flowable
         *charts(report, width),
         *session_table(report, width),
         *observations(report, width),
-        *corrections(report, width),
-        *reading_guide(report, s),
+        # Kept with the section before it: the guide never stands alone on a last page.
+        KeepTogether([*corrections(report, width), *reading_guide(report, s)]),
     ]
 
 
