@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reportlab.platypus import Flowable, KeepTogether, Paragraph
+from reportlab.platypus import Flowable, Paragraph
 
 from carelog.care.vocabulary import MOOD_WORDS, RELAXATION, SLEEP
 from carelog.reports.document import ResidentReport
@@ -90,6 +90,6 @@ def reading_guide(report: ResidentReport, s: ResidentSummary) -> list[Flowable]:
         f"({report.timezone}). Sessions recorded by: {recorders}."
     )
     guide = [p("How to read this report", st.H2)]
-    guide += [Paragraph(line, st.BODY) for line in lines]
+    guide += [Paragraph(line, st.GUIDE) for line in lines]
     guide += [Paragraph(f"<b>{CAUSATION}</b>", st.NOTICE), p(generated, st.BODY)]
-    return [KeepTogether(guide)]
+    return guide  # the caller keeps it together with the section before it

@@ -167,6 +167,7 @@ BODY = style("body", 9, leading=11.5)
 
 
 SMALL = style("small", 7.5, leading=9, color=MUTED)
+GUIDE = style("guide", 8, leading=10)  # the reading guide: every definition, compactly
 
 
 CELL = style("cell", 8, leading=9.6)
