@@ -197,15 +197,36 @@ def test_a_printout_is_proven_and_a_changed_byte_is_not(app, signed_in, tmp_path
         assert words in text(page)
 
 
-def test_the_qr_link_opens_the_integrity_page_with_the_report(app, signed_in):
-    """The QR code's address names the report and its checkpoint; the page says who made it."""
+def _qr_codes(pdf: bytes, tmp_path) -> list[str]:
+    """What a phone reads from the QR codes on the first page (zbarimg on a 300 dpi render)."""
+    import shutil
+    import subprocess
+
+    assert shutil.which("zbarimg"), "zbar-tools is needed: run `make system-packages`"
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-png",
+                    str(tmp_path / "r.pdf"), str(tmp_path / "page")], check=True)  # fmt: skip
+    [png] = tmp_path.glob("page*.png")
+    found = subprocess.run(["zbarimg", "-q", "--raw", str(png)], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def test_the_qr_code_opens_the_integrity_page_with_the_report(app, signed_in, tmp_path):
+    """The printed QR code reads as the integrity page's address with the report id and the
+    checkpoint; that page says who made the report and checks the checkpoint."""
+    from urllib.parse import parse_qs, urlsplit
+
     resident_id = _admit_with_history(app)
     _, last_month = _this_and_last_month(app)
     pdf = _pdf(signed_in("manager"), resident_id, last_month).data
     report_id = _report_id(pdf)
     [entry] = _report_entries(app, report_id)
-    query = {"report": report_id, "checkpoint": entry.new["checkpoint"]}
-    page = text(signed_in("auditor").get("/audit/integrity", query_string=query))
+    [link] = _qr_codes(pdf, tmp_path)
+    address = urlsplit(link)
+    query = {k: v[0] for k, v in parse_qs(address.query).items()}
+    assert address.path == "/audit/integrity"
+    assert query == {"report": report_id, "checkpoint": entry.new["checkpoint"]}
+    page = text(signed_in("auditor").get(address.path, query_string=query))
     assert f"Report {report_id}" in page and "Verified now: the chain is intact." in page
 
 
