@@ -54,6 +54,16 @@ OUTCOMES = ["completed"] * 7 + ["stopped_early", "declined", "not_done"]
 FINGERPRINT = AuditFingerprint("3b7e" * 16, 182_304)
 
 
+REPORT_ID = "8c1f1e0a-5b7d-4e2a-9c3f-2d6b1a4e7f90"
+VERIFY_URL = (
+    "https://carelog.example.org/audit/integrity?report="
+    + REPORT_ID
+    + "&checkpoint="
+    + "9f2c" * 16
+    + ":4821"
+)  # as printed as a QR code on every page
+
+
 def _rating(rng: random.Random, low: int, high: int) -> Rating:
     """Return a mostly-answered rating, sometimes by an observer, sometimes declined."""
     roll = rng.random()
@@ -127,6 +137,11 @@ def resident_month(seed: int, sessions: int = 30) -> ResidentReport:
         generated_at=datetime(2025, 7, 1, 9, 30),
         timezone="Europe/London",
         fingerprint=FINGERPRINT,
+        report_id=REPORT_ID,
+        verify_url=VERIFY_URL,
+        weekly_target=3,
+        usual_product="Own fragrance-free emollient",
+        admitted_on=date(2023, 4, 2),
     )
 
 
@@ -149,6 +164,8 @@ def measure(runs: int = 30, residents: int = 150) -> Table:
         generated_at=datetime(2025, 7, 1, 9, 30),
         timezone="Europe/London",
         fingerprint=FINGERPRINT,
+        report_id=REPORT_ID,
+        verify_url=VERIFY_URL,
     )
     gc.collect()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

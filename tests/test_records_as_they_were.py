@@ -337,11 +337,16 @@ def test_each_session_row_shows_an_override_the_product_and_who_recorded_it(app)
     record_given(
         app, resident_id, local_time(app, month.first_day + timedelta(days=3)),
         override_reason="Asked for it herself; light pressure", username="manager",
+        product="Sweet almond oil",
     )  # fmt: skip
+    record_given(app, resident_id, local_time(app, month.first_day + timedelta(days=5)))
     _, pdf = _report(app, resident_id, month)
-    table = flat(" ".join(pdf_pages(pdf)))
+    pages = [flat(page) for page in pdf_pages(pdf)]
+    table = "".join(pages)
     assert flat("GIVEN DESPITE A WARNING: Asked for it herself; light pressure") in table
-    assert flat("Own fragrance-free emollient") in table
+    assert flat("product: Sweet almond oil") in table, "a product other than the usual one"
+    assert table.count(flat("product: Own fragrance-free emollient")) == 1, "the usual: once"
+    assert flat("product: Own fragrance-free emollient") in pages[0], "in the header"
 
 
 def test_a_correction_moving_a_session_out_of_a_month_is_listed_in_that_month(app):

@@ -238,6 +238,7 @@ class ResidentReport:
     departed_on: date | None = None
     departure_reason: str = ""
     weekly_target: int | None = None
+    usual_product: str = ""  # the preferred product in force; a session row names any other
     fact_changes: tuple[FactChange, ...] = ()  # during the month; the header shows its start
     figures_to: date | None = None  # set while the month is still running: the last day counted
     excluded_days: tuple[tuple[str, int], ...] = ()  # days left out of "planned", and why

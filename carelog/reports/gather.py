@@ -148,6 +148,7 @@ def build(
                 departed_on=person.departed_on,
                 departure_reason=person.departure_reason or "",
                 weekly_target=facts["sessions_per_week"],
+                usual_product=facts.get("preferred_product") or "",
                 fact_changes=_fact_changes(person, month, versions[person.id], ward_names),
                 sessions=tuple(
                     session_row(

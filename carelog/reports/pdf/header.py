@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from reportlab.platypus import Flowable, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
 from carelog.care.vocabulary import words_for
 from carelog.reports.document import Consent, ResidentReport
@@ -100,10 +100,12 @@ def stay_text(report: ResidentReport) -> str:
     return text or fmt.DASH
 
 
-def target_text(report: ResidentReport) -> str:
-    if report.weekly_target is None:
-        return fmt.DASH
-    return f"{report.weekly_target} a week"
+def target_text(report: ResidentReport) -> str | Paragraph:
+    """The weekly target, and the usual product (a session row names any other)."""
+    target = f"{report.weekly_target} a week" if report.weekly_target is not None else fmt.DASH
+    if report.usual_product:
+        return p(f"{target}; product: {report.usual_product}")
+    return target
 
 
 def fact_changes(report: ResidentReport) -> list[Flowable]:

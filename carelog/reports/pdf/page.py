@@ -74,6 +74,7 @@ class FurnishedCanvas(Canvas):
 
 QR_SIZE = 11 * mm
 QR_FORM = "carelog-verify-qr"
+QR_MASK = 0
 
 
 def draw_qr(canvas: Canvas, value: str, size: float) -> None:
@@ -81,7 +82,9 @@ def draw_qr(canvas: Canvas, value: str, size: float) -> None:
     encoder, drawn as one path (its widget would draw each module as a shape, 30 times slower)."""
     code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
     code.addData(value)
-    code.make()
+    code.version = code.calculate_version()
+    # Any of the eight masks is valid; choosing the "best" renders all eight (most of the cost).
+    code.makeImpl(False, QR_MASK)
     modules = code.getModuleCount()
     cell = size / modules
     path = canvas.beginPath()

@@ -138,9 +138,14 @@ def _outcome(s: SessionRow) -> str:
         text += f" ({s.outcome_reason})"
     if s.assent in ASSENT_NOTES:
         text += f" ({words_for(ASSENT_WORDS, s.assent).lower()})"
-    if s.given and s.product:
-        text += f"; product: {s.product}"
     return text
+
+
+def _product(s: SessionRow, usual: str) -> str:
+    """The product used, when it was not the resident's usual one (which the header names)."""
+    if s.given and s.product and s.product.casefold() != usual.casefold():
+        return f"; product: {s.product}"
+    return ""
 
 
 def _flags(s: SessionRow) -> str:
@@ -204,7 +209,7 @@ def session_table(report: ResidentReport, width: float) -> list[Flowable]:
             fmt.before_after(s.relaxation_before, s.relaxation_after),
             fmt.before_after(s.mood_before, s.mood_after),
             fmt.before_after(s.sleep_before, s.sleep_after),
-            _outcome(s),
+            _outcome(s) + _product(s, report.usual_product),
             _flags(s),
         ]
         rows.append([_cell(t, i, s.voided) for i, t in enumerate(texts)])
