@@ -17,7 +17,7 @@ from carelog.web.policy import roles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-WAITING = "{what} waits for a care manager or a second admin to approve it (Staff › Access)."
+WAITING = "{what} waits for a care manager or a second admin to approve it (Access requests)."
 
 
 def _ward_choices() -> list[tuple[int, str]]:

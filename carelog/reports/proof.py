@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from carelog.accounts.models import User
 from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.audit.models import AuditEntry
@@ -96,7 +97,7 @@ def identify(pdf: bytes) -> Identified:
         True,
         digest,
         report_id=details.get("report", ""),
-        made_by=first.actor or "",
+        made_by=_name_of(first),
         made_at=first.recorded_at_utc,
         month=details.get("month", ""),
         kind=details.get("kind", ""),
@@ -123,10 +124,18 @@ def made(report_id: str) -> Identified | None:
         True,
         details.get("sha256", ""),
         report_id=report_id,
-        made_by=entries[0].actor or "",
+        made_by=_name_of(entries[0]),
         made_at=entries[0].recorded_at_utc,
         month=details.get("month", ""),
         kind=details.get("kind", ""),
         resident_ids=tuple(e.resident_id for e in entries if e.resident_id is not None),
         checkpoint=details.get("checkpoint", ""),
     )
+
+
+def _name_of(entry: AuditEntry) -> str:
+    """The full name of whoever made a report (the trail stores the account)."""
+    if entry.actor_id is None:
+        return entry.actor or ""
+    user = db.session.get(User, entry.actor_id)
+    return f"{user.full_name} ({user.username})" if user else entry.actor or ""
