@@ -348,7 +348,7 @@ def add_residents_with_sessions(app, ward: int, how_many: int) -> None:
                     else given_content(nurse_id, when, override_reason="test data")
                 )
                 recording.record_session(
-                    actor(app, "nurse"),
+                    actor(app, "manager" if number % 11 == 0 else "nurse"),  # no consent
                     person.id,
                     str(uuid.uuid4()),
                     SessionContent.from_columns(content),

@@ -369,10 +369,8 @@ def _no_consent_at_all(app, rowan):
         (_avoid_left, "the left hand is to be avoided"),
         (_avoid_right, "the right hand is to be avoided"),
         (_light_pressure, "light pressure only is advised"),
-        (_no_valid_consent, "there is no valid consent"),
-        (_no_consent_at_all, "there is no valid consent"),
     ],
-    ids=["avoid-left", "avoid-right", "light-pressure", "consent-refused", "no-consent"],
+    ids=["avoid-left", "avoid-right", "light-pressure"],
 )
 def test_going_ahead_despite_a_precaution_needs_a_reason(app, nurse, rowan, choose, concern):
     """Overriding a precaution or missing consent is refused without a reason, saved with one."""
@@ -393,18 +391,56 @@ def test_going_ahead_despite_a_precaution_needs_a_reason(app, nurse, rowan, choo
     assert "Precaution override" in text(nurse.get(response.headers["Location"]))
 
 
-def test_a_deferred_resident_needs_a_reason_too(app, signed_in):
-    """Sessions deferred (fever, infection): going ahead needs an override reason."""
+@pytest.mark.parametrize(
+    "choose, concern",
+    [(_no_valid_consent, "there is no valid consent"),
+     (_no_consent_at_all, "there is no valid consent")],
+    ids=["consent-refused", "no-consent"],
+)  # fmt: skip
+def test_a_nurse_cannot_give_a_massage_without_valid_consent(
+    app, nurse, signed_in, rowan, choose, concern
+):
+    """Stop before, not after: the form says so on its first screen; a nurse's session is
+    refused even with a reason; a care manager can record one, with a reason."""
+    person, changes = choose(app, rowan)
+    first_screen = text(nurse.get(session_url(person.id)))
+    assert f"Do not give a hand massage: {concern}" in first_screen
+    data = full_session(nurse, person.id, **changes)
+    before = snapshot_counts(app)
+    reason = "Discussed with the nurse in charge; the resident asked for it."
+    refused = post_session(nurse, person.id, {**data, "override_reason": reason})
+    assert refused.status_code == 200
+    assert f"Do not give a hand massage: {concern}" in text(refused)
+    assert snapshot_counts(app) == before
+
+    manager = signed_in("manager")
+    managed = full_session(manager, person.id, **changes)
+    before = snapshot_counts(app)
+    page = assert_refused(
+        app, post_session(manager, person.id, managed), before, "override_reason", "Say why"
+    )
+    assert concern in " ".join(field_errors(page, "override_reason"))
+    response = post_session(manager, person.id, {**managed, "override_reason": reason})
+    assert response.status_code == 303, text(response)[:2000]
+    [care_session] = sessions_of(app, person.id)
+    [version] = versions_of(app, care_session.id)
+    assert version.override_reason == reason
+
+
+def test_a_deferred_resident_is_recorded_as_not_done_deferred(app, signed_in):
+    """Sessions deferred (fever, infection): the board says so, a nurse's massage is refused,
+    and "not done: deferred" is one of the reasons."""
     nurse2 = signed_in("nurse2")
     person = residents_where(app, nurse_ward(app, "nurse2"), defer_sessions=True)[0]
-    before = snapshot_counts(app)
+    board = text(nurse2.get("/ward/"))
+    assert "Do not massage: sessions are deferred" in board
     data = full_session(nurse2, person.id, hands="both")
-    page = assert_refused(
-        app, post_session(nurse2, person.id, data), before, "override_reason", "Say why"
-    )
-    assert "sessions are deferred" in " ".join(field_errors(page, "override_reason"))
-    response = post_session(nurse2, person.id, {**data, "override_reason": "GP reviewed: clear"})
-    assert response.status_code == 303
+    before = snapshot_counts(app)
+    refused = post_session(nurse2, person.id, {**data, "override_reason": "GP reviewed"})
+    assert "Do not give a hand massage: sessions are deferred" in text(refused)
+    assert snapshot_counts(app) == before
+    page = nurse2.get(session_url(person.id)).get_data(as_text=True)
+    assert 'value="deferred"' in page, "deferred is offered as a reason for not done"
 
 
 def test_the_form_marks_precautions_on_the_choices(app, nurse, rowan):

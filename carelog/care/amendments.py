@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app
 
+from carelog.accounts.roles import MANAGERS, Role
 from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.care.fingerprints import content_digest, version_digest
@@ -162,7 +163,7 @@ def correct_session(
     corrected = current.changed(**changes)
     check_when(corrected, utcnow(), care_session.resident)
     check_ratings(corrected)
-    check_precautions(corrected, care_session.resident)
+    check_precautions(corrected, care_session.resident, Role(user.role) in MANAGERS)
     changed = {name: value for name, value in changes.items() if getattr(current, name) != value}
     if not changed:
         raise CareError("reason", "Nothing was changed, so there is nothing to correct.")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.queries import in_ward_between, on_the_board, only_current
+from carelog.care.rules import reasons_to_stop
 from carelog.care.vocabulary import GIVEN, Outcome
 from carelog.extensions import db
 from carelog.local_time import local, local_day_bounds
@@ -34,7 +35,7 @@ class BoardRow:
     target: int
     week_state: str  # met, due or overdue
     last_given: date | None
-
+    stop: str = ""  # why no massage may be given today, in words; empty when one may
 
 def week_state(given: int, target: int, today: date) -> str:
     """met when the weekly target is reached; overdue when too few days remain to reach it."""
@@ -92,6 +93,7 @@ def _row(resident: Resident, history: list[tuple[date, str]], today: date, week_
         target=resident.sessions_per_week,
         week_state=week_state(week_given, resident.sessions_per_week, today),
         last_given=max(given_days) if given_days else None,
+        stop=" and ".join(reasons_to_stop(resident, today)),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 
@@ -13,6 +13,10 @@ from carelog.local_time import local_date
 from carelog.residents.models import Resident
 
 CLOCK_SKEW = timedelta(minutes=2)
+STOP_MESSAGE = (
+    "Do not give a hand massage: {reasons}. Record it as declined, or as not done "
+    "(deferred). A care manager can record a session given for a good reason."
+)
 
 
 class CareError(FieldError):
@@ -55,18 +59,32 @@ def check_timing(content: SessionContent, now: datetime, resident: Resident) -> 
     return late
 
 
-def check_precautions(content: SessionContent, resident: Resident) -> None:
-    """A given session needs confirmed precautions; overriding one needs a reason."""
+def reasons_to_stop(resident: Resident, day: date) -> list[str]:
+    """Why no hand massage may be given on a day, in words: no valid consent, or sessions
+    deferred. One rule for the board, the session form and the check at saving."""
+    consent = resident.consent_on(day)
+    reasons = []
+    if consent is None or not consent.is_valid_on(day):
+        reasons.append("there is no valid consent")
+    if resident.defer_sessions:
+        reasons.append("sessions are deferred")
+    return reasons
+
+
+def check_precautions(
+    content: SessionContent, resident: Resident, may_override_a_stop: bool = True
+) -> None:
+    """A given session needs confirmed precautions; overriding one needs a reason. Where there
+    is no valid consent or sessions are deferred, only a care manager may record one given."""
     if not content.given:
         return
     if not content.precautions_confirmed:
         raise CareError("precautions_confirmed", "Confirm you have read the precautions.")
-    consent = resident.consent_on(local_date(content.occurred_at))
-    concerns = []
-    if consent is None or not consent.is_valid_on(local_date(content.occurred_at)):
-        concerns.append("there is no valid consent")
-    if resident.defer_sessions:
-        concerns.append("sessions are deferred")
+    day = local_date(content.occurred_at)
+    consent = resident.consent_on(day)
+    concerns = reasons_to_stop(resident, day)
+    if concerns and not may_override_a_stop:
+        raise CareError("outcome", STOP_MESSAGE.format(reasons=" and ".join(concerns)))
     hands = content.hands
     if hands in ("left", "both") and resident.avoid_left_hand:
         concerns.append("the left hand is to be avoided")

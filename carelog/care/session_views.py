@@ -59,6 +59,7 @@ def _render_form(resident, form, declined=None, not_done=None, status=200):
         resident=resident,
         consent=resident.current_consent,
         today=local_today(),
+        stop_reasons=rules.reasons_to_stop(resident, local_today()),
         form=form,
         declined_form=declined or default_declined,
         not_done_form=not_done or default_not_done,

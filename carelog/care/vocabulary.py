@@ -109,7 +109,13 @@ def scale_of(rating: str) -> Scale:
     return SCALES[rating.split("_")[0]]
 
 
-NOT_DONE_REASON_WORDS = {"unwell": "Unwell", "asleep": "Asleep", "away": "Away", "other": "Other"}
+NOT_DONE_REASON_WORDS = {
+    "unwell": "Unwell",
+    "asleep": "Asleep",
+    "away": "Away",
+    "deferred": "Deferred (precaution or no consent)",
+    "other": "Other",
+}
 OBSERVATION_WORDS = {
     "redness": "Redness",
     "bruise": "Bruise",

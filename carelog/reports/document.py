@@ -27,7 +27,7 @@ Assent = Literal["agreed", "nonverbal", "declined", "withdrew"]
 Outcome = Literal["completed", "stopped_early", "declined", "not_done"]
 
 
-NotDoneReason = Literal["unwell", "asleep", "away", "other"]
+NotDoneReason = Literal["unwell", "asleep", "away", "deferred", "other"]
 
 
 ObservationKind = Literal["redness", "bruise", "skin_tear", "pain", "distress"]
