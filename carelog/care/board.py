@@ -37,6 +37,7 @@ class BoardRow:
     last_given: date | None
     stop: str = ""  # why no massage may be given today, in words; empty when one may
 
+
 def week_state(given: int, target: int, today: date) -> str:
     """met when the weekly target is reached; overdue when too few days remain to reach it."""
     still_needed = max(target - given, 0)
