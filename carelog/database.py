@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -26,9 +27,23 @@ WRITE_OPTION = "carelog_write"
 T = TypeVar("T")
 
 
+_CLOCK: ContextVar[datetime | None] = ContextVar("carelog_clock", default=None)
+
+
 def utcnow() -> datetime:
-    """Return the current time as an aware UTC datetime."""
-    return datetime.now(UTC)
+    """Return the current time as an aware UTC datetime (the seeder's clock inside clock_at)."""
+    return _CLOCK.get() or datetime.now(UTC)
+
+
+@contextlib.contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Make utcnow() answer `moment` inside the block, so that records and their audit entries
+    carry the time of the event they record. Only the demo seeder lays down the past."""
+    token = _CLOCK.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)
 
 
 class UTCDateTime(TypeDecorator):

@@ -436,3 +436,30 @@ def test_a_ward_batch_holds_the_residents_of_that_ward_in_that_month(app):
         assert resident_id not in gather.resident_ids(last_month, willow)
         assert resident_id in gather.resident_ids(this_month, rowan)
         assert resident_id in gather.resident_ids(this_month, willow)
+
+
+def test_the_demo_trail_carries_the_times_of_the_events_it_records(app):
+    """The demo home is laid down in time order: its trail never goes back in time, each
+    admission is recorded on its admission day, each session when it was recorded."""
+    from carelog.care.models import CareSession
+    from carelog.local_time import local
+    from carelog.residents.models import Resident
+
+    import random
+
+    from carelog.ops.demo_sessions import seed_sessions
+
+    with app.app_context():
+        seed_sessions(random.Random(7))  # the template home has residents; add their months
+        trail = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        times = [entry.recorded_at_utc for entry in trail]
+        assert times == sorted(times), "the demo trail goes back in time"
+        admitted = {r.id: r.admitted_on for r in db.session.scalars(select(Resident))}
+        admissions = [e for e in trail if e.action == "resident.admit"]
+        assert len(admissions) == len(admitted)
+        for entry in admissions:
+            assert local(entry.recorded_at_utc).date() == admitted[int(entry.entity_id)]
+        recorded = {s.id: s.recorded_at for s in db.session.scalars(select(CareSession))}
+        sessions = [e for e in trail if e.action == "session.record"]
+        assert len(sessions) == len(recorded) > 100
+        assert all(e.recorded_at_utc == recorded[int(e.entity_id)] for e in sessions)

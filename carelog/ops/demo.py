@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from sqlalchemy import func, select
 
@@ -11,8 +13,9 @@ from carelog.accounts import staff_accounts
 from carelog.accounts.models import User
 from carelog.accounts.roles import Role
 from carelog.audit.actor import Actor
+from carelog.database import clock_at
 from carelog.extensions import db
-from carelog.local_time import local_today
+from carelog.local_time import home_zone, local_today
 from carelog.residents import records
 from carelog.residents.vocabulary import ConsentDecider
 
@@ -72,11 +75,55 @@ def home_has_staff() -> bool:
 
 
 def seed(rng: random.Random | None = None, with_sessions: bool = True) -> None:
-    """Create the demo home through the same use cases staff use, so it is fully audited."""
+    """Create the demo home through the same use cases staff use, so it is fully audited.
+
+    Everything is planned first (the same random draws in the same order), then laid down in
+    time order under clock_at, so that each record and its audit entry carry the time of the
+    event: the home set up, each admission and consent decision, then months of sessions."""
     rng = rng or random.Random(2026)
+    today = local_today()
+    registration = [
+        f"NMC {rng.randint(10, 99)}A{rng.randint(1000, 9999)}E" if role == Role.NURSE else None
+        for _, _, role, _, _ in DEMO_ACCOUNTS
+    ]
+    plans = [
+        _plan_resident(rng, today, index, given, family, preferred)
+        for index, (given, family, preferred) in enumerate(RESIDENTS)
+    ]
+    # Admitted in the order they are numbered, so that the trail reads in time order.
+    for plan, admitted in zip(plans, sorted(p.admitted for p in plans), strict=True):
+        plan.admitted = admitted
+    opened = datetime.combine(plans[0].admitted - timedelta(days=1), time(9), home_zone())
+    with clock_at(opened):
+        ward_ids = _open_the_home(registration)
+    manager = db.session.scalars(select(User).where(User.username == "manager")).one()
+    actor = Actor(manager.id, manager.username, None, "flask demo")
+    events = []
+    for index, plan in enumerate(plans):
+        events.append((_at(plan.admitted, 10, index), partial(_admit, actor, plan, ward_ids)))
+        if plan.consent is not None:
+            decided = plan.admitted + plan.consent_after
+            events.append((_at(decided, 11, index), partial(_decide, actor, plan, decided)))
+    for moment, action in sorted(events, key=lambda event: event[0]):
+        with clock_at(moment):
+            action()
+    if with_sessions:
+        from carelog.ops.demo_sessions import seed_sessions
+
+        seed_sessions(rng)
+
+
+def _at(day: date, hour: int, index: int) -> datetime:
+    """A moment on a day in the home's zone; the index keeps same-day events in order."""
+    return datetime.combine(day, time(hour, index % 60), home_zone())
+
+
+def _open_the_home(registration: list[str | None]) -> list[int]:
     wards = [staff_accounts.create_ward(SEED_ACTOR, name) for name in WARDS]
     ward_ids = [w.id for w in wards]
-    for username, full_name, role, ward_index, password in DEMO_ACCOUNTS:
+    for (username, full_name, role, ward_index, password), number in zip(
+        DEMO_ACCOUNTS, registration, strict=True
+    ):
         staff_accounts.create_user(
             SEED_ACTOR,
             username=username,
@@ -84,22 +131,22 @@ def seed(rng: random.Random | None = None, with_sessions: bool = True) -> None:
             role=role,
             password=password,
             ward_id=None if ward_index is None else ward_ids[ward_index],
-            registration_number=f"NMC {rng.randint(10, 99)}A{rng.randint(1000, 9999)}E"
-            if role == Role.NURSE
-            else None,
+            registration_number=number,
         )
-    manager = db.session.scalars(select(User).where(User.username == "manager")).one()
-    manager_actor = Actor(manager.id, manager.username, None, "flask demo")
-    today = local_today()
-    for index, (given, family, preferred) in enumerate(RESIDENTS):
-        _seed_resident(manager_actor, rng, today, index, given, family, preferred, ward_ids)
-    if with_sessions:
-        from carelog.ops.demo_sessions import seed_sessions
-
-        seed_sessions(rng)
+    return ward_ids
 
 
-def _seed_resident(actor, rng, today, index, given, family, preferred, ward_ids) -> None:
+@dataclass
+class _ResidentPlan:
+    index: int
+    admitted: date
+    values: dict
+    consent: dict | None = None
+    consent_after: timedelta = timedelta(0)
+    resident_id: int = 0
+
+
+def _plan_resident(rng, today, index, given, family, preferred) -> _ResidentPlan:
     admitted = today - timedelta(days=rng.randint(120, 1500))
     precautions = {
         "defer_sessions": index == 7,
@@ -114,46 +161,50 @@ def _seed_resident(actor, rng, today, index, given, family, preferred, ward_ids)
             16: "Fistula in the right arm.",
         }.get(index),
     }
-    resident = records.admit(
-        actor,
-        {
-            "given_name": given,
-            "family_name": family,
-            "preferred_name": preferred,
-            "room": f"{'RW'[index % 2]}{index // 2 + 1:02d}",
-            "ward_id": ward_ids[index % 2],
-            "date_of_birth": today.replace(year=today.year - rng.randint(72, 98))
-            - timedelta(days=rng.randint(0, 364)),
-            "local_identifier": f"CH-{1000 + index}",
-            "admitted_on": admitted,
-            "preferred_product": "Own fragrance-free emollient",
-            "sessions_per_week": rng.choice((2, 3, 3, 3, 5)),
-            **precautions,
-        },
-    )
+    values = {
+        "given_name": given,
+        "family_name": family,
+        "preferred_name": preferred,
+        "room": f"{'RW'[index % 2]}{index // 2 + 1:02d}",
+        "ward_index": index % 2,
+        "date_of_birth": today.replace(year=today.year - rng.randint(72, 98))
+        - timedelta(days=rng.randint(0, 364)),
+        "local_identifier": f"CH-{1000 + index}",
+        "preferred_product": "Own fragrance-free emollient",
+        "sessions_per_week": rng.choice((2, 3, 3, 3, 5)),
+        **precautions,
+    }
+    plan = _ResidentPlan(index, admitted, values)
     if index == 22:
-        return  # a new admission whose consent is still to be recorded
+        return plan  # a new admission whose consent is still to be recorded
     if index == 5:
         decided_by, maker = ConsentDecider.BEST_INTERESTS, "Dr Priya Shah (GP), with her daughter"
     elif index in (8, 14):
         decided_by, maker = ConsentDecider.LASTING_POWER_OF_ATTORNEY, "Her son, Paul (LPA health)"
     else:
         decided_by, maker = ConsentDecider.RESIDENT, None
-    decided_on = admitted + timedelta(days=rng.randint(1, 20))
+    plan.consent_after = timedelta(days=rng.randint(1, 20))
     review_on = today + timedelta(days=rng.randint(30, 300))
     if index == 19:
         review_on = today - timedelta(days=12)  # review overdue: the board warns
-    records.record_consent(
-        actor,
-        resident.id,
-        {
-            "decided_by": decided_by.value,
-            "decision_maker": maker,
-            "consent_given": index != 12,
-            "decided_on": decided_on,
-            "review_on": review_on,
-            "scope_hands": "right" if index in (2, 11) else "left" if index == 16 else "both",
-            "scope_products": "Own emollient only" if index in (3, 10, 18) else None,
-            "notes": "Declines hand massage; prefers a chat." if index == 12 else None,
-        },
-    )
+    plan.consent = {
+        "decided_by": decided_by.value,
+        "decision_maker": maker,
+        "consent_given": index != 12,
+        "review_on": review_on,
+        "scope_hands": "right" if index in (2, 11) else "left" if index == 16 else "both",
+        "scope_products": "Own emollient only" if index in (3, 10, 18) else None,
+        "notes": "Declines hand massage; prefers a chat." if index == 12 else None,
+    }
+    return plan
+
+
+def _admit(actor: Actor, plan: _ResidentPlan, ward_ids: list[int]) -> None:
+    values = dict(plan.values)
+    values["ward_id"] = ward_ids[values.pop("ward_index")]
+    plan.resident_id = records.admit(actor, {**values, "admitted_on": plan.admitted}).id
+
+
+def _decide(actor: Actor, plan: _ResidentPlan, decided: date) -> None:
+    assert plan.consent is not None
+    records.record_consent(actor, plan.resident_id, {**plan.consent, "decided_on": decided})

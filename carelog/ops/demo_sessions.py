@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from carelog.accounts.models import User
 from carelog.audit.actor import Actor
 from carelog.care import amendments, recording
 from carelog.care.models import CONTENT_FIELDS, SessionContent
-from carelog.database import existing
+from carelog.database import clock_at, existing
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
 from carelog.residents.models import Resident
@@ -92,12 +93,17 @@ def _given(rng, resident: Resident, nurse: User, when: datetime, observer: bool)
 
 
 def seed_sessions(rng: random.Random) -> None:
-    """Lay down DAYS of sessions for every resident with consent, through the use cases."""
+    """Lay down DAYS of sessions for every resident with consent, through the use cases.
+
+    Planned resident by resident (the random draws in a fixed order), then recorded in time
+    order under clock_at, so the trail reads as the ward lived it."""
     zone = home_zone()
     today = local_today()
+    real_now = datetime.now(zone)
     nurses = {u.ward_id: u for u in db.session.scalars(select(User).where(User.role == "nurse"))}
     residents = db.session.scalars(select(Resident).order_by(Resident.id)).all()
     plans = [(r.id, r.ward_id, r.sessions_per_week, r.admitted_on) for r in residents]
+    events: list[tuple[datetime, int, Callable[[dict], None]]] = []
     for resident_id, ward_id, per_week, admitted_on in plans:
         nurse = nurses[ward_id]
         actor = Actor(nurse.id, nurse.username, "127.0.0.1", "demo seeder")
@@ -108,12 +114,17 @@ def seed_sessions(rng: random.Random) -> None:
                 continue
             hour = time(rng.randint(10, 16), rng.choice((0, 10, 15, 30, 40, 45)))
             when = datetime.combine(day, hour, tzinfo=zone)
-            if offset == 0 and when > datetime.now(zone):
+            if offset == 0 and when > real_now:
                 continue
-            _one_session(rng, actor, nurse, resident_id, when, observer, day == today)
+            events += _one_session(rng, actor, nurse, resident_id, when, observer, day == today)
+    saved: dict[str, int] = {}
+    for moment, _, record in sorted(events, key=lambda event: (event[0], event[1])):
+        with clock_at(min(moment, real_now)):
+            record(saved)
 
 
-def _one_session(rng, actor, nurse, resident_id, when, observer, is_today) -> None:
+def _one_session(rng, actor, nurse, resident_id, when, observer, is_today) -> list:
+    """Plan one session (and its follow-up): the events to record, with their times."""
     resident = existing(db.session, Resident, resident_id)
     consent = resident.current_consent
     roll = rng.random()
@@ -121,12 +132,8 @@ def _one_session(rng, actor, nurse, resident_id, when, observer, is_today) -> No
     content.update(occurred_at=when, given_by_id=nurse.id)
     if consent is None or not consent.is_valid_on(when.date()) or resident.defer_sessions:
         if roll < 0.5:
-            return
-        content.update(
-            outcome="not_done",
-            not_done_reason="other",
-            outcome_reason="No valid consent or sessions deferred",
-        )
+            return []
+        content.update(outcome="not_done", not_done_reason="deferred")
     elif roll < 0.08:
         content.update(outcome="declined", assent="declined")
     elif roll < 0.14:
@@ -139,30 +146,41 @@ def _one_session(rng, actor, nurse, resident_id, when, observer, is_today) -> No
         recorded = when + timedelta(hours=rng.randint(3, 6))
         content["note"] = "Recorded at the end of the shift: the tablet was in use elsewhere."
     key = str(uuid.UUID(int=rng.getrandbits(128)))
-    saved = recording.record_session(
-        actor, resident_id, key, SessionContent.from_columns(content), {"demo": key}, now=recorded
-    )
+    session = SessionContent.from_columns(content)
+
+    def record(saved: dict, now=recorded) -> None:
+        now = min(now, datetime.now(now.tzinfo))
+        saved[key] = recording.record_session(
+            actor, resident_id, key, session, {"demo": key}, now=now
+        ).session_id
+
+    events = [(recorded, 0, record)]
     if content["outcome"] in ("completed", "stopped_early") and not is_today:
-        _follow_up(rng, actor, saved.session_id, when, observer)
+        events += _follow_up(rng, actor, key, when, observer)
+    return events
 
 
-def _follow_up(rng, actor, session_id, when, observer) -> None:
+def _follow_up(rng, actor, session_key, when, observer) -> list:
     if when.date() >= local_today() - timedelta(days=1) and rng.random() < 0.7:
-        return  # leave some of yesterday's for the morning follow-up list
+        return []  # leave some of yesterday's for the morning follow-up list
     if rng.random() < 0.12:
-        return  # some follow-ups are never made: the report counts them as missing
+        return []  # some follow-ups are never made: the report counts them as missing
     morning = datetime.combine(
         when.date() + timedelta(days=1), time(8, rng.randint(0, 59)), tzinfo=when.tzinfo
     )
     rating = _rating(rng, "sleep_after", _clip(rng.gauss(6.2, 1.8), 0, 10), observer)
     key = str(uuid.UUID(int=rng.getrandbits(128)))
-    amendments.record_sleep_after(
-        actor,
-        session_id,
-        key,
-        rating["sleep_after_value"],
-        rating["sleep_after_status"],
-        rating["sleep_after_rater"],
-        expected_version=1,
-        now=morning,
-    )
+
+    def record(saved: dict) -> None:
+        amendments.record_sleep_after(
+            actor,
+            saved[session_key],
+            key,
+            rating["sleep_after_value"],
+            rating["sleep_after_status"],
+            rating["sleep_after_rater"],
+            expected_version=1,
+            now=min(morning, datetime.now(morning.tzinfo)),
+        )
+
+    return [(morning, 1, record)]
