@@ -441,13 +441,12 @@ def test_a_ward_batch_holds_the_residents_of_that_ward_in_that_month(app):
 def test_the_demo_trail_carries_the_times_of_the_events_it_records(app):
     """The demo home is laid down in time order: its trail never goes back in time, each
     admission is recorded on its admission day, each session when it was recorded."""
-    from carelog.care.models import CareSession
-    from carelog.local_time import local
-    from carelog.residents.models import Resident
-
     import random
 
+    from carelog.care.models import CareSession
+    from carelog.local_time import local
     from carelog.ops.demo_sessions import seed_sessions
+    from carelog.residents.models import Resident
 
     with app.app_context():
         seed_sessions(random.Random(7))  # the template home has residents; add their months
