@@ -41,7 +41,7 @@ system-packages:
 test: $(VENV)/.installed system-packages
 	$(BIN)/ruff check carelog tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=25
 
 bench: $(VENV)/.installed system-packages
 	$(BIN)/python -m bench

@@ -8,9 +8,10 @@ import pytest
 from tests.helpers.records import audit_entries
 
 HUGE = "99999999999999999999999"
-BAD_VALUES = (HUGE, "2147483648", "-1", "0000-01", "9999-12", "9999-12-31", "0001-01-01", "abc")
+# Each out of range for one kind of input: ids and pages, months, dates (Hypothesis adds text).
+BAD_VALUES = (HUGE, "2147483648", "-1", "0000-01", "9999-12", "9999-12-31")
 QUERY_NAMES = ("ward", "ward_id", "resident_id", "actor_id", "page", "before", "month", "date_from",
-               "date_to", "checkpoint", "saved", "departed", "next", "reason")  # fmt: skip
+               "date_to", "checkpoint", "report")  # fmt: skip
 WHO = {"manager": "care_manager", "auditor": "auditor", "admin": "admin", "nurse": "nurse"}
 
 

@@ -449,7 +449,7 @@ def test_the_demo_trail_carries_the_times_of_the_events_it_records(app):
     from carelog.residents.models import Resident
 
     with app.app_context():
-        seed_sessions(random.Random(7))  # the template home has residents; add their months
+        seed_sessions(random.Random(7), days=21)  # the template home has residents; add weeks
         trail = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
         times = [entry.recorded_at_utc for entry in trail]
         assert times == sorted(times), "the demo trail goes back in time"

@@ -14,7 +14,7 @@ from carelog.accounts.models import User
 from carelog.audit.actor import Actor
 from carelog.care import amendments, recording
 from carelog.care.models import CONTENT_FIELDS, SessionContent
-from carelog.database import clock_at, existing
+from carelog.database import clock_at, existing, utcnow
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
 from carelog.residents.models import Resident
@@ -92,8 +92,8 @@ def _given(rng, resident: Resident, nurse: User, when: datetime, observer: bool)
     return content
 
 
-def seed_sessions(rng: random.Random) -> None:
-    """Lay down DAYS of sessions for every resident with consent, through the use cases.
+def seed_sessions(rng: random.Random, days: int = DAYS) -> None:
+    """Lay down `days` of sessions for every resident with consent, through the use cases.
 
     Planned resident by resident (the random draws in a fixed order), then recorded in time
     order under clock_at, so the trail reads as the ward lived it."""
@@ -108,7 +108,7 @@ def seed_sessions(rng: random.Random) -> None:
         nurse = nurses[ward_id]
         actor = Actor(nurse.id, nurse.username, "127.0.0.1", "demo seeder")
         observer = resident_id % 4 == 0
-        for offset in range(DAYS, -1, -1):
+        for offset in range(days, -1, -1):
             day = today - timedelta(days=offset)
             if day < admitted_on or rng.random() > per_week / 7 * 0.95:
                 continue
@@ -148,10 +148,9 @@ def _one_session(rng, actor, nurse, resident_id, when, observer, is_today) -> li
     key = str(uuid.UUID(int=rng.getrandbits(128)))
     session = SessionContent.from_columns(content)
 
-    def record(saved: dict, now=recorded) -> None:
-        now = min(now, datetime.now(now.tzinfo))
+    def record(saved: dict) -> None:  # run under clock_at(the time it was recorded)
         saved[key] = recording.record_session(
-            actor, resident_id, key, session, {"demo": key}, now=now
+            actor, resident_id, key, session, {"demo": key}, now=utcnow()
         ).session_id
 
     events = [(recorded, 0, record)]
@@ -180,7 +179,7 @@ def _follow_up(rng, actor, session_key, when, observer) -> list:
             rating["sleep_after_status"],
             rating["sleep_after_rater"],
             expected_version=1,
-            now=min(morning, datetime.now(morning.tzinfo)),
+            now=utcnow(),  # under clock_at(the next morning)
         )
 
     return [(morning, 1, record)]
