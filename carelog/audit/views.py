@@ -133,18 +133,14 @@ def integrity():
     started = time.perf_counter()
     result = chain.verify(db.session, expect)
     seconds = time.perf_counter() - started
-    mistyped = bool(expect and not result.ok and chain.likely_mistyped(db.session, expect))
-    return render_template(
-        "audit/integrity.html",
-        result=result,
+    return _integrity_page(
+        result,
         seconds=seconds,
         form=form,
         expect=expect,
         problem=problem,
-        mistyped=mistyped,
-        file_form=ReportFileForm(),
+        mistyped=bool(expect and not result.ok and chain.likely_mistyped(db.session, expect)),
         named_report=proof.made(request.args.get("report", "")[:40]),
-        identified=None,
     )
 
 
@@ -158,19 +154,22 @@ def verify_report():
     identified = None
     if file_form.validate_on_submit():
         identified = proof.identify(file_form.pdf.data.read())
-    result = chain.verify(db.session)
-    return render_template(
-        "audit/integrity.html",
-        result=result,
-        seconds=0.0,
-        form=CheckpointForm(formdata=None),
-        expect=None,
-        problem=None,
-        mistyped=False,
-        file_form=file_form,
-        named_report=None,
-        identified=identified,
-    )
+    return _integrity_page(chain.verify(db.session), file_form=file_form, identified=identified)
+
+
+def _integrity_page(result, **shown):
+    """The integrity page: the chain verified now, and whichever check was asked for."""
+    page = {
+        "seconds": 0.0,
+        "form": CheckpointForm(formdata=None),
+        "expect": None,
+        "problem": None,
+        "mistyped": False,
+        "file_form": ReportFileForm(),
+        "named_report": None,
+        "identified": None,
+    }
+    return render_template("audit/integrity.html", result=result, **{**page, **shown})
 
 
 @bp.get("/residents/<int:resident_id>")

@@ -17,6 +17,14 @@ from carelog.local_time import local_day_bounds, month_bounds
 from carelog.reports.month import Month
 
 
+def _by_resident(rows) -> defaultdict[int, list]:
+    """(version, session) rows grouped by resident."""
+    by_resident: defaultdict[int, list] = defaultdict(list)
+    for version, care_session in rows:
+        by_resident[care_session.resident_id].append((version, care_session))
+    return by_resident
+
+
 def month_sessions(resident_ids: list[int], month: Month):
     start, end = month_bounds(month)
     rows = db.session.execute(
@@ -26,10 +34,7 @@ def month_sessions(resident_ids: list[int], month: Month):
             CareSessionVersion.occurred_at < end,
         )
     ).all()
-    by_resident = defaultdict(list)
-    for version, care_session in rows:
-        by_resident[care_session.resident_id].append((version, care_session))
-    return by_resident
+    return _by_resident(rows)
 
 
 def first_day_after(resident_ids: list[int], month: Month):
@@ -43,10 +48,7 @@ def first_day_after(resident_ids: list[int], month: Month):
             CareSessionVersion.occurred_at < first_end,
         )
     ).all()
-    by_resident = defaultdict(list)
-    for version, care_session in rows:
-        by_resident[care_session.resident_id].append((version, care_session))
-    return by_resident
+    return _by_resident(rows)
 
 
 def ever_in_month(resident_ids: list[int], month: Month) -> set[int]:
