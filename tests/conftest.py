@@ -23,6 +23,17 @@ PASSWORDS = {name: password for name, _, _, _, password in demo.DEMO_ACCOUNTS}
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _database_numbers = itertools.count()
 
+# Tests that time things, load the machine or drive a browser run alone, after the parallel run
+# (`make test` runs `-m "not serial"` on two workers, then `-m serial` on one).
+SERIAL = (
+    "tests/browser/",
+    "tests/test_load.py",
+    "tests/test_crash_durability.py",
+    "tests/test_faults.py",
+    "tests/test_audit_concurrency.py",
+    "tests/test_backup.py",
+)
+
 
 def pytest_addoption(parser):
     parser.addoption(
@@ -31,6 +42,12 @@ def pytest_addoption(parser):
         default="both",
         help="Run database tests on SQLite, PostgreSQL or both (the default).",
     )
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.nodeid.startswith(SERIAL):
+            item.add_marker(pytest.mark.serial)
 
 
 def pytest_generate_tests(metafunc):
