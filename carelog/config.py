@@ -33,6 +33,8 @@ def defaults(instance_path: str) -> dict:
         "CARELOG_SIGN_IN_CLIENT_LIMIT": 20,  # failed sign-ins from one address within the window
         "CARELOG_SIGN_IN_WINDOW_MINUTES": 15,
         "CARELOG_LATE_ENTRY_HOURS": 2,
+        # A second session of the same kind for a resident this soon asks "record another?"
+        "CARELOG_REPEAT_WINDOW_MINUTES": 120,
         "CARELOG_NURSE_CORRECTION_HOURS": 12,  # a nurse may correct their own entry that shift
         "CARELOG_RETENTION_YEARS": 8,
         "CARELOG_PAGE_SIZE": "A4",

@@ -54,6 +54,11 @@ def format_datetime(moment: datetime | None) -> str:
     return shown.strftime("%-d %b %Y, %H:%M") if shown else ""
 
 
+def local_clock(moment: datetime) -> str:
+    """The local time of day on the home's 24-hour clock: 13:05."""
+    return local(moment).strftime("%H:%M")
+
+
 def format_date(day: date | None) -> str:
     """A date as staff read it: 21 Nov 2026."""
     return day.strftime("%-d %b %Y") if day else ""

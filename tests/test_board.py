@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from carelog.care import amendments, recording
-from carelog.care.board import today_state, week_state
+from carelog.care.board import LOOKBACK_DAYS, today_state, week_state
 from carelog.care.models import SessionContent
 from carelog.care.vocabulary import VersionKind
 from carelog.database import utcnow
@@ -46,27 +46,38 @@ def on(weekday: int) -> date:
 @pytest.mark.parametrize(
     "given, target, weekday, expected",
     [
-        (0, 3, 0, "due"),  # Monday: seven days to give three
-        (0, 3, 4, "due"),  # Friday: Fri, Sat, Sun are just enough
-        (0, 3, 5, "overdue"),  # Saturday: two days cannot hold three
-        (1, 3, 5, "due"),
+        (0, 3, 0, "due"),  # Monday: no day has passed yet
+        (0, 3, 2, "due"),  # Wednesday: 3 x 2 / 7 rounds down to 0 by now
+        (0, 3, 3, "overdue"),  # Thursday: 3 x 3 / 7 = 1 should have been given by now
+        (1, 3, 3, "due"),
+        (1, 3, 5, "overdue"),  # Saturday: 3 x 5 / 7 = 2 by now
+        (2, 3, 5, "due"),
         (2, 3, 6, "due"),  # Sunday: one more today still meets it
         (1, 3, 6, "overdue"),
         (3, 3, 2, "met"),
         (4, 3, 6, "met"),  # more than the target is still met
         (0, 0, 3, "met"),  # no target: nothing is due
-        (0, 5, 2, "due"),  # Wednesday: five days left for five
-        (0, 5, 3, "overdue"),  # Thursday: four days left for five
-        (1, 5, 3, "due"),
-        (0, 7, 0, "due"),
-        (0, 8, 0, "overdue"),
+        (0, 5, 1, "due"),
+        (0, 5, 2, "overdue"),  # Wednesday: 5 x 2 / 7 = 1 by now
+        (0, 7, 0, "due"),  # a daily target on Monday morning
+        (0, 8, 0, "overdue"),  # eight cannot fit in seven days
         (0, 14, 0, "overdue"),
     ],
 )
 def test_week_state(given, target, weekday, expected):
-    """met once the target is reached; overdue when the days left cannot hold what is missing."""
+    """met once the target is reached; overdue when behind the week's pace or when the days left
+    cannot hold what is missing."""
     assert on(weekday).weekday() == weekday
     assert week_state(given, target, on(weekday)) == expected
+
+
+@pytest.mark.parametrize(
+    "target, days_since_last, expected",
+    [(1, 7, "due"), (1, 8, "overdue"), (1, 14, "overdue"), (3, 3, "due"), (3, 4, "overdue")],
+)
+def test_a_long_gap_since_the_last_massage_is_overdue(target, days_since_last, expected):
+    """Monday, nothing given this week: the gap decides (seven days over the target, rounded up)."""
+    assert week_state(0, target, on(0), days_since_last) == expected
 
 
 def test_today_state_prefers_given_then_declined_then_not_done():
@@ -112,7 +123,7 @@ def test_a_manager_chooses_the_ward_and_an_auditor_only_reads(app, signed_in):
     auditor = signed_in("auditor")
     page = auditor.get(f"/ward/?ward={willow}").get_data(as_text=True)
     assert set(board_rows(page)) == present_ids(app, willow)
-    assert "/session" not in page.split('<ul class="board">')[1]
+    assert "/session" not in page.split('<ul class="board"')[1]
     assert signed_in("admin").get("/ward/").status_code == 403
 
 
@@ -142,10 +153,14 @@ def set_target(app, resident_id: int, per_week: int) -> None:
         records.update(actor(app, "manager"), resident_id, {"sessions_per_week": per_week}, "t")
 
 
-def week_words(given: int, target: int, day: date) -> str:
+def week_words(given: int, target: int, day: date, days_since_last: int = 0) -> str:
     """The week as the board should say it."""
-    suffix = {"met": "", "due": " · due", "overdue": " · overdue"}[week_state(given, target, day)]
+    state = week_state(given, target, day, days_since_last)
+    suffix = {"met": "", "due": " · due", "overdue": " · overdue"}[state]
     return f"{given} of {target} this week{suffix}"
+
+
+NEVER = LOOKBACK_DAYS + 1  # no massage in the board's look-back: at least this many days
 
 
 def test_today_and_the_week_on_each_line(app, signed_in):
@@ -199,17 +214,17 @@ def test_today_and_the_week_on_each_line(app, signed_in):
         assert words in rows[resident_id], (resident_id, rows[resident_id])
     for resident_id, line in rows.items():
         if resident_id not in states:
-            assert "Not yet today" in line, line
+            assert "Not yet today" in line or "Do not massage" in line, line
 
     target = {p.id: p.sessions_per_week for p in residents_where(app, rowan)}
     assert week_words(1, target[given.id], day) in rows[given.id]
-    assert week_words(0, target[declined.id], day) in rows[declined.id]
-    assert week_words(0, target[not_done.id], day) in rows[not_done.id]
+    assert week_words(0, target[declined.id], day, NEVER) in rows[declined.id]
+    assert week_words(0, target[not_done.id], day, NEVER) in rows[not_done.id]
     assert week_words(1, target[both.id], day) in rows[both.id]
     assert "0 of 14 this week · overdue" in rows[overdue.id]
     assert rows[met.id].count("1 of 1 this week") == 1
     assert "· due" not in rows[met.id] and "overdue" not in rows[met.id]
-    assert week_words(0, target[last_week.id], day) in rows[last_week.id]
+    assert week_words(0, target[last_week.id], day, 8) in rows[last_week.id]
     assert f"last massage {eight_days_ago.strftime('%-d %b %Y')}" in rows[last_week.id]
     assert "last massage" not in rows[declined.id]
     assert 'class="board-row state-declined"' in page
@@ -233,14 +248,14 @@ def test_a_voided_session_does_not_count(app, signed_in):
         )
     row = board_rows(signed_in("nurse").get("/ward/").get_data(as_text=True))[person.id]
     assert "Not yet today" in row
-    assert "0 of 1 this week · due" in row
+    assert "0 of 1 this week · overdue" in row  # nothing given in the last four weeks
 
 
 def expected_badges(app, person) -> set[str]:
     """The precaution and consent badges a resident's line must show."""
     badges = set()
-    if person.defer_sessions:
-        badges.add("Defer session")
+    if person.deferred_on(today(app)):
+        badges.add("Deferred")
     if person.avoid_left_hand:
         badges.add("Avoid left hand")
     if person.avoid_right_hand:
@@ -260,7 +275,7 @@ def expected_badges(app, person) -> set[str]:
 
 
 ALL_BADGES = (
-    "Defer session",
+    "Deferred",
     "Avoid left hand",
     "Avoid right hand",
     "Light pressure",
@@ -343,9 +358,11 @@ def add_residents_with_sessions(app, ward: int, how_many: int) -> None:
                 if when > utcnow():
                     when = utcnow().replace(microsecond=0)
                 content = (
-                    no_session_content(nurse_id, when, "declined")
+                    no_session_content(nurse_id, when, "declined", repeat_confirmed=True)
                     if number % 5 == 0
-                    else given_content(nurse_id, when, override_reason="test data")
+                    else given_content(
+                        nurse_id, when, override_reason="test data", repeat_confirmed=True
+                    )
                 )
                 recording.record_session(
                     actor(app, "manager" if number % 11 == 0 else "nurse"),  # no consent

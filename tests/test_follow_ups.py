@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from carelog.audit import chain
-from carelog.care import amendments
+from carelog.care import amendments, rules
 from carelog.care.models import CONTENT_FIELDS, CareSession
 from carelog.care.vocabulary import VersionKind
 from carelog.extensions import db
@@ -76,6 +76,16 @@ def post_follow_up(staff, session_id: int, data: dict):
     response = staff.post(f"{FOLLOW_UPS}/{session_id}", data=data)
     page = staff.get(response.headers["Location"]) if response.status_code == 303 else response
     return response, page.get_data(as_text=True)
+
+
+def card(page: str, session_id: int) -> str:
+    """One resident's card on the follow-up list."""
+    return page.split(f'id="follow-up-{session_id}"')[1].split("</section>")[0]
+
+
+def card_errors(page: str, session_id: int) -> list[str]:
+    """The error messages shown on one card."""
+    return [text(m) for m in re.findall(r'<p class="error"[^>]*>(.*?)</p>', card(page, session_id))]
 
 
 def listed(staff) -> set[int]:
@@ -203,8 +213,9 @@ def test_a_stated_reason_is_a_sleep_answer_and_a_number_needs_a_rater(app, nurse
         {**sleep(follow_up_form(nurse, first), first, "7"), f"s{first}-submission_key": "1"},
     ):
         response, shown = post_follow_up(nurse, first, bad)
-        assert response.status_code == 303
-        assert flashes(shown, "error"), bad
+        assert response.status_code == 200  # the list again, the error on that card
+        assert card_errors(shown, first), bad
+        assert card_errors(shown, second) == []
         assert snapshot_counts(app) == before
     response, shown = post_follow_up(
         nurse, second, sleep(follow_up_form(nurse, second), second, "unable", "self")
@@ -243,8 +254,8 @@ def test_a_stale_form_is_refused(app, nurse, people):
     add_correction(app, session_id, {"note": "Corrected: she had her hands creamed too"})
     before = snapshot_counts(app)
     response, shown = post_follow_up(nurse, session_id, data)
-    assert response.status_code == 303
-    assert any("Someone else changed this entry" in m for m in flashes(shown, "error"))
+    assert response.status_code == 200
+    assert any("Someone else changed this entry" in m for m in card_errors(shown, session_id))
     assert snapshot_counts(app) == before
     assert [v.kind for v in versions_of(app, session_id)] == ["original", "correction"]
 
@@ -268,3 +279,33 @@ def test_two_staff_recording_the_same_night(app, signed_in, people):
     _, shown = post_follow_up(manager, session_id, theirs)
     assert flashes(shown, "error")
     assert [v.rating("sleep_after")[0] for v in versions_of(app, session_id)] == [None, 6]
+
+
+def test_the_card_names_the_night_and_keeps_the_rating_when_refused(app, nurse, people):
+    """The list asks about the night of yesterday's massage by its day and date; a missing
+    "Rated by" is shown on that card with the chosen rating still chosen."""
+    session_id = yesterday_session(app, people[0].id)
+    night = today(app) - timedelta(days=1)
+    page = nurse.get(FOLLOW_UPS).get_data(as_text=True)
+    assert f"the night of {night:%A %-d %B}" in text(card(page, session_id))
+    response, shown = post_follow_up(
+        nurse, session_id, sleep(follow_up_form(nurse, session_id), session_id, "7", None)
+    )
+    assert response.status_code == 200
+    assert card_errors(shown, session_id) == ["Say who gave this rating."]
+    kept = form_posting_to(shown, f"{FOLLOW_UPS}/{session_id}")
+    assert kept.checked(f"s{session_id}-sleep_after") == ["7"]
+
+
+def test_only_the_night_just_ended_is_asked_about(app, nurse, people):
+    """A massage two days ago is not listed, and its sleep cannot be recorded as last night's:
+    that answer would be about another night."""
+    older = record_given(app, people[0].id, local_time(app, today(app) - timedelta(days=2)))
+    assert older not in listed(nurse)
+    with app.app_context():
+        before = snapshot_counts(app)
+        with pytest.raises(rules.CareError, match="the night of"):
+            amendments.record_sleep_after(
+                actor(app, "nurse"), older, str(uuid.uuid4()), 6, "answered", "self", 1
+            )
+    assert snapshot_counts(app) == before

@@ -293,6 +293,8 @@ def test_the_resident_forms(app):
         "preferred_product": words(120),
         "sessions_per_week": st.integers(min_value=-2, max_value=16).map(str),
         "defer_sessions": tick,
+        "defer_reason": words(200, required=False),
+        "defer_until": st.one_of(st.just(""), past(60), any_date),
         "avoid_left_hand": tick,
         "avoid_right_hand": tick,
         "light_pressure_only": tick,

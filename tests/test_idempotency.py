@@ -171,12 +171,18 @@ def test_a_malformed_key_is_refused_on_the_form(app, nurse, people):
     assert snapshot_counts(app) == before
 
 
-def test_a_reload_gives_a_new_key_and_a_new_session(app, nurse, people):
-    """Two sessions logged one after the other each get their own record."""
+def test_a_reload_gives_a_new_key_and_a_second_session_only_once_confirmed(app, nurse, people):
+    """A fresh form has a fresh key; a second session soon after the first is asked about, and
+    saved as another only when the nurse confirms."""
     person = people[0]
-    for _ in range(2):
-        response = nurse.post(session_url(person.id), data=full_session(nurse, person.id))
-        assert response.status_code == 303
+    first = nurse.post(session_url(person.id), data=full_session(nurse, person.id))
+    assert first.status_code == 303
+    again = full_session(nurse, person.id)
+    asked = nurse.post(session_url(person.id), data=again)
+    assert asked.status_code == 200
+    assert len(sessions_of(app, person.id)) == 1
+    confirmed = nurse.post(session_url(person.id), data={**again, "repeat_confirmed": "y"})
+    assert confirmed.status_code == 303
     assert len(sessions_of(app, person.id)) == 2
 
 

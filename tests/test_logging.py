@@ -118,10 +118,16 @@ def test_the_form_says_when_there_is_no_consent(app, nurse, rowan):
     """A resident with no consent on record is flagged before anything else."""
     without = [p for p in residents_where(app, rowan) if not p.consents]
     assert without, "the demo home has a Rowan resident without consent"
-    page, _ = open_session_form(nurse, without[0].id)
+    page = nurse.get(session_url(without[0].id)).get_data(as_text=True)
     shown = text(page)
     assert "No consent recorded. Ask the care manager before a massage." in shown
-    assert shown.index("No consent recorded") < shown.index("How relaxed do you feel")
+    assert "Do not give a hand massage: there is no valid consent" in shown
+    # A nurse is offered the decline and not-done forms, not the massage.
+    assert "How relaxed do you feel" not in shown
+    assert "The session form is closed while there is no valid consent" in shown
+    assert form_posting_to(page, f"{session_url(without[0].id)}/not-done").checked(
+        "not_done_reason"
+    ) == ["deferred"]
 
 
 def test_a_full_session_is_saved_exactly_as_submitted(app, nurse, resident):
@@ -236,6 +242,7 @@ def test_each_rating_accepts_a_stated_reason_for_none(app, nurse, resident):
         for name in FIVE_RATINGS:
             answers[name] = status
             answers[f"{name}_rater"] = "self"  # a stray rater tap must not turn into data
+        answers["repeat_confirmed"] = "y"  # three sessions in a row for one resident
         data = full_session(nurse, resident.id, **answers)
         response = post_session(nurse, resident.id, data)
         assert response.status_code == 303, (status, response.get_data(as_text=True)[:1000])
@@ -433,7 +440,7 @@ def test_a_deferred_resident_is_recorded_as_not_done_deferred(app, signed_in):
     nurse2 = signed_in("nurse2")
     person = residents_where(app, nurse_ward(app, "nurse2"), defer_sessions=True)[0]
     board = text(nurse2.get("/ward/"))
-    assert "Do not massage: sessions are deferred" in board
+    assert "Deferred Sessions are deferred" in board
     data = full_session(nurse2, person.id, hands="both")
     before = snapshot_counts(app)
     refused = post_session(nurse2, person.id, {**data, "override_reason": "GP reviewed"})
@@ -444,19 +451,25 @@ def test_a_deferred_resident_is_recorded_as_not_done_deferred(app, signed_in):
 
 
 def test_the_form_marks_precautions_on_the_choices(app, nurse, rowan):
-    """An avoided hand is marked on its buttons; light pressure is pre-selected."""
+    """An avoided hand is marked on its buttons; the plan's hands, pressure and product and the
+    usual outcome are chosen for the nurse (ratings and raters never are)."""
     left = residents_where(app, rowan, avoid_left_hand=True)[0]
-    page, _ = open_session_form(nurse, left.id)
+    page, form = open_session_form(nurse, left.id)
     hands = text(page.split('id="hands-group"')[1].split("</fieldset>")[0])
     assert "Left (precaution)" in hands and "Both (precaution)" in hands
     assert "Right (precaution)" not in hands
+    assert form.checked("hands") == ["right"]
 
     light = residents_where(app, rowan, light_pressure_only=True)[0]
     _, form = open_session_form(nurse, light.id)
     assert form.checked("pressure") == ["light"]
     plain = plain_residents(app, rowan)[0]
     _, form = open_session_form(nurse, plain.id)
-    assert form.checked("pressure") == []
+    assert form.checked("pressure") == ["normal"]
+    assert form.checked("hands") == ["both"]
+    assert form.checked("outcome") == ["completed"]
+    assert form.checked("assent") == []
+    assert form.value("duration_minutes") in (None, "")  # picked by the nurse or the timer
     assert form.value("product") == plain.preferred_product
 
 

@@ -32,7 +32,7 @@ from carelog.accounts.models import User, Ward
 from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.audit.models import AuditEntry
-from carelog.care import amendments, recording
+from carelog.care import amendments, recording, rules
 from carelog.care.models import CONTENT_FIELDS, CareSession, CareSessionVersion, SessionContent
 from carelog.extensions import db
 from carelog.local_time import month_bounds
@@ -273,14 +273,21 @@ def record_plan(app, resident_id: int, plan: Plan) -> int:
         nurse = user_by_name(plan.by)
         content = plan_content(plan, nurse.id)
         recorded = plan.when + (timedelta(hours=5) if plan.late else timedelta(minutes=15))
-        saved = recording.record_session(
-            actor_for(nurse),
-            resident_id,
-            str(uuid.uuid4()),
-            SessionContent.from_columns(content),
-            content,
-            now=recorded,
-        )
+
+        def save(content: dict):
+            return recording.record_session(
+                actor_for(nurse),
+                resident_id,
+                str(uuid.uuid4()),
+                SessionContent.from_columns(content),
+                content,
+                now=recorded,
+            )
+
+        try:
+            saved = save(content)
+        except rules.PossibleRepeat:  # two in a short while: the nurse confirms, as asked
+            saved = save({**content, "repeat_confirmed": True})
         if plan.sleep_after is not None:
             fields = rating_fields("sleep_after", plan.sleep_after)
             morning = datetime.combine(

@@ -87,6 +87,8 @@ def admission(app, **changes) -> dict:
         "preferred_product": "Unscented lotion",
         "sessions_per_week": "5",
         "defer_sessions": "y",
+        "defer_reason": "Chest infection",
+        "defer_until": "2025-01-20",
         "avoid_left_hand": "y",
         "light_pressure_only": "y",
         "allergies": "Nut oils",
@@ -114,6 +116,8 @@ def resident_form(person: Resident, **changes) -> dict:
         "sessions_per_week": str(person.sessions_per_week),
         "allergies": person.allergies or "",
         "precaution_notes": person.precaution_notes or "",
+        "defer_reason": person.defer_reason or "",
+        "defer_until": person.defer_until.isoformat() if person.defer_until else "",
         "reason": "",
     }
     data.update({flag: "y" for flag in FLAGS if getattr(person, flag)})
@@ -149,6 +153,23 @@ def consent_form(**changes) -> dict:
     return data
 
 
+def test_a_deferral_says_why_and_lifting_it_clears_its_reason(app, signed_in):
+    """Deferring without a reason is refused beside the field; unticking clears reason and date."""
+    manager = signed_in("manager")
+    response = manager.submit("/residents/new", admission(app, defer_reason=None))
+    assert response.status_code == 200
+    assert "Say why sessions are deferred." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Resident).where(Resident.room == "W42")) is None
+    response = manager.submit("/residents/new", admission(app))
+    resident_id = int(re.search(r"/residents/(\d+)/", response.headers["Location"]).group(1))
+    person = resident(app, resident_id)
+    edit = resident_form(person, defer_sessions=None, reason="Infection cleared")
+    assert manager.submit(f"/residents/{resident_id}/edit", edit).status_code == 303
+    lifted = resident(app, resident_id)
+    assert (lifted.defer_sessions, lifted.defer_reason, lifted.defer_until) == (False, None, None)
+
+
 def test_care_manager_admits_a_resident_with_every_field(app, signed_in):
     """Every field of the admission form is stored as typed, and the trail holds the new record."""
     manager = signed_in("manager")
@@ -169,6 +190,7 @@ def test_care_manager_admits_a_resident_with_every_field(app, signed_in):
         "preferred_product": admitted.preferred_product,
         "sessions_per_week": admitted.sessions_per_week,
         "flags": {flag: getattr(admitted, flag) for flag in FLAGS},
+        "deferral": (admitted.defer_reason, admitted.defer_until),
         "allergies": admitted.allergies,
         "precaution_notes": admitted.precaution_notes,
         "departed_on": admitted.departed_on,
@@ -189,6 +211,7 @@ def test_care_manager_admits_a_resident_with_every_field(app, signed_in):
             "avoid_right_hand": False,
             "light_pressure_only": True,
         },
+        "deferral": ("Chest infection", date(2025, 1, 20)),
         "allergies": "Nut oils",
         "precaution_notes": "Skin tear on the back of the left hand.",
         "departed_on": None,

@@ -20,7 +20,7 @@ CLINICAL_FREE_TEXT = frozenset(
         # a session (care_session_version)
         "note", "outcome_reason", "override_reason", "observation_action", "observation_told",
         # a resident (resident_version)
-        "allergies", "precaution_notes", "departure_reason",
+        "allergies", "precaution_notes", "departure_reason", "defer_reason",
         # a consent decision (consent)
         "notes", "decision_maker", "scope_products",
     }

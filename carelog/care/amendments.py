@@ -23,6 +23,7 @@ from carelog.care.rules import (
 from carelog.care.vocabulary import GIVEN, VersionKind
 from carelog.database import utcnow, write_transaction
 from carelog.extensions import db
+from carelog.local_time import local_date
 
 
 def add_version(
@@ -111,6 +112,13 @@ def record_sleep_after(
         raise CareError("session", "Sleep after a massage is only recorded for given sessions.")
     if care_session.current.sleep_after_status is not None:
         raise CareError("session", "Sleep for that night is already recorded.")
+    night = local_date(care_session.current.occurred_at)
+    if local_date(now or utcnow()) != night + timedelta(days=1):
+        raise CareError(
+            "session",
+            f"This asks about the night of {night:%A %-d %B}: it can only be recorded as "
+            '"last night" on the morning after.',
+        )
     check_ratings(care_session.current_content.changed(**changes))
     return add_version(
         actor, session_id, key, VersionKind.FOLLOW_UP, changes, None, expected_version, now

@@ -11,16 +11,34 @@ from sqlalchemy.orm import selectinload
 
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.queries import in_ward_between, on_the_board, only_current
-from carelog.care.rules import reasons_to_stop
+from carelog.care.rules import consent_standing, reasons_to_stop
 from carelog.care.vocabulary import GIVEN, Outcome
 from carelog.extensions import db
 from carelog.local_time import local, local_day_bounds
 from carelog.residents.models import Consent, Resident
 
-FOLLOW_UP_DAYS = 3
-
-
 LOOKBACK_DAYS = 28
+
+
+# How a resident stands on the board today, in the order the board lists them: due first.
+DUE_FIRST = ("overdue", "due")
+STATE_WORDS = {
+    "do_not_massage": "Do not massage",
+    "review_overdue": "Consent review overdue",
+    "deferred": "Deferred",
+    "given": "Given today",
+    "declined": "Declined today",
+    "not_done": "Not done today",
+    "overdue": "Overdue",
+    "due": "Due",
+    "met": "Done for this week",
+}
+TODAY_WORDS = {
+    "given": "Given today",
+    "declined": "Declined today",
+    "not_done": "Not done today",
+    "not_yet": "Not yet today",
+}
 
 
 @dataclass(frozen=True)
@@ -36,15 +54,45 @@ class BoardRow:
     week_state: str  # met, due or overdue
     last_given: date | None
     stop: str = ""  # why no massage may be given today, in words; empty when one may
+    consent_standing: str = "valid"  # valid, refuses, none or review_overdue
+
+    @property
+    def state(self) -> str:
+        """The one state that matters most today: a stop, then today's record, then the week.
+        States that forbid a massage never count as due or overdue."""
+        if self.consent_standing == "review_overdue":
+            return "review_overdue"
+        if self.consent_standing != "valid":
+            return "do_not_massage"
+        if self.stop:
+            return "deferred"
+        if self.today != "not_yet":
+            return self.today
+        return self.week_state
+
+    @property
+    def state_words(self) -> str:
+        return STATE_WORDS[self.state]
+
+    @property
+    def due_first(self) -> int:
+        """Sort key: overdue, then due, then everyone else."""
+        return DUE_FIRST.index(self.state) if self.state in DUE_FIRST else len(DUE_FIRST)
 
 
-def week_state(given: int, target: int, today: date) -> str:
-    """met when the weekly target is reached; overdue when too few days remain to reach it."""
+def week_state(given: int, target: int, today: date, days_since_last: int | None = None) -> str:
+    """met when the weekly target is reached. Otherwise overdue when behind the week's pace (the
+    target times the days already past this week, over seven, rounded down), when the days left
+    cannot hold what is missing, or when the last massage was longer ago than the target allows
+    (seven days over the target, rounded up); due if none of these."""
     still_needed = max(target - given, 0)
     if still_needed == 0:
         return "met"
-    days_left = 7 - today.weekday()  # including today; weeks start on Monday
-    return "overdue" if still_needed > days_left else "due"
+    days_past = today.weekday()  # before today; weeks start on Monday
+    behind_pace = given < target * days_past // 7
+    cannot_catch_up = still_needed > 7 - today.weekday()
+    gap_too_long = days_since_last is not None and days_since_last > -(-7 // target)
+    return "overdue" if behind_pace or cannot_catch_up or gap_too_long else "due"
 
 
 def today_state(outcomes_today: list[str]) -> str:
@@ -59,7 +107,8 @@ def today_state(outcomes_today: list[str]) -> str:
 
 
 def board(ward_id: int, today: date) -> list[BoardRow]:
-    """The board for a ward on a local day: a fixed number of queries, whatever its size."""
+    """The board for a ward on a local day, due first: a fixed number of queries, whatever its
+    size."""
     people = db.session.scalars(
         select(Resident)
         .options(selectinload(Resident.consents))
@@ -78,28 +127,35 @@ def board(ward_id: int, today: date) -> list[BoardRow]:
     by_resident: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for resident_id, occurred_at, outcome in recent:
         by_resident[resident_id].append((local(occurred_at).date(), outcome))
-    return [_row(person, by_resident[person.id], today, week_start) for person in people]
+    rows = [_row(person, by_resident[person.id], today, week_start) for person in people]
+    return sorted(rows, key=lambda row: row.due_first)  # stable: by room within each group
 
 
 def _row(resident: Resident, history: list[tuple[date, str]], today: date, week_start: date):
-    consent = resident.current_consent
+    consent = resident.consent_on(today)
     given_days = [day for day, outcome in history if outcome in GIVEN]
     week_given = sum(1 for day in given_days if day >= week_start)
+    last_given = max(given_days) if given_days else None
+    # Beyond the look-back, the gap is at least that long: count from the look-back or the
+    # admission, whichever is later.
+    since = last_given or max(resident.admitted_on, today - timedelta(days=LOOKBACK_DAYS + 1))
     return BoardRow(
         resident=resident,
         consent=consent,
-        consent_valid=bool(consent and consent.is_valid_on(today)),
+        consent_valid=consent_standing(consent, today) == "valid",
         today=today_state([outcome for day, outcome in history if day == today]),
         week_given=week_given,
         target=resident.sessions_per_week,
-        week_state=week_state(week_given, resident.sessions_per_week, today),
-        last_given=max(given_days) if given_days else None,
+        week_state=week_state(week_given, resident.sessions_per_week, today, (today - since).days),
+        last_given=last_given,
         stop=" and ".join(reasons_to_stop(resident, today)),
+        consent_standing=consent_standing(consent, today),
     )
 
 
 def _waiting_for_sleep(query: Select, ward_id: int, today: date) -> Select:
-    start, _ = local_day_bounds(today - timedelta(days=FOLLOW_UP_DAYS))
+    """Yesterday's given sessions: the night after them is the one that has just ended."""
+    start, _ = local_day_bounds(today - timedelta(days=1))
     today_start, _ = local_day_bounds(today)
     return in_ward_between(only_current(query), ward_id, start, today_start).where(
         CareSessionVersion.outcome.in_([o.value for o in GIVEN]),
@@ -108,7 +164,7 @@ def _waiting_for_sleep(query: Select, ward_id: int, today: date) -> Select:
 
 
 def follow_ups(ward_id: int, today: date) -> list[tuple[Resident, CareSessionVersion]]:
-    """Given sessions from recent days whose next-morning sleep is still to be recorded."""
+    """Yesterday's given sessions whose night-after sleep is still to be recorded."""
     rows = db.session.execute(
         _waiting_for_sleep(
             select(CareSessionVersion, CareSession.resident_id), ward_id, today

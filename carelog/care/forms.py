@@ -67,6 +67,12 @@ class SubmissionKeyMixin:
             ) from None
 
 
+class RepeatConfirmMixin:
+    """Shown only when the server asks "already recorded at 13:05: record another?"."""
+
+    repeat_confirmed = BooleanField("Yes, this is another one: record it")
+
+
 def rating_field(label: str, scale: list[tuple[str, str]]) -> RadioField:
     """A rating as big buttons plus the three ways of having no rating; nothing pre-selected."""
     return RadioField(
@@ -89,7 +95,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class SessionForm(SubmissionKeyMixin, FlaskForm):
+class SessionForm(SubmissionKeyMixin, RepeatConfirmMixin, FlaskForm):
     """A full session: before, the massage, after."""
 
     occurred_at = DateTimeLocalField(
@@ -111,7 +117,6 @@ class SessionForm(SubmissionKeyMixin, FlaskForm):
 
     duration_minutes = IntegerField(
         "Duration (minutes)",
-        default=10,
         validators=[
             InputRequired(message="Give the duration in minutes."),
             NumberRange(min=1, max=120, message="Give a duration from 1 to 120 minutes."),
@@ -187,13 +192,13 @@ class SessionForm(SubmissionKeyMixin, FlaskForm):
         return ok
 
 
-class DeclinedForm(SubmissionKeyMixin, FlaskForm):
+class DeclinedForm(SubmissionKeyMixin, RepeatConfirmMixin, FlaskForm):
     """The resident declined: a complete record in two taps."""
 
     decline_note = StringField("Note (optional)", validators=[Optional(), max_length(300)])
 
 
-class NotDoneForm(SubmissionKeyMixin, FlaskForm):
+class NotDoneForm(SubmissionKeyMixin, RepeatConfirmMixin, FlaskForm):
     """The session did not happen, and why."""
 
     not_done_reason = RadioField(

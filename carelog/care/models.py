@@ -8,7 +8,16 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, and_
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    false,
+)
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from carelog.accounts.models import User
@@ -42,6 +51,9 @@ class SessionContent:
     observation_action: str | None = None
     observation_told: str | None = None
     note: str | None = None
+    # The nurse was told the same resident had a session of this kind a short while before, and
+    # confirmed this is another one (not the same one sent twice).
+    repeat_confirmed: bool = False
     # Each rating: a value, or a status saying why there is none; and who rated (self/observer).
     relaxation_before_value: int | None = None
     relaxation_before_status: str | None = None
@@ -65,6 +77,7 @@ class SessionContent:
     def __post_init__(self) -> None:
         # Unsaid means no: the column is NOT NULL, and a Core insert applies no default.
         object.__setattr__(self, "precautions_confirmed", bool(self.precautions_confirmed))
+        object.__setattr__(self, "repeat_confirmed", bool(self.repeat_confirmed))
 
     @classmethod
     def from_columns(cls, source: Mapping[str, Any] | object) -> SessionContent:
@@ -170,6 +183,7 @@ class CareSessionVersion(Model):
     observation_action: Mapped[str | None] = mapped_column(Text)
     observation_told: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+    repeat_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Each rating: a value, or a status saying why there is none; and who rated (self/observer).
     relaxation_before_value: Mapped[int | None]
     relaxation_before_status: Mapped[str | None] = mapped_column(String(14))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, and_, or_, select
 
+from carelog.accounts.models import User
 from carelog.care.models import CareSession, CareSessionVersion
-from carelog.care.vocabulary import VersionKind
+from carelog.care.vocabulary import GIVEN, VersionKind
 from carelog.database import without_index
 from carelog.extensions import db
 from carelog.local_time import local_day_bounds
@@ -64,6 +65,25 @@ def history(resident_id: int, page: int, per_page: int = 20):
         .order_by(CareSessionVersion.occurred_at.desc())
     )
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def earlier_alike(resident_id: int, occurred_at: datetime, outcome: str, window: timedelta):
+    """The latest current session of the same kind (given, declined or not done) for the resident
+    within `window` either side of `occurred_at`, with who recorded it; None if there is none."""
+    alike = [o.value for o in GIVEN] if outcome in GIVEN else [outcome]
+    query = only_current(select(CareSessionVersion, User)).join(
+        User, User.id == CareSessionVersion.created_by_id
+    )
+    return db.session.execute(
+        query.where(
+            CareSession.resident_id == resident_id,
+            CareSessionVersion.outcome.in_(alike),
+            CareSessionVersion.occurred_at > occurred_at - window,
+            CareSessionVersion.occurred_at < occurred_at + window,
+        )
+        .order_by(CareSessionVersion.occurred_at.desc())
+        .limit(1)
+    ).first()
 
 
 def keys_saved_today(user_id: int, today: date) -> list[str]:

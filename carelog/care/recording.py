@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
+from flask import current_app
 from sqlalchemy import CursorResult, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,12 +17,15 @@ from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.care.fingerprints import content_digest
 from carelog.care.models import CareSession, CareSessionVersion, SessionContent
+from carelog.care.queries import earlier_alike
 from carelog.care.rules import (
     CareError,
+    PossibleRepeat,
     SubmissionConflict,
     check_precautions,
     check_ratings,
     check_timing,
+    repeat_question,
 )
 from carelog.care.vocabulary import VersionKind
 from carelog.database import utcnow, write_transaction
@@ -98,6 +102,8 @@ def record_session(
     late = check_timing(content, now, resident)
     check_ratings(content)
     check_precautions(content, resident, may_override_a_stop(actor))
+    if not content.repeat_confirmed:
+        _ask_about_a_repeat(actor, resident_id, content)
     try:
         return _insert_new(actor, resident_id, key, content, late, digest, now)
     except IntegrityError:
@@ -107,6 +113,19 @@ def record_session(
         if saved is None:
             raise
         return saved
+
+
+def _ask_about_a_repeat(actor: Actor, resident_id: int, content: SessionContent) -> None:
+    """Beyond the one-time key: the same kind of session for the same resident a short while
+    before (a form sent again from Back, or two nurses) is saved only once the nurse confirms."""
+    window = timedelta(minutes=current_app.config["CARELOG_REPEAT_WINDOW_MINUTES"])
+    found = earlier_alike(resident_id, content.occurred_at, content.outcome, window)
+    if found:
+        earlier, author = found
+        question = repeat_question(
+            earlier.occurred_at, author.full_name, author.id == actor.user_id, earlier.outcome
+        )
+        raise PossibleRepeat(question, earlier.session_id)
 
 
 def _insert_new(

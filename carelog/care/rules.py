@@ -9,8 +9,8 @@ from flask import current_app
 from carelog.care.models import SessionContent
 from carelog.care.vocabulary import RATERS, RATINGS, RatingStatus, scale_of
 from carelog.errors import FieldError
-from carelog.local_time import local_date
-from carelog.residents.models import Resident
+from carelog.local_time import local_clock, local_date
+from carelog.residents.models import Consent, Resident
 
 CLOCK_SKEW = timedelta(minutes=2)
 STOP_MESSAGE = (
@@ -21,6 +21,24 @@ STOP_MESSAGE = (
 
 class CareError(FieldError):
     """A session that cannot be saved as given, with the field to point at, in plain words."""
+
+
+class PossibleRepeat(CareError):
+    """A session of the same kind was recorded for this resident a short while before: the nurse
+    is asked whether this is another one before it is saved."""
+
+    def __init__(self, message: str, earlier_session_id: int):
+        super().__init__("repeat_confirmed", message)
+        self.earlier_session_id = earlier_session_id
+
+
+def repeat_question(occurred_at: datetime, by_name: str, by_you: bool, outcome: str) -> str:
+    """ "Already recorded at 13:05 by you: record another?", in the words for its kind."""
+    kind = {"declined": "A decline was", "not_done": "A session not done was"}.get(
+        outcome, "A session was"
+    )
+    who = "you" if by_you else by_name
+    return f"{kind} already recorded at {local_clock(occurred_at)} by {who}: record another?"
 
 
 class SubmissionConflict(CareError):
@@ -59,16 +77,56 @@ def check_timing(content: SessionContent, now: datetime, resident: Resident) -> 
     return late
 
 
+def consent_standing(consent: Consent | None, day: date) -> str:
+    """valid; refuses (the decision is no); none recorded; or review_overdue (the decision's
+    review date has passed, so it no longer counts)."""
+    if consent is None:
+        return "none"
+    if not consent.consent_given:
+        return "refuses"
+    if day > consent.review_on:
+        return "review_overdue"
+    return "valid" if consent.is_valid_on(day) else "none"
+
+
+CONSENT_STOP_WORDS = {
+    "none": "there is no valid consent",
+    "refuses": "there is no valid consent (the resident does not consent)",
+    "review_overdue": "there is no valid consent (its review is overdue)",
+}
+
+
 def reasons_to_stop(resident: Resident, day: date) -> list[str]:
     """Why no hand massage may be given on a day, in words: no valid consent, or sessions
     deferred. One rule for the board, the session form and the check at saving."""
-    consent = resident.consent_on(day)
     reasons = []
-    if consent is None or not consent.is_valid_on(day):
-        reasons.append("there is no valid consent")
-    if resident.defer_sessions:
-        reasons.append("sessions are deferred")
+    standing = consent_standing(resident.consent_on(day), day)
+    if standing != "valid":
+        reasons.append(CONSENT_STOP_WORDS[standing])
+    if resident.deferred_on(day):
+        reason = (
+            f"sessions are deferred ({resident.defer_reason})"
+            if resident.defer_reason
+            else ("sessions are deferred")
+        )
+        if resident.defer_until:
+            reason += f" until {resident.defer_until:%a %-d %b}"
+        reasons.append(reason)
     return reasons
+
+
+def usual_hands(resident: Resident, consent: Consent | None) -> str | None:
+    """The hands the care plan and the consent allow: both, one, or none to suggest."""
+    allowed = {"left", "right"}
+    if resident.avoid_left_hand:
+        allowed.discard("left")
+    if resident.avoid_right_hand:
+        allowed.discard("right")
+    if consent and consent.scope_hands in ("left", "right"):
+        allowed &= {consent.scope_hands}
+    if allowed == {"left", "right"}:
+        return "both"
+    return next(iter(allowed), None)
 
 
 def check_precautions(

@@ -52,14 +52,31 @@ def _quick_forms() -> tuple[DeclinedForm, NotDoneForm]:
     return declined, not_done
 
 
+def _fresh_session_form(resident) -> SessionForm:
+    """A new session form: a one-time key, the time now, and what the care plan says to use
+    (hands, pressure, product) with the usual outcome; every rating and "Rated by" left empty."""
+    form = SessionForm(formdata=None)
+    form.submission_key.data = new_submission_key()
+    form.occurred_at.data = local(utcnow()).replace(second=0, microsecond=0, tzinfo=None)
+    form.product.data = resident.preferred_product
+    form.pressure.data = "light" if resident.light_pressure_only else "normal"
+    form.hands.data = rules.usual_hands(resident, resident.consent_on(local_today()))
+    form.outcome.data = "completed"
+    return form
+
+
 def _render_form(resident, form, declined=None, not_done=None, status=200):
     default_declined, default_not_done = _quick_forms()
+    stop_reasons = rules.reasons_to_stop(resident, local_today())
+    if stop_reasons and not declined and not not_done:
+        default_not_done.not_done_reason.data = "deferred"
     page = render_template(
         "care/form.html",
         resident=resident,
         consent=resident.current_consent,
         today=local_today(),
-        stop_reasons=rules.reasons_to_stop(resident, local_today()),
+        stop_reasons=stop_reasons,
+        may_override=recording.may_override_a_stop(current_actor()),
         form=form,
         declined_form=declined or default_declined,
         not_done_form=not_done or default_not_done,
@@ -97,7 +114,7 @@ def _save(resident, key: str, content: SessionContent, form):
         if isinstance(form, SessionForm):
             return _render_form(resident, form)
         declined, not_done = (form, None) if isinstance(form, DeclinedForm) else (None, form)
-        return _render_form(resident, SessionForm(formdata=None), declined, not_done)
+        return _render_form(resident, _fresh_session_form(resident), declined, not_done)
 
 
 @bp.route("/residents/<int:resident_id>/session", methods=["GET", "POST"])
@@ -105,14 +122,10 @@ def _save(resident, key: str, content: SessionContent, form):
 def new(resident_id: int):
     """The full session form: precautions first, ratings before, the timer, ratings after."""
     resident = _present_or_404(resident_id)
-    form = SessionForm()
     record_form_opened(resident.id, "session form")
     if request.method == "GET":
-        form.submission_key.data = new_submission_key()
-        form.occurred_at.data = local(utcnow()).replace(second=0, microsecond=0, tzinfo=None)
-        form.product.data = resident.preferred_product
-        form.pressure.data = "light" if resident.light_pressure_only else None
-        return _render_form(resident, form)
+        return _render_form(resident, _fresh_session_form(resident))
+    form = SessionForm()
     if not form.validate_on_submit():
         return _render_form(resident, form)
     content = session_content(form, given_by_id=current_user.id)
@@ -125,8 +138,10 @@ def _no_session_content(
     reason: str | None,
     not_done_reason: str | None,
     note: str | None,
+    repeat_confirmed: bool,
 ) -> SessionContent:
     return SessionContent(
+        repeat_confirmed=repeat_confirmed,
         occurred_at=utcnow().replace(microsecond=0),
         given_by_id=current_user.id,
         precautions_confirmed=False,
@@ -145,9 +160,11 @@ def declined(resident_id: int):
     resident = _present_or_404(resident_id)
     form = DeclinedForm()
     if not form.validate_on_submit():
-        return _render_form(resident, SessionForm(formdata=None), declined=form)
+        return _render_form(resident, _fresh_session_form(resident), declined=form)
     note = (form.decline_note.data or "").strip() or None
-    content = _no_session_content(Outcome.DECLINED, "declined", None, None, note)
+    content = _no_session_content(
+        Outcome.DECLINED, "declined", None, None, note, form.repeat_confirmed.data
+    )
     return _save(resident, form.submission_key.data, content, form)
 
 
@@ -158,9 +175,11 @@ def not_done(resident_id: int):
     resident = _present_or_404(resident_id)
     form = NotDoneForm()
     if not form.validate_on_submit():
-        return _render_form(resident, SessionForm(formdata=None), not_done=form)
+        return _render_form(resident, _fresh_session_form(resident), not_done=form)
     reason = (form.other_reason.data or "").strip() or None
-    content = _no_session_content(Outcome.NOT_DONE, None, reason, form.not_done_reason.data, None)
+    content = _no_session_content(
+        Outcome.NOT_DONE, None, reason, form.not_done_reason.data, None, form.repeat_confirmed.data
+    )
     return _save(resident, form.submission_key.data, content, form)
 
 

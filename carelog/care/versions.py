@@ -40,6 +40,8 @@ def shown(version: CareSessionVersion, field: str) -> str:
     value = getattr(version, field)
     if field == "occurred_at":
         return format_datetime(value)
+    if isinstance(value, bool):
+        return "yes" if value else ""
     if field == "observations":
         words = CODED_FIELDS[field]
         return ", ".join(words_for(words, code).lower() for code in version.observation_list)

@@ -152,6 +152,7 @@ FIELD_LABELS = {
     "observation_action": "Action taken",
     "observation_told": "Who was told",
     "override_reason": "Precaution override",
+    "repeat_confirmed": "Confirmed as another session",
     "note": "Note",
 }
 CODED_FIELDS: dict[str, Mapping[Any, str]] = {

@@ -150,6 +150,8 @@ def _plan_resident(rng, today, index, given, family, preferred) -> _ResidentPlan
     admitted = today - timedelta(days=rng.randint(120, 1500))
     precautions = {
         "defer_sessions": index == 7,
+        "defer_reason": "Chest infection" if index == 7 else None,
+        "defer_until": today + timedelta(days=4) if index == 7 else None,
         "avoid_left_hand": index in (2, 11),
         "avoid_right_hand": index == 16,
         "light_pressure_only": index in (1, 4, 9, 13, 20),

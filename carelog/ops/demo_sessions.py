@@ -130,7 +130,7 @@ def _one_session(rng, actor, nurse, resident_id, when, observer, is_today) -> li
     roll = rng.random()
     content = _blank()
     content.update(occurred_at=when, given_by_id=nurse.id)
-    if consent is None or not consent.is_valid_on(when.date()) or resident.defer_sessions:
+    if consent is None or not consent.is_valid_on(when.date()) or resident.deferred_on(when.date()):
         if roll < 0.5:
             return []
         content.update(outcome="not_done", not_done_reason="deferred")

@@ -13,7 +13,7 @@ from carelog.reports import document as rm
 from carelog.reports.month import Month
 from carelog.reports.sleep_rule import counted_sleep
 from carelog.residents.history import FACT_LABELS, in_force
-from carelog.residents.models import Consent, Resident
+from carelog.residents.models import Consent, Resident, deferral_applies
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,13 @@ def planning(
     while day <= last:
         facts = in_force(versions, local_day_bounds(day)[1]) or {
             "defer_sessions": resident.defer_sessions,
+            "defer_until": resident.defer_until,
             "sessions_per_week": resident.sessions_per_week,
         }
         consent = resident.consent_on(day)
         if consent is None or not consent.is_valid_on(day):
             excluded[NO_CONSENT] += 1
-        elif facts.get("defer_sessions"):
+        elif deferral_applies(facts.get("defer_sessions"), facts.get("defer_until"), day):
             excluded[DEFERRED] += 1
         else:
             planned += facts["sessions_per_week"] / 7
@@ -195,12 +196,21 @@ def consent_of(consent: Consent | None) -> rm.Consent | None:
     )
 
 
+def _deferral_label(facts: dict) -> str:
+    label = "Defer sessions"
+    if facts.get("defer_reason"):
+        label += f" ({facts['defer_reason']})"
+    if facts.get("defer_until"):
+        label += f" until {facts['defer_until']:%-d %b %Y}"
+    return label
+
+
 def precautions_of(facts: dict) -> rm.Precautions:
     """The precautions in a record as it stood (a resident_version's values)."""
     labels = [
         label
         for flag, label in (
-            (facts.get("defer_sessions"), "Defer sessions"),
+            (facts.get("defer_sessions"), _deferral_label(facts)),
             (facts.get("avoid_left_hand"), "Avoid left hand"),
             (facts.get("avoid_right_hand"), "Avoid right hand"),
             (facts.get("light_pressure_only"), "Light pressure only"),

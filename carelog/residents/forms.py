@@ -50,6 +50,10 @@ class ResidentForm(FlaskForm):
         ],
     )
     defer_sessions = BooleanField("Defer all sessions (fever, infection, suspected DVT, distress)")
+    defer_reason = StringField(
+        "Why sessions are deferred", validators=[Optional(), max_length(200)]
+    )
+    defer_until = date_field("Deferred until (optional: the last day)", required=False)
     avoid_left_hand = BooleanField("Avoid the left hand")
     avoid_right_hand = BooleanField("Avoid the right hand")
     light_pressure_only = BooleanField(

@@ -44,6 +44,8 @@ FACT_LABELS = {
     "ward_id": "Ward",
     "sessions_per_week": "Weekly target",
     "defer_sessions": "Sessions deferred",
+    "defer_reason": "Why deferred",
+    "defer_until": "Deferred until",
     "avoid_left_hand": "Avoid left hand",
     "avoid_right_hand": "Avoid right hand",
     "light_pressure_only": "Light pressure only",
@@ -97,7 +99,7 @@ def changed_between(
 def _typed(values: dict[str, Any]) -> dict[str, Any]:
     """Stored JSON values with their dates as dates again."""
     typed = dict(values)
-    for key in ("date_of_birth", "admitted_on", "departed_on"):
+    for key in ("date_of_birth", "admitted_on", "departed_on", "defer_until"):
         if isinstance(typed.get(key), str):
             typed[key] = date.fromisoformat(typed[key])
     return typed

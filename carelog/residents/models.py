@@ -12,6 +12,12 @@ from carelog.database import utcnow
 from carelog.extensions import Model
 
 
+def deferral_applies(defer_sessions: bool | None, defer_until: date | None, day: date) -> bool:
+    """Sessions are deferred on a day when the plan says so, up to and including its last day.
+    One rule for the board, the form, the check at saving and the report's planning."""
+    return bool(defer_sessions) and (defer_until is None or day <= defer_until)
+
+
 class Resident(Model):
     """A person living in the home, with the precautions a nurse must see before a session."""
 
@@ -31,6 +37,8 @@ class Resident(Model):
     )
     sessions_per_week: Mapped[int] = mapped_column(default=3)
     defer_sessions: Mapped[bool] = mapped_column(default=False)
+    defer_reason: Mapped[str | None] = mapped_column(String(200))
+    defer_until: Mapped[date | None]  # the last day deferred; none means until further notice
     avoid_left_hand: Mapped[bool] = mapped_column(default=False)
     avoid_right_hand: Mapped[bool] = mapped_column(default=False)
     light_pressure_only: Mapped[bool] = mapped_column(default=False)
@@ -62,6 +70,10 @@ class Resident(Model):
     def consent_on(self, day: date) -> Consent | None:
         """The decision in force on a day: the latest decided on or before it."""
         return next((c for c in self.consents if c.decided_on <= day), None)
+
+    def deferred_on(self, day: date) -> bool:
+        """True if the plan defers sessions on that day."""
+        return deferral_applies(self.defer_sessions, self.defer_until, day)
 
     def has_left(self, on: date) -> bool:
         """True if the resident had departed by the given day."""

@@ -33,6 +33,8 @@ RESIDENT_FIELDS = (
     "preferred_product",
     "sessions_per_week",
     "defer_sessions",
+    "defer_reason",
+    "defer_until",
     "avoid_left_hand",
     "avoid_right_hand",
     "light_pressure_only",
@@ -53,7 +55,17 @@ def _clean(values: dict) -> dict:
             if isinstance(value, str):
                 value = value.strip() or None
             cleaned[field] = value
+    if "defer_sessions" in cleaned and not cleaned["defer_sessions"]:
+        # A deferral lifted leaves no reason or end date behind to be misread later.
+        cleaned["defer_reason"] = cleaned["defer_until"] = None
     return cleaned
+
+
+def _deferral_problem(values: dict) -> FieldError | None:
+    """A deferral says why, so the nurse at the bedside knows; its end date is optional."""
+    if values.get("defer_sessions") and not values.get("defer_reason"):
+        return FieldError("defer_reason", "Say why sessions are deferred.")
+    return None
 
 
 def _refuse_duplicate_identifier(session, identifier: str | None, resident_id: int | None) -> None:
@@ -115,6 +127,7 @@ def admit(actor: Actor, values: dict) -> Resident:
     """Admit a resident to a ward."""
     values = _clean(values)
     _refuse(resident_date_problem(values, local_today()))
+    _refuse(_deferral_problem(values))
     with write_transaction(db.session) as session:
         _refuse_duplicate_identifier(session, values.get("local_identifier"), None)
         resident = Resident(**values)
@@ -141,6 +154,7 @@ def update(actor: Actor, resident_id: int, values: dict, reason: str | None) -> 
         resident = existing(session, Resident, resident_id)
         dates = {"date_of_birth": resident.date_of_birth, "admitted_on": resident.admitted_on}
         _refuse(resident_date_problem({**dates, **values}, local_today()))
+        _refuse(_deferral_problem({"defer_reason": resident.defer_reason, **values}))
         old = chain.snapshot(resident)
         for field, value in values.items():
             setattr(resident, field, value)

@@ -340,6 +340,22 @@
     holder.scrollIntoView({ block: "center" });
   }
 
+  // ---- The board: find a resident by name or room ----------------------------------------
+  var search = document.getElementById("board-search");
+  if (search) {
+    var boardRows = document.querySelectorAll("[data-board] [data-search]");
+    var noMatch = document.getElementById("board-no-match");
+    search.addEventListener("input", function () {
+      var wanted = search.value.trim().toLowerCase();
+      var shown = 0;
+      boardRows.forEach(function (row) {
+        row.hidden = Boolean(wanted) && row.dataset.search.indexOf(wanted) === -1;
+        if (!row.hidden) { shown++; }
+      });
+      if (noMatch) { noMatch.hidden = shown > 0 || !boardRows.length; }
+    });
+  }
+
   document.querySelectorAll("form[data-draft]").forEach(function (form) {
     var timerRoot = form.querySelector("[data-timer]");
     if (timerRoot) { form.timer = new Timer(timerRoot, form); }

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -154,11 +155,26 @@ def full_session(staff, resident_id: int, **changes) -> dict:
 
     Keyword arguments replace answers; None leaves a field out, as a browser would.
     """
-    _, form = open_session_form(staff, resident_id)
+    response = staff.get(session_url(resident_id))
+    assert response.status_code == 200, response.status_code
+    page = response.get_data(as_text=True)
+    forms = [f for f in forms_on(page) if f.action == session_url(resident_id)]
+    if forms:
+        [form] = forms
+        page_values = {k: form.value(k) for k in ("csrf_token", "submission_key", "occurred_at")}
+        page_values["product"] = form.value("product")
+    else:
+        # The page offers a nurse no session form (a resident who must not be massaged): what a
+        # client that ignores the page would send anyway.
+        declined = form_posting_to(page, f"{session_url(resident_id)}/declined")
+        page_values = {
+            "csrf_token": declined.value("csrf_token"),
+            "submission_key": str(uuid.uuid4()),
+            "occurred_at": local_minute(staff.application, datetime.now(UTC)),
+            "product": "Own fragrance-free emollient",
+        }
     data = {
-        "csrf_token": form.value("csrf_token"),
-        "submission_key": form.value("submission_key"),
-        "occurred_at": form.value("occurred_at"),
+        **page_values,
         "precautions_confirmed": "y",
         "relaxation_before": "3",
         "relaxation_before_rater": "self",
@@ -173,7 +189,6 @@ def full_session(staff, resident_id: int, **changes) -> dict:
         "mood_after_rater": "self",
         "hands": "both",
         "pressure": "light",
-        "product": form.value("product"),
         "assent": "agreed",
         "outcome": "completed",
         "note": "Talked about her garden; hands warm afterwards.",
@@ -205,7 +220,7 @@ def from_local_minute(app, value: str) -> datetime:
 def board_rows(page: str) -> dict[int, str]:
     """Each resident's line on the ward board, as read, keyed by resident id."""
     rows = {}
-    for chunk in re.findall(r'<li class="board-row[^"]*">(.*?)</li>', page, re.S):
+    for chunk in re.findall(r'<li class="board-row[^"]*"[^>]*>(.*?)</li>', page, re.S):
         match = re.search(r'href="/residents/(\d+)(?:/session)?"', chunk)
         assert match, chunk
         rows[int(match.group(1))] = text(chunk)
