@@ -225,7 +225,7 @@ def test_today_and_the_week_on_each_line(app, signed_in):
     assert rows[met.id].count("1 of 1 this week") == 1
     assert "· due" not in rows[met.id] and "overdue" not in rows[met.id]
     assert week_words(0, target[last_week.id], day, 8) in rows[last_week.id]
-    assert f"last massage {eight_days_ago.strftime('%-d %b %Y')}" in rows[last_week.id]
+    assert f"last massage {eight_days_ago.strftime('%a %-d %b')}" in rows[last_week.id]
     assert "last massage" not in rows[declined.id]
     assert 'class="board-row state-declined"' in page
 

@@ -121,7 +121,7 @@ def browser_fields(form) -> MultiDict:
     for control in form.controls:
         name = control.get("name")
         kind = control["type"]
-        if not name or "disabled" in control or kind in ("submit", "button", "select"):
+        if not name or "disabled" in control or kind in ("submit", "button"):
             continue
         if kind in ("radio", "checkbox"):
             if "checked" in control:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -100,7 +100,9 @@ class SessionForm(SubmissionKeyMixin, RepeatConfirmMixin, FlaskForm):
 
     occurred_at = DateTimeLocalField(
         "When it started",
-        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        # A day and a 24-hour time from two controls (WTForms joins them with a space), or one
+        # datetime-local value from other clients.
+        format=["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[InputRequired(message="Give the time the session started.")],
     )
     precautions_confirmed = BooleanField("I have read the precautions and consent above")
@@ -314,3 +316,40 @@ class VoidForm(SubmissionKeyMixin, FlaskForm):
         "Why this entry is in error",
         validators=[InputRequired(message="Say why this entry is in error."), max_length(300)],
     )
+
+
+DAYS_OFFERED = 7
+
+
+def day_choices(today: date, chosen: date | None) -> list[tuple[str, str, bool]]:
+    """The days a session can be logged for without typing a date: today and the six before
+    (and the session's own day, for a correction), as (ISO date, words, chosen)."""
+    days = [today - timedelta(days=n) for n in range(DAYS_OFFERED)]
+    if chosen and chosen not in days:
+        days.append(chosen)
+    named = {today: "Today", today - timedelta(days=1): "Yesterday"}
+    chosen = chosen or today
+    return [
+        (
+            day.isoformat(),
+            f"{named[day]}, {day:%a %-d %b}" if day in named else f"{day:%a %-d %b %Y}",
+            day == chosen,
+        )
+        for day in days
+    ]
+
+
+def when_parts(field: DateTimeLocalField) -> tuple[str, str]:
+    """The day (ISO) and 24-hour time to show in the two "When it started" controls: what was
+    sent, even when it could not be read, or else the field's value."""
+    if field.raw_data:
+        sent = " ".join(str(part) for part in field.raw_data).replace("T", " ").strip()
+        day, _, time_of_day = sent.partition(" ")
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            return "", sent  # not a day: show it all in the time box, beside its error
+        return day, time_of_day.strip()[:5]
+    if field.data:
+        return field.data.strftime("%Y-%m-%d"), field.data.strftime("%H:%M")
+    return "", ""

@@ -78,12 +78,15 @@
   function restoreInto(form, fields) {
     var values = {};
     fields.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
+    var used = {};  // several controls of one name (a day and a time) take their values in turn
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.name === "csrf_token" || !(el.name in values)) { return; }
       if (el.type === "radio" || el.type === "checkbox") {
         el.checked = values[el.name].indexOf(el.value) !== -1;
       } else if (el.type !== "submit" && el.type !== "button") {
-        el.value = values[el.name][0];
+        var index = used[el.name] || 0;
+        if (index < values[el.name].length) { el.value = values[el.name][index]; }
+        used[el.name] = index + 1;
       }
     });
     // Radios and checkboxes that were unticked in the draft are unticked here too.
@@ -114,8 +117,7 @@
       restoreInto(form, draft.fields);
       if (form.timer) { form.timer.restore(draft.timer); }
       form.dataset.restoreStep = draft.step || "0";
-      notice.textContent = "Restored what you had entered at " +
-        new Date(draft.savedAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + ". ";
+      notice.textContent = "Restored what you had entered at " + clockTime(draft.savedAt) + ". ";
       var discard = document.createElement("button");
       discard.type = "button";
       discard.className = "button secondary";
@@ -185,6 +187,10 @@
   });
 
   // ---- The massage timer ------------------------------------------------------------------
+  // The display counts down while it runs; stopped, it shows the time taken, and the duration
+  // is that time in whole minutes (at least one). At the set minutes it signals once: a chime
+  // served by the app, a vibration where the tablet has one, and a visible change. The screen
+  // is kept awake while it runs (Screen Wake Lock API, where the browser has it).
   function Timer(root, form) {
     var minutes = Number(root.dataset.minutes || 10);
     var display = root.querySelector(".timer-display");
@@ -193,18 +199,47 @@
     var pauseButton = root.querySelector("[data-timer-pause]");
     var stopButton = root.querySelector("[data-timer-stop]");
     var duration = form.elements.namedItem("duration_minutes");
+    var chime = root.dataset.chime ? new Audio(root.dataset.chime) : null;
     var elapsedBefore = 0;
     var startedAt = null;
     var stopped = false;
+    var signalled = false;
     var ticking = null;
+    var wakeLock = null;
 
     function elapsed() { return elapsedBefore + (startedAt ? Date.now() - startedAt : 0); }
-    function pad(n) { return (n < 10 ? "0" : "") + n; }
     function clock(ms) {
       var seconds = Math.floor(ms / 1000);
       return pad(Math.floor(seconds / 60)) + ":" + pad(seconds % 60);
     }
+    function keepAwake() {
+      if (!("wakeLock" in navigator) || wakeLock) { return; }
+      navigator.wakeLock.request("screen").then(function (lock) {
+        wakeLock = lock;
+        lock.addEventListener("release", function () { wakeLock = null; });
+      }).catch(function () { /* refused (battery saver): the timer still runs */ });
+    }
+    function letSleep() {
+      if (wakeLock) { wakeLock.release().catch(function () {}); wakeLock = null; }
+    }
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible" && startedAt) { keepAwake(); }
+    });
+    function signal() {
+      signalled = true;
+      root.classList.add("done");
+      root.dataset.signalled = "yes";
+      status.textContent = minutes + " minutes are up. Stop the timer when you finish.";
+      if (chime) { chime.play().catch(function () { /* no sound allowed: the screen shows it */ }); }
+      if (navigator.vibrate) { navigator.vibrate([300, 150, 300]); }
+      root.dispatchEvent(new Event("carelog:timer-done", { bubbles: true }));
+    }
     function render() {
+      if (stopped) {
+        display.textContent = clock(elapsedBefore);
+        display.classList.remove("timer-overtime");
+        return;
+      }
       var remaining = minutes * 60 * 1000 - elapsed();
       if (remaining > 0) {
         display.textContent = clock(remaining + 999);
@@ -212,10 +247,7 @@
       } else {
         display.textContent = "+" + clock(-remaining);
         display.classList.add("timer-overtime");
-        if (startedAt) {
-          status.textContent = minutes + " minutes are up. Stop when you finish.";
-          root.classList.add("done");
-        }
+        if (startedAt && !signalled) { signal(); }
       }
       if (startedAt) { activity(); }
     }
@@ -224,13 +256,18 @@
       startButton.textContent = stopped ? "Restart timer" : (elapsedBefore ? "Resume" : "Start timer");
       pauseButton.hidden = !startedAt;
       stopButton.hidden = stopped || (!startedAt && !elapsedBefore);
+      root.classList.toggle("stopped", stopped);
     }
     function changed() { form.dispatchEvent(new Event("carelog:timer")); }
     function start() {
-      if (stopped) { elapsedBefore = 0; stopped = false; root.classList.remove("done"); }
+      if (stopped) {
+        elapsedBefore = 0; stopped = false; signalled = false;
+        root.classList.remove("done"); delete root.dataset.signalled;
+      }
       startedAt = Date.now();
       ticking = window.setInterval(render, 250);
       status.textContent = "Timer running.";
+      keepAwake();
       buttons(); render(); changed();
     }
     function pause() {
@@ -238,16 +275,17 @@
       startedAt = null;
       window.clearInterval(ticking);
       status.textContent = "Paused.";
+      letSleep();
       buttons(); render(); changed();
     }
     function stop() {
       if (startedAt) { pause(); }
       stopped = true;
       var taken = Math.max(1, Math.round(elapsedBefore / 60000));
-      duration.value = String(taken);
-      status.textContent = "Stopped: duration set to " + taken + " minute" + (taken === 1 ? "" : "s") + ".";
-      buttons(); changed();
-      duration.dispatchEvent(new Event("input", { bubbles: true }));
+      setDuration(form, taken);
+      status.textContent = "Stopped after " + clock(elapsedBefore) + ": duration " +
+        plural(taken, "minute") + (elapsedBefore < 30000 ? " (the shortest that can be recorded): check it." : ".");
+      buttons(); render(); changed();
     }
     startButton.addEventListener("click", start);
     pauseButton.addEventListener("click", pause);
@@ -255,15 +293,128 @@
     root.hidden = false;
     render();
     return {
-      state: function () { return { elapsedBefore: elapsedBefore, startedAt: startedAt, stopped: stopped }; },
+      state: function () { return { elapsedBefore: elapsedBefore, startedAt: startedAt, stopped: stopped, signalled: signalled }; },
       restore: function (saved) {
         if (!saved) { return; }
         elapsedBefore = saved.elapsedBefore || 0;
         stopped = Boolean(saved.stopped);
-        if (saved.startedAt) { startedAt = saved.startedAt; ticking = window.setInterval(render, 250); }
+        signalled = Boolean(saved.signalled);
+        if (saved.startedAt) {
+          startedAt = saved.startedAt;
+          ticking = window.setInterval(render, 250);
+          keepAwake();
+        }
         buttons(); render();
       }
     };
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+  function clockTime(when) {  // the home's 24-hour clock
+    var date = new Date(when);
+    return pad(date.getHours()) + ":" + pad(date.getMinutes());
+  }
+
+  // ---- The duration: one tap for 5, 10 or 15 minutes, or any number ----------------------
+  function setDuration(form, minutes) {
+    var field = form.elements.namedItem("duration_minutes");
+    if (!field) { return; }
+    field.value = String(minutes);
+    markDuration(form);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  function markDuration(form) {
+    var field = form.elements.namedItem("duration_minutes");
+    form.querySelectorAll(".duration-choice").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(field && field.value === button.dataset.minutes));
+    });
+  }
+  function durationChoices(form) {
+    form.querySelectorAll(".duration-choice").forEach(function (button) {
+      button.addEventListener("click", function () { setDuration(form, Number(button.dataset.minutes)); });
+    });
+    var field = form.elements.namedItem("duration_minutes");
+    if (field) { field.addEventListener("input", function () { markDuration(form); }); }
+    form.addEventListener("carelog:restored", function () { markDuration(form); });
+    markDuration(form);
+  }
+
+  // ---- "Rated by" once per step ------------------------------------------------------------
+  function stepRaters(form) {
+    form.querySelectorAll("[data-step-rater]").forEach(function (group) {
+      var step = group.closest("[data-step]") || form;
+      group.addEventListener("change", function (event) {
+        var chosen = event.target.value;
+        step.querySelectorAll("[data-rater]").forEach(function (rating) {
+          var option = form.querySelector('input[name="' + rating.dataset.rater + '"][value="' + chosen + '"]');
+          if (option) { option.checked = true; }
+        });
+        form.dispatchEvent(new Event("change"));
+        clearPageErrors(step);
+      });
+    });
+  }
+
+  // ---- Checking a step on Next, with the server's own words --------------------------------
+  function checked(form, name) {
+    var found = form.querySelector('input[name="' + name + '"]:checked');
+    return found ? found.value : "";
+  }
+  function showPageError(holder, message) {
+    holder.classList.add("has-error");
+    var error = document.createElement("p");
+    error.className = "error";
+    error.setAttribute("data-page-check", "");
+    error.textContent = message;
+    holder.appendChild(error);
+  }
+  function clearPageErrors(scope) {
+    scope.querySelectorAll("[data-page-check]").forEach(function (error) {
+      var holder = error.parentNode;
+      error.remove();
+      if (!holder.querySelector(".error")) { holder.classList.remove("has-error"); }
+    });
+  }
+  function problemsIn(form, step) {
+    var problems = [];
+    step.querySelectorAll("[data-required-message]").forEach(function (holder) {
+      var hiddenPart = holder.closest("[hidden]");
+      if (hiddenPart && hiddenPart !== step) { return; }  // a part shown only after some answer
+      var message = holder.dataset.requiredMessage;
+      if (holder.dataset.rating) {
+        var answer = checked(form, holder.dataset.rating);
+        if (!answer) { problems.push([holder, message]); }
+        else if (/^\d+$/.test(answer) && holder.dataset.rater && !checked(form, holder.dataset.rater)) {
+          problems.push([holder, "Say who gave this rating."]);
+        }
+      } else if (holder.dataset.choice) {
+        if (message && !checked(form, holder.dataset.choice)) { problems.push([holder, message]); }
+      } else if (holder.hasAttribute("data-confirm-field")) {
+        var box = holder.querySelector("input[type=checkbox]");
+        if (box && !box.checked) { problems.push([holder, message]); }
+      } else {
+        var input = holder.querySelector("input:not([type=hidden]):not([type=radio]), textarea");
+        if (message && input && !input.value.trim()) { problems.push([holder, message]); }
+        else if (input && input.type === "number" && input.value &&
+                 (Number(input.value) < Number(input.min || -Infinity) || Number(input.value) > Number(input.max || Infinity))) {
+          problems.push([holder, "Give a duration from " + input.min + " to " + input.max + " minutes."]);
+        }
+      }
+    });
+    return problems;
+  }
+  function checkStep(form, step) {
+    clearPageErrors(step);
+    var problems = problemsIn(form, step);
+    problems.forEach(function (problem) { showPageError(problem[0], problem[1]); });
+    if (problems.length) {
+      var first = problems[0][0];
+      var input = first.querySelector("input:not([type=hidden]), textarea");
+      if (input) { input.focus({ preventScroll: true }); }
+      first.scrollIntoView({ block: "center" });
+    }
+    return !problems.length;
   }
 
   // ---- One step at a time, and fields that only matter after a given answer --------------
@@ -275,7 +426,9 @@
     indicator.className = "step-indicator";
     indicator.setAttribute("aria-live", "polite");
     steps[0].parentNode.insertBefore(indicator, steps[0]);
+    var current = 0;
     function show(index, scroll) {
+      current = index;
       steps.forEach(function (step, i) { step.hidden = i !== index; });
       if (saveBar) { saveBar.hidden = index !== steps.length - 1; }
       indicator.textContent = "Step " + (index + 1) + " of " + steps.length;
@@ -284,7 +437,7 @@
     }
     steps.forEach(function (step, i) {
       var nav = document.createElement("div");
-      nav.className = "step-nav";
+      nav.className = "step-nav action-bar";
       if (i > 0) {
         var back = document.createElement("button");
         back.type = "button";
@@ -295,23 +448,56 @@
       }
       if (i < steps.length - 1) {
         var next = document.createElement("button");
+        var confirm = step.querySelector("[data-confirm-field] input[type=checkbox]");
         next.type = "button";
         next.className = "button big primary";
-        next.textContent = "Next: " + steps[i + 1].querySelector("h2").textContent.replace(/^\d+ · /, "");
+        next.textContent = confirm ? "I have read them: next" :
+          "Next: " + steps[i + 1].querySelector("h2").textContent.replace(/^\d+ · /, "");
         next.setAttribute("data-next-step", "");
-        next.addEventListener("click", function () { show(i + 1, true); });
+        next.addEventListener("click", function () {
+          // The first step's button says the nurse has read the precautions: it ticks the box.
+          if (confirm && !confirm.checked) {
+            confirm.checked = true;
+            confirm.dispatchEvent(new Event("change", { bubbles: true }));
+          }
+          if (checkStep(form, step)) { show(i + 1, true); }
+        });
         nav.appendChild(next);
       }
       step.appendChild(nav);
     });
+    clearErrorsOnAnswer(form);
+    form.addEventListener("submit", function (event) {
+      // Every step again before sending: a restored draft may have skipped one.
+      for (var i = 0; i < steps.length; i++) {
+        if (!problemsIn(form, steps[i]).length) { continue; }
+        event.preventDefault();
+        show(i, false);
+        checkStep(form, steps[i]);
+        return;
+      }
+    });
     var firstError = form.querySelector(".error");
     var withError = firstError ? steps.findIndex(function (s) { return s.contains(firstError); }) : -1;
+    if (firstError && withError < 0) { withError = steps.length - 1; }  // by the Save button
     var restored = Math.min(Number(form.dataset.restoreStep || 0), steps.length - 1);
     show(withError >= 0 ? withError : restored, false);
     form.addEventListener("click", function (event) {
       if (event.target.closest(".step-nav")) { form.dispatchEvent(new Event("carelog:timer")); }
     });
-    return { show: show, steps: steps };
+    return { show: show, steps: steps, current: function () { return current; } };
+  }
+
+  function clearErrorsOnAnswer(form) {
+    // An answer clears the page's own message beside it.
+    form.addEventListener("change", function (event) {
+      var holder = event.target.closest && event.target.closest("[data-required-message]");
+      if (holder) { clearPageErrors(holder); }
+    });
+    form.addEventListener("input", function (event) {
+      var holder = event.target.closest && event.target.closest("[data-required-message]");
+      if (holder) { clearPageErrors(holder); }
+    });
   }
 
   function showWhen(form) {
@@ -365,7 +551,33 @@
   document.querySelectorAll("form").forEach(function (form) {
     if (form.querySelector("[data-show-when]")) { showWhen(form); }
     if (form.querySelector("[data-step]")) { form.stepper = new Stepper(form); }
+    if (form.querySelector("[data-step-rater]")) { stepRaters(form); }
+    if (form.querySelector("[data-duration-group]")) { durationChoices(form); }
   });
+  // ---- Back, forward and the page cache never send a saved form again --------------------
+  // A page restored from the browser's cache still holds the key of the form it sent: reload
+  // it, so the nurse gets a fresh form (the server would answer a resend as a replay anyway).
+  var SENT = "carelog:sent";
+  function sentKeys() {
+    try { return JSON.parse(window.sessionStorage.getItem(SENT) || "[]"); } catch (e) { return []; }
+  }
+  document.querySelectorAll("form[data-draft]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (event.defaultPrevented) { return; }
+      try {
+        window.sessionStorage.setItem(SENT, JSON.stringify(sentKeys().concat([submissionKey(form)]).slice(-50)));
+      } catch (e) { /* storage blocked: the server still answers a resend as a replay */ }
+    });
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    var sent = sentKeys();
+    var stale = Array.prototype.some.call(document.querySelectorAll("form[data-draft]"), function (form) {
+      return sent.indexOf(submissionKey(form)) !== -1;
+    });
+    if (stale) { window.location.reload(); }
+  });
+
   focusFirstError();
   clearSavedDrafts();
   listDrafts();

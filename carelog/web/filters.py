@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask
+from wtforms import Field
+from wtforms.validators import InputRequired
 
 from carelog.accounts.roles import RoleSets
+from carelog.care.forms import day_choices, when_parts
 from carelog.care.versions import rating_cell, shown
-from carelog.care.vocabulary import HAND_WORDS, OUTCOME_WORDS, words_for
-from carelog.local_time import format_date, format_datetime, local, local_clock
+from carelog.care.vocabulary import HAND_WORDS, OUTCOME_WORDS, RATER_WORDS, words_for
+from carelog.local_time import format_date, format_datetime, local, local_clock, local_today
 from carelog.residents.vocabulary import DECIDER_WORDS
 
 ROLE_SETS = RoleSets()  # one instance: the sets never change
@@ -18,6 +23,14 @@ def counted(number: int | None, singular: str, plural: str | None = None) -> str
     if number is None:
         return ""
     return f"{number} {singular if number == 1 else (plural or singular + 's')}"
+
+
+def required_message(field: Field) -> str:
+    """What the server says when a required answer is missing, for the page's own check."""
+    for validator in field.validators:
+        if isinstance(validator, InputRequired):
+            return str(validator.message or "")
+    return ""
 
 
 def register(app: Flask) -> None:
@@ -31,6 +44,12 @@ def register(app: Flask) -> None:
     app.add_template_filter(lambda moment: f"{local(moment):%A %-d %B}", "night")
     app.add_template_filter(counted, "counted")
     app.add_template_global(shown, "shown")
+    app.add_template_global(required_message, "required_message")
+    app.add_template_global(when_parts, "when_parts")
+    app.add_template_global(
+        lambda chosen: day_choices(local_today(), date.fromisoformat(chosen) if chosen else None),
+        "day_choices",
+    )
     app.add_template_global(rating_cell, "rating_cell")
 
     @app.context_processor
@@ -39,4 +58,5 @@ def register(app: Flask) -> None:
             "home_name": app.config["CARELOG_HOME_NAME"],
             "idle_minutes": app.config["CARELOG_IDLE_MINUTES"],
             "role_sets": ROLE_SETS,
+            "rater_words": RATER_WORDS,
         }

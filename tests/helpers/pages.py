@@ -40,11 +40,14 @@ class PageForm:
     controls: list[dict] = field(default_factory=list)
 
     def value(self, name: str) -> str | None:
-        """The value a browser would send for a text or hidden control (None if absent)."""
-        for control in self.controls:
-            if control.get("name") == name and control.get("type") not in ("radio", "checkbox"):
-                return control.get("value", "")
-        return None
+        """The value a browser would send for a text, hidden or select control (None if absent);
+        several controls of one name (a day and a time) are joined by a space, as WTForms does."""
+        values = [
+            control.get("value", "")
+            for control in self.controls
+            if control.get("name") == name and control.get("type") not in ("radio", "checkbox")
+        ]
+        return " ".join(values) if values else None
 
     def checked(self, name: str) -> list[str]:
         """The values of the ticked radio buttons or checkboxes with this name."""
@@ -69,6 +72,7 @@ class _FormParser(HTMLParser):
         self.forms: list[PageForm] = []
         self._current: PageForm | None = None
         self._textarea: dict | None = None
+        self._select: dict | None = None
 
     def handle_starttag(self, tag, attrs):
         attributes = {k: (v if v is not None else "") for k, v in attrs}
@@ -78,6 +82,12 @@ class _FormParser(HTMLParser):
         elif self._current is not None and tag in ("input", "select", "button"):
             attributes.setdefault("type", "text" if tag == "input" else tag)
             self._current.controls.append(attributes)
+            if tag == "select":
+                self._select = attributes
+        elif self._select is not None and tag == "option":
+            # The selected option is what the browser sends; without one, the first.
+            if "selected" in attributes or "value" not in self._select:
+                self._select["value"] = attributes.get("value", "")
         elif self._current is not None and tag == "textarea":
             self._textarea = {**attributes, "type": "textarea", "value": ""}
             self._current.controls.append(self._textarea)
@@ -91,6 +101,8 @@ class _FormParser(HTMLParser):
             self._current = None
         elif tag == "textarea":
             self._textarea = None
+        elif tag == "select":
+            self._select = None
 
 
 def forms_on(page: str) -> list[PageForm]:
@@ -214,7 +226,7 @@ def local_minute(app, moment: datetime) -> str:
 def from_local_minute(app, value: str) -> datetime:
     """The aware time a datetime-local value stands for, in the home's zone."""
     with app.app_context():
-        return datetime.strptime(value, LOCAL_MINUTE).replace(tzinfo=home_zone())
+        return datetime.strptime(value.replace(" ", "T"), LOCAL_MINUTE).replace(tzinfo=home_zone())
 
 
 def board_rows(page: str) -> dict[int, str]:
