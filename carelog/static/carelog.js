@@ -446,6 +446,12 @@
         back.addEventListener("click", function () { show(i - 1, true); });
         nav.appendChild(back);
       }
+      if (i === steps.length - 1 && saveBar) {
+        // The last step's bar holds Back and Save together, always in view.
+        var saveButton = saveBar.querySelector("button[type=submit]");
+        if (saveButton) { nav.appendChild(saveButton); }
+        step.appendChild(saveBar);  // with the "record another?" question, above the bar
+      }
       if (i < steps.length - 1) {
         var next = document.createElement("button");
         var confirm = step.querySelector("[data-confirm-field] input[type=checkbox]");

@@ -16,20 +16,39 @@ def reveal(page: Page, target) -> None:
             "(steps, el) => steps.indexOf(el)", wanted.element_handle()
         )
         direction = "Back" if order < step else "Next"
+        if direction == "Next":
+            answer_visible_step(page)  # Next checks the step: answer what is still empty
         page.locator("#session-form [data-step]:visible .step-nav").get_by_role(
             "button", name=direction
         ).tap()
     raise AssertionError("could not reach the step holding the target")
 
 
+def answer_visible_step(page: Page) -> None:
+    """Answer what the visible step requires with its first choices, so that Next moves on."""
+    step = page.locator("#session-form [data-step]:visible")
+    for rating in step.locator("fieldset[data-rating]").all():
+        if not rating.locator(".scale input:checked, .no-rating input:checked").count():
+            rating.locator(".scale label").first.tap()
+        if not rating.locator(".rater input:checked").count():
+            rating.locator(".rater label").first.tap()
+    duration = step.locator("#duration_minutes")
+    if duration.count() and not duration.input_value():
+        step.get_by_role("button", name="10 minutes").tap()
+
+
 def each_step(page: Page):
-    """Yield once per step of the session form, tapping Next in between."""
+    """Yield once per step of the session form, answering it and tapping Next in between."""
     yield
     while True:
         following = page.locator("#session-form [data-step]:visible [data-next-step]")
         if not following.count():
             return
+        before = page.locator("#session-form").get_attribute("data-current-step")
+        answer_visible_step(page)
         following.tap()
+        after = page.locator("#session-form").get_attribute("data-current-step")
+        assert after != before, "Next did not move on: the step still has something to answer"
         yield
 
 

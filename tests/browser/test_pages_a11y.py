@@ -18,7 +18,7 @@ from sqlalchemy import select
 from carelog.accounts.models import User, Ward
 from carelog.extensions import db
 from tests.browser.conftest import LANDSCAPE, PORTRAIT, new_tablet, screenshot, sign_in
-from tests.browser.steps import each_step, reveal, to_last_step
+from tests.browser.steps import each_step, reveal
 
 BLOCKING_IMPACTS = {"serious", "critical"}
 MIN_TARGET_PX = 44
@@ -36,10 +36,17 @@ class Screen:
     at_least: int = 0
 
 
-def _submit_empty_session(page: Page) -> None:
-    to_last_step(page)
-    page.get_by_role("button", name="Save session").tap()
-    page.locator(".flash-error").wait_for()
+def _next_unanswered(page: Page) -> None:
+    page.locator("[data-step]:visible [data-next-step]").tap()  # step 1: precautions read
+    page.locator("[data-step]:visible [data-next-step]").tap()  # step 2: nothing answered
+    page.locator("[data-page-check]").first.wait_for()
+
+
+def _follow_up_without_rater(page: Page) -> None:
+    card = page.locator("section.panel", has_text="Edith Marsh")
+    card.locator(".scale").get_by_text("7", exact=True).tap()
+    card.get_by_role("button", name="Save sleep for Edith Marsh").tap()
+    page.locator("section.panel.has-error .error").first.wait_for()
 
 
 def _decline(page: Page) -> None:
@@ -84,13 +91,15 @@ SCREENS = [
     Screen("nurse", "board", "/ward/"),
     Screen("nurse", "board-with-draft", "/ward/", _leave_a_draft),
     Screen("nurse", "session-form", "/residents/{peggy}/session"),
-    Screen("nurse", "session-form-errors", "/residents/{peggy}/session", _submit_empty_session),
+    Screen("nurse", "session-form-errors", "/residents/{peggy}/session", _next_unanswered),
+    Screen("nurse", "session-form-stop", "/residents/{agnes}/session"),
     Screen("nurse", "session-form-restored", "/residents/{arthur}/session", _restore_a_draft),
     Screen("nurse", "session-form-precautions", "/residents/{zoe}/session"),
     Screen("nurse", "declined-saved", "/residents/{ngozi}/session", _decline),
     Screen("nurse", "session", "/sessions/{edith_session}"),
     Screen("nurse", "history", "/residents/{edith}/sessions"),
     Screen("nurse", "follow-ups", "/ward/follow-ups"),
+    Screen("nurse", "follow-ups-error", "/ward/follow-ups", _follow_up_without_rater),
     Screen("nurse", "residents", "/residents/"),
     Screen("nurse", "resident", "/residents/{peggy}"),
     Screen("nurse", "not-found", "/residents/{willow_resident}"),
@@ -123,6 +132,7 @@ def places(module_server) -> dict:
     return {
         "peggy": server.resident_id("Peggy Hughes"),
         "arthur": server.resident_id("Arthur Pemberton"),
+        "agnes": server.resident_id("Agnes Byrne"),
         "zoe": server.resident_id("Zoë Fairbanks"),
         "ngozi": server.resident_id("Ngozi Adeyemi"),
         "edith": server.resident_id("Edith Marsh"),
@@ -234,7 +244,7 @@ TOUCH_SCREENS = [
     Screen("nurse", "board", "/ward/", at_least=12),
     Screen("nurse", "board-with-draft", "/ward/", _leave_a_draft, at_least=13),
     Screen("nurse", "session-form", "/residents/{zoe}/session", at_least=90),
-    Screen("nurse", "session-form-errors", "/residents/{zoe}/session", _submit_empty_session, 90),
+    Screen("nurse", "session-form-errors", "/residents/{zoe}/session", _next_unanswered, 90),
 ]
 
 
