@@ -28,7 +28,7 @@ RESIDENTS = 150
 DAYS = 730
 WARM_UP = 5
 REQUESTS = 60
-MEDIAN_AIM_MS = 50
+MEDIAN_AIM_MS = {"sqlite": 20, "postgresql": 30}  # issue 11
 
 
 @dataclass
@@ -152,7 +152,7 @@ def _row(label: str, bulk, ids, big: BoardFigures, small: BoardFigures) -> tuple
         big.sql_ms,
         f"{min(big.queries)}-{max(big.queries)}",
         f"{min(small.queries)}-{max(small.queries)}",
-        "yes" if big.median_ms < MEDIAN_AIM_MS else "NO",
+        "yes" if big.median_ms <= MEDIAN_AIM_MS[label.split(",")[0]] else "NO",
     ]
     note = f"{label}: costliest of {len(big.statement_ms)} SELECTs, {spent:.1f} ms: {statement}"
     return row, note
@@ -209,7 +209,7 @@ def main() -> Table:
             "SQL ms",
             "queries (150)",
             "queries (12)",
-            f"median < {MEDIAN_AIM_MS} ms",
+            "median at most 20 ms (SQLite) / 30 ms (PG)",
         ],
     )
     server = postgres.start()

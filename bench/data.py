@@ -128,7 +128,7 @@ class BulkSessions:
 def _blank_version() -> dict:
     """Every column of a version, so that all rows of an executemany have the same keys."""
     row = {c.key: None for c in CareSessionVersion.__table__.columns}
-    row.update(late=False, precautions_confirmed=False, reason=None)
+    row.update(late=False, precautions_confirmed=False, repeat_confirmed=False, reason=None)
     return row
 
 

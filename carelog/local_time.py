@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Protocol, overload
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,12 @@ from flask import current_app
 
 def home_zone() -> ZoneInfo:
     """The home's time zone, from configuration."""
-    return ZoneInfo(current_app.config["CARELOG_TIMEZONE"])
+    return _zone(current_app.config["CARELOG_TIMEZONE"])
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 @overload

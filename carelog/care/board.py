@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import selectinload
 
 from carelog.care.models import CareSession, CareSessionVersion
@@ -14,10 +13,10 @@ from carelog.care.queries import in_ward_between, on_the_board, only_current
 from carelog.care.rules import consent_standing, reasons_to_stop
 from carelog.care.vocabulary import GIVEN, Outcome
 from carelog.extensions import db
-from carelog.local_time import local, local_day_bounds
+from carelog.local_time import local_date, local_day_bounds
 from carelog.residents.models import Consent, Resident
 
-LOOKBACK_DAYS = 28
+LOOKBACK_DAYS = 14  # enough for the gap rule (at most 7 days) and "last massage"
 
 
 # How a resident stands on the board today, in the order the board lists them: due first.
@@ -107,8 +106,8 @@ def today_state(outcomes_today: list[str]) -> str:
 
 
 def board(ward_id: int, today: date) -> list[BoardRow]:
-    """The board for a ward on a local day, due first: a fixed number of queries, whatever its
-    size."""
+    """The board for a ward on a local day, due first: three queries whatever its size, each
+    resident's sessions summed up by the database (one row per resident, not per session)."""
     people = db.session.scalars(
         select(Resident)
         .options(selectinload(Resident.consents))
@@ -116,40 +115,73 @@ def board(ward_id: int, today: date) -> list[BoardRow]:
         .order_by(Resident.room, Resident.family_name)
     ).all()
     lookback_start, _ = local_day_bounds(today - timedelta(days=LOOKBACK_DAYS))
-    _, end_of_today = local_day_bounds(today)
-    columns = select(
-        CareSession.resident_id, CareSessionVersion.occurred_at, CareSessionVersion.outcome
-    )
-    recent = db.session.execute(
-        in_ward_between(only_current(columns), ward_id, lookback_start, end_of_today)
-    ).all()
-    week_start = today - timedelta(days=today.weekday())
-    by_resident: dict[int, list[tuple[date, str]]] = defaultdict(list)
-    for resident_id, occurred_at, outcome in recent:
-        by_resident[resident_id].append((local(occurred_at).date(), outcome))
-    rows = [_row(person, by_resident[person.id], today, week_start) for person in people]
+    today_start, end_of_today = local_day_bounds(today)
+    week_start, _ = local_day_bounds(today - timedelta(days=today.weekday()))
+    summaries = {
+        row.resident_id: row
+        for row in db.session.execute(
+            _summed_up(ward_id, lookback_start, week_start, today_start, end_of_today)
+        )
+    }
+    rows = [_row(person, summaries.get(person.id), today) for person in people]
     return sorted(rows, key=lambda row: row.due_first)  # stable: by room within each group
 
 
-def _row(resident: Resident, history: list[tuple[date, str]], today: date, week_start: date):
+def _summed_up(ward_id: int, lookback_start, week_start, today_start, end_of_today) -> Select:
+    """Per resident: massages this week, the last massage, and today's outcomes."""
+    version = CareSessionVersion
+    given = version.outcome.in_([o.value for o in GIVEN])
+    today = version.occurred_at >= today_start
+
+    def counted(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    columns = select(
+        CareSession.resident_id,
+        counted(and_(given, version.occurred_at >= week_start)).label("week_given"),
+        func.max(case((given, version.occurred_at))).label("last_given"),
+        counted(and_(given, today)).label("given_today"),
+        counted(and_(version.outcome == Outcome.DECLINED.value, today)).label("declined_today"),
+        counted(and_(version.outcome == Outcome.NOT_DONE.value, today)).label("not_done_today"),
+    )
+    return in_ward_between(
+        only_current(columns), ward_id, lookback_start, end_of_today
+    ).group_by(CareSession.resident_id)
+
+
+def _outcomes_today(summary) -> list[str]:
+    """Which kinds of entry the resident has today, from the summed-up row."""
+    if summary is None:
+        return []
+    kinds = (
+        (Outcome.COMPLETED, summary.given_today),
+        (Outcome.DECLINED, summary.declined_today),
+        (Outcome.NOT_DONE, summary.not_done_today),
+    )
+    return [outcome.value for outcome, count in kinds if count]
+
+
+def _row(resident: Resident, summary, today: date) -> BoardRow:
     consent = resident.consent_on(today)
-    given_days = [day for day, outcome in history if outcome in GIVEN]
-    week_given = sum(1 for day in given_days if day >= week_start)
-    last_given = max(given_days) if given_days else None
+    week_given = int(summary.week_given) if summary else 0
+    last_given = local_date(summary.last_given) if summary and summary.last_given else None
     # Beyond the look-back, the gap is at least that long: count from the look-back or the
     # admission, whichever is later.
     since = last_given or max(resident.admitted_on, today - timedelta(days=LOOKBACK_DAYS + 1))
+    standing = consent_standing(consent, today)
     return BoardRow(
         resident=resident,
         consent=consent,
-        consent_valid=consent_standing(consent, today) == "valid",
-        today=today_state([outcome for day, outcome in history if day == today]),
+        consent_valid=standing == "valid",
+        today=today_state(_outcomes_today(summary)),
         week_given=week_given,
         target=resident.sessions_per_week,
-        week_state=week_state(week_given, resident.sessions_per_week, today, (today - since).days),
+        week_state=week_state(
+            week_given, resident.sessions_per_week, today, (today - since).days
+        ),
         last_given=last_given,
         stop=" and ".join(reasons_to_stop(resident, today)),
-        consent_standing=consent_standing(consent, today),
+        consent_standing=standing,
     )
 
 

@@ -10,7 +10,7 @@ from carelog.accounts.models import Ward
 from carelog.accounts.roles import CARERS, CLINICAL_READERS
 from carelog.audit.actor import current_actor
 from carelog.care import amendments, queries, rules
-from carelog.care.board import TODAY_WORDS, follow_up_count
+from carelog.care.board import LOOKBACK_DAYS, TODAY_WORDS, follow_up_count
 from carelog.care.board import board as board_rows
 from carelog.care.board import follow_ups as waiting_for_sleep
 from carelog.care.forms import SleepFollowUpForm, new_submission_key, rating_content
@@ -56,6 +56,7 @@ def board():
         saved_keys=queries.keys_saved_today(current_user.id, today),
         today=today,
         today_words=TODAY_WORDS,
+        lookback_days=LOOKBACK_DAYS,
     )
 
 
