@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from carelog.care import amendments
 from carelog.database import utcnow
 from carelog.local_time import local
 from carelog.residents import records
@@ -21,6 +22,7 @@ from tests.helpers.pages import (
 )
 from tests.helpers.records import (
     actor,
+    local_time,
     no_session_content,
     nurse_ward,
     plain_residents,
@@ -217,3 +219,32 @@ def test_a_deferral_ends_after_its_last_day(app, signed_in, person):
         nurse.post(session_url(person.id), data=full_session(nurse, person.id)).status_code == 303
     )
     assert len(sessions_of(app, person.id)) == 1
+
+
+def test_pages_say_words_not_codes_and_count_right(app, nurse, person):
+    """A session's page and the history say 'accepted without words', '1 minute', 'unable to
+    answer' and 'sleep added next morning', never the stored codes."""
+    earlier = local_time(app, today(app) - timedelta(days=1))
+    session_id = record_given(
+        app,
+        person.id,
+        earlier,
+        assent="nonverbal",
+        duration_minutes=1,
+        relaxation_after_value=None,
+        relaxation_after_status="unable",
+        relaxation_after_rater=None,
+    )
+    with app.app_context():
+        amendments.record_sleep_after(
+            actor(app, "nurse"), session_id, "6f1c1d3e-0000-4000-8000-000000000001", 7,
+            "answered", "self", 1, now=earlier + timedelta(hours=18),
+        )  # fmt: skip
+    page = text(nurse.get(f"/sessions/{session_id}"))
+    assert "accepted without words" in page
+    assert "1 minute" in page and "1 minutes" not in page
+    assert "unable to answer" in page
+    assert "nonverbal" not in page
+    history = text(nurse.get(f"/residents/{person.id}/sessions"))
+    assert "sleep added next morning" in history
+    assert " v2" not in history

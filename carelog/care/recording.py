@@ -103,7 +103,15 @@ def record_session(
     check_ratings(content)
     check_precautions(content, resident, may_override_a_stop(actor))
     if not content.repeat_confirmed:
-        _ask_about_a_repeat(actor, resident_id, content)
+        try:
+            _ask_about_a_repeat(actor, resident_id, content)
+        except PossibleRepeat:
+            # The session found may be this very submission, committed by a concurrent
+            # request with the same key since the check above: that is a replay.
+            saved = replay_of(db.session, key, digest)
+            if saved:
+                return saved
+            raise
     try:
         return _insert_new(actor, resident_id, key, content, late, digest, now)
     except IntegrityError:
