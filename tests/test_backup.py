@@ -80,7 +80,8 @@ class Writers:
             n = 0
             while not self.stop.is_set() and time.monotonic() < deadline:
                 started = utcnow().replace(microsecond=0) - timedelta(minutes=5)
-                content = given_content(given_by, started)
+                # Many sessions per resident in a minute: each confirmed as another one.
+                content = given_content(given_by, started, repeat_confirmed=True)
                 key = str(uuid.uuid4())
                 try:
                     recording.record_session(
@@ -281,7 +282,9 @@ def log_sessions(url: str, how_many: int) -> None:
     who, given_by = actor(application, "nurse"), user_id(application, "nurse")
     with application.app_context():
         for _ in range(how_many):
-            content = given_content(given_by, utcnow().replace(microsecond=0))
+            content = given_content(
+                given_by, utcnow().replace(microsecond=0), repeat_confirmed=True
+            )
             recording.record_session(
                 who, resident, str(uuid.uuid4()), SessionContent.from_columns(content), content
             )

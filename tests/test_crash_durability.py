@@ -116,6 +116,7 @@ def session_fields(rng: random.Random, resident_id: int) -> tuple[str, dict]:
         "product": "Own fragrance-free emollient",
         "assent": "agreed",
         "outcome": "completed",
+        "repeat_confirmed": "y",  # many sessions per resident in a minute, each confirmed
     }
     for name, high, low in (
         ("relaxation_before", 10, 0),

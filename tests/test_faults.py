@@ -96,6 +96,7 @@ class Tablet:
             "csrf_token": form.value("csrf_token") or "",
             "submission_key": form.value("submission_key") or "",
             "decline_note": note,
+            "repeat_confirmed": "y",  # many declines for one resident in a minute, each confirmed
         }
 
     def head(self, length: int | None, chunked: bool = False) -> bytes:

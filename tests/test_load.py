@@ -216,6 +216,9 @@ def full_session_form(rng: random.Random, resident: ResidentPlan) -> tuple[str, 
         "product": "Own fragrance-free emollient",
         "assent": "withdrew" if stopped else rng.choice(("agreed", "nonverbal")),
         "outcome": "stopped_early" if stopped else "completed",
+        # A synthetic shift logs many sessions per resident within the hour: each is confirmed
+        # as another one, as a nurse would answer "already recorded ...: record another?".
+        "repeat_confirmed": "y",
     }
     if stopped:
         fields["outcome_reason"] = "Became restless"
@@ -238,6 +241,7 @@ def full_session_form(rng: random.Random, resident: ResidentPlan) -> tuple[str, 
 def declined_form(rng: random.Random, resident: ResidentPlan) -> tuple[str, dict]:
     """The path and fields of the two-tap decline."""
     fields = {"note": "Said no thank you"} if rng.random() < 0.3 else {}
+    fields["repeat_confirmed"] = "y"  # the synthetic shift declines often: each confirmed
     return f"/residents/{resident.resident_id}/session/declined", fields
 
 
