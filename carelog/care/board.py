@@ -144,9 +144,9 @@ def _summed_up(ward_id: int, lookback_start, week_start, today_start, end_of_tod
         counted(and_(version.outcome == Outcome.DECLINED.value, today)).label("declined_today"),
         counted(and_(version.outcome == Outcome.NOT_DONE.value, today)).label("not_done_today"),
     )
-    return in_ward_between(
-        only_current(columns), ward_id, lookback_start, end_of_today
-    ).group_by(CareSession.resident_id)
+    return in_ward_between(only_current(columns), ward_id, lookback_start, end_of_today).group_by(
+        CareSession.resident_id
+    )
 
 
 def _outcomes_today(summary) -> list[str]:
@@ -176,9 +176,7 @@ def _row(resident: Resident, summary, today: date) -> BoardRow:
         today=today_state(_outcomes_today(summary)),
         week_given=week_given,
         target=resident.sessions_per_week,
-        week_state=week_state(
-            week_given, resident.sessions_per_week, today, (today - since).days
-        ),
+        week_state=week_state(week_given, resident.sessions_per_week, today, (today - since).days),
         last_given=last_given,
         stop=" and ".join(reasons_to_stop(resident, today)),
         consent_standing=standing,
