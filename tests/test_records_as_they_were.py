@@ -16,6 +16,7 @@ from carelog.residents import records
 from tests.helpers.pages import text
 from tests.helpers.records import (
     actor,
+    admit_consenting,
     local_time,
     nurse_ward,
     record_given,
@@ -40,20 +41,8 @@ def _admit_with_history(app) -> int:
     room R10, light pressure only, target 2, allergy, and a new decision: does not consent."""
     manager = actor(app, "manager")
     admitted = today(app) - timedelta(days=60)
+    resident_id = admit_consenting(app, "Edith", "Asof", "R03", admitted)
     with app.app_context():
-        person = records.admit(
-            manager,
-            {"given_name": "Edith", "family_name": "Asof", "room": "R03",
-             "ward_id": nurse_ward(app), "date_of_birth": date(1936, 5, 1),
-             "admitted_on": admitted, "sessions_per_week": 3},
-        )  # fmt: skip
-        resident_id = person.id
-        records.record_consent(
-            manager, resident_id,
-            {"decided_by": "resident", "decision_maker": None, "consent_given": True,
-             "decided_on": admitted, "review_on": admitted + timedelta(days=365),
-             "scope_hands": "both"},
-        )  # fmt: skip
         records.update(
             manager, resident_id,
             {"room": "R10", "ward_id": ward_id(app, "Willow"), "light_pressure_only": True,
@@ -268,21 +257,7 @@ def test_a_batch_download_is_in_each_residents_who_viewed_list(app, signed_in):
 
 
 def _admitted_on(app, admitted: date) -> int:
-    manager = actor(app, "manager")
-    with app.app_context():
-        person = records.admit(
-            manager,
-            {"given_name": "Nora", "family_name": "Nights", "room": "N1",
-             "ward_id": nurse_ward(app), "date_of_birth": date(1935, 1, 1),
-             "admitted_on": admitted, "sessions_per_week": 3},
-        )  # fmt: skip
-        records.record_consent(
-            manager, person.id,
-            {"decided_by": "resident", "decision_maker": None, "consent_given": True,
-             "decided_on": admitted, "review_on": admitted + timedelta(days=365),
-             "scope_hands": "both"},
-        )  # fmt: skip
-        return person.id
+    return admit_consenting(app, "Nora", "Nights", "N1", admitted)
 
 
 def _months_back(app, count: int) -> Month:

@@ -20,6 +20,7 @@ from carelog.care.models import CONTENT_FIELDS, CareSession, CareSessionVersion,
 from carelog.care.vocabulary import VersionKind
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
+from carelog.residents import records
 from carelog.residents.models import Resident
 
 
@@ -293,3 +294,23 @@ def approve_access(app, approver, username: str):
     return approver.submit(
         f"/admin/access/{request_id}", {"decision": "approve"}, page="/admin/access"
     )
+
+
+def admit_consenting(app, given_name: str, family_name: str, room: str, admitted: date, **extra):
+    """Admit a resident to the nurse's ward, consenting from the day of admission for a year,
+    through the use cases; returns the id."""
+    manager = actor(app, "manager")
+    with app.app_context():
+        person = records.admit(
+            manager,
+            {"given_name": given_name, "family_name": family_name, "room": room,
+             "ward_id": nurse_ward(app), "date_of_birth": date(1936, 5, 1),
+             "admitted_on": admitted, "sessions_per_week": 3, **extra},
+        )  # fmt: skip
+        records.record_consent(
+            manager, person.id,
+            {"decided_by": "resident", "decision_maker": None, "consent_given": True,
+             "decided_on": admitted, "review_on": admitted + timedelta(days=365),
+             "scope_hands": "both"},
+        )  # fmt: skip
+        return person.id
