@@ -527,7 +527,11 @@
     var error = document.querySelector("main .error");
     if (!error) { return; }
     var holder = error.closest(".field, fieldset") || error.parentNode;
-    var input = holder.querySelector("input:not([type=hidden]), select, textarea");
+    // The control the message is about ("Rated by" sits in its rating's fieldset), else the first.
+    var about = error.id ? error.id.replace(/-error$/, "") : "";
+    var input = (about && (document.getElementById(about + "-0") || document.getElementById(about))) ||
+      holder.querySelector("input:not([type=hidden]), select, textarea");
+    if (input && input.type === "hidden") { input = null; }
     if (input) { input.focus({ preventScroll: true }); }
     holder.scrollIntoView({ block: "center" });
   }

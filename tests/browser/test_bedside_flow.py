@@ -370,6 +370,7 @@ def test_the_follow_up_names_the_night_and_keeps_the_rating_on_error(live_server
     card = page.locator("section.panel", has_text="Edith Marsh")
     expect(card.locator(".error")).to_have_text("Say who gave this rating.")
     expect(card.locator("input[value='7']")).to_be_checked()
+    expect(card.locator("input[name$='sleep_after_rater']").first).to_be_focused()
     screenshot(page, "bedside-follow-up-error")
     card.locator(".rater").get_by_text("The resident", exact=True).tap()
     card.get_by_role("button", name="Save sleep for Edith Marsh").tap()
