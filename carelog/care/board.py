@@ -46,7 +46,6 @@ class BoardRow:
 
     resident: Resident
     consent: Consent | None
-    consent_valid: bool
     today: str  # given, declined, not_done or not_yet
     week_given: int
     target: int
@@ -172,7 +171,6 @@ def _row(resident: Resident, summary, today: date) -> BoardRow:
     return BoardRow(
         resident=resident,
         consent=consent,
-        consent_valid=standing == "valid",
         today=today_state(_outcomes_today(summary)),
         week_given=week_given,
         target=resident.sessions_per_week,
