@@ -19,24 +19,22 @@ from carelog.residents.models import Consent, Resident
 LOOKBACK_DAYS = 14  # enough for the gap rule (at most 7 days) and "last massage"
 
 
+TODAY_WORDS = {
+    "given": "Given today",
+    "declined": "Declined today",
+    "not_done": "Not done today",
+    "not_yet": "Not yet today",
+}
 # How a resident stands on the board today, in the order the board lists them: due first.
 DUE_FIRST = ("overdue", "due")
 STATE_WORDS = {
     "do_not_massage": "Do not massage",
     "review_overdue": "Consent review overdue",
     "deferred": "Deferred",
-    "given": "Given today",
-    "declined": "Declined today",
-    "not_done": "Not done today",
+    **{state: words for state, words in TODAY_WORDS.items() if state != "not_yet"},
     "overdue": "Overdue",
     "due": "Due",
     "met": "Done for this week",
-}
-TODAY_WORDS = {
-    "given": "Given today",
-    "declined": "Declined today",
-    "not_done": "Not done today",
-    "not_yet": "Not yet today",
 }
 
 

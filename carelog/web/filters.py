@@ -12,7 +12,7 @@ from carelog.accounts.roles import RoleSets
 from carelog.care.forms import day_choices, when_parts
 from carelog.care.versions import rating_cell, shown
 from carelog.care.vocabulary import HAND_WORDS, OUTCOME_WORDS, RATER_WORDS, words_for
-from carelog.local_time import format_date, format_datetime, local, local_clock, local_today
+from carelog.local_time import format_date, format_datetime, local, local_today
 from carelog.residents.badges import badges
 from carelog.residents.vocabulary import DECIDER_WORDS
 
@@ -41,7 +41,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(lambda code: words_for(OUTCOME_WORDS, code), "outcome")
     app.add_template_filter(lambda code: words_for(DECIDER_WORDS, code), "decider")
     app.add_template_filter(lambda code: words_for(HAND_WORDS, code).lower(), "hands")
-    app.add_template_filter(local_clock, "clock")
     app.add_template_filter(lambda moment: f"{local(moment):%A %-d %B}", "night")
     app.add_template_filter(counted, "counted")
     app.add_template_global(shown, "shown")
