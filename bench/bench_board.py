@@ -227,7 +227,8 @@ def main() -> Table:
     )
     table.notes.append(
         "sessions are bulk-inserted benchmark fixtures without audit entries; PostgreSQL tables "
-        "are ANALYZEd after the load, SQLite's are not (the app never runs ANALYZE)"
+        "are vacuumed and analysed after the load, as autovacuum would; SQLite's are not "
+        "analysed (the app never runs ANALYZE)"
     )
     table.notes.append(machine())
     return table

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import fields, replace
 from datetime import date, timedelta
 
 import pytest
 
 from carelog.care import amendments, recording
-from carelog.care.board import LOOKBACK_DAYS, today_state, week_state
+from carelog.care.board import (
+    CONSENT_SHOWN,
+    LOOKBACK_DAYS,
+    RESIDENT_SHOWN,
+    BoardRow,
+    today_state,
+    week_state,
+)
+from carelog.care.board_html import LineMemo, line_key
 from carelog.care.models import SessionContent
 from carelog.care.vocabulary import VersionKind
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.residents import records
+from carelog.residents.models import Consent, Resident
 from tests.helpers.pages import board_rows, full_session, quick_form, session_url
 from tests.helpers.records import (
     actor,
@@ -389,3 +399,99 @@ def test_the_board_query_count_does_not_grow_with_residents(app, signed_in):
         f"{small} statements for {small_rows} residents, {large} for {large_rows}"
     )
     assert small <= 12, f"{small} statements for one board"
+
+
+# ----- each line is drawn once for what it shows ------------------------------------------------
+
+
+def a_board_row() -> BoardRow:
+    """A row with every shown value set, outside any database."""
+    resident = Resident(
+        id=7,
+        given_name="Margaret",
+        family_name="Hughes",
+        preferred_name="Peggy",
+        room="12",
+        admitted_on=date(2025, 1, 1),
+        sessions_per_week=3,
+        defer_sessions=False,
+        defer_reason=None,
+        defer_until=None,
+        avoid_left_hand=False,
+        avoid_right_hand=True,
+        light_pressure_only=False,
+        allergies="nut oil",
+    )
+    consent = Consent(
+        id=3, consent_given=True, decided_on=date(2025, 1, 1), review_on=date(2026, 1, 1)
+    )
+    return BoardRow(
+        resident=resident,
+        consent=consent,
+        today="not_yet",
+        week_given=1,
+        target=3,
+        week_state="due",
+        last_given=date(2025, 6, 2),
+    )
+
+
+def changed(value):
+    """Another value of the same kind."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, date):
+        return value + timedelta(days=1)
+    return f"{value} changed"
+
+
+@pytest.mark.parametrize(
+    ("part", "name"),
+    [("resident", c.key) for c in RESIDENT_SHOWN]
+    + [("consent", c.key) for c in CONSENT_SHOWN]
+    + [("row", f.name) for f in fields(BoardRow) if f.name not in ("resident", "consent")],
+)
+def test_a_line_is_drawn_again_when_anything_it_shows_changes(part, name):
+    """The memo's key holds every value a line can show (the board loads no other column, and a
+    row may load nothing of its own), so a changed value never finds a stale line."""
+    row = a_board_row()
+    before = line_key(row, "/sessions/new/987654321", date(2025, 6, 3))
+    if part == "row":
+        row = replace(row, **{name: changed(getattr(row, name))})
+    else:
+        target = getattr(row, part)
+        setattr(target, name, changed(getattr(target, name)))
+    assert line_key(row, "/sessions/new/987654321", date(2025, 6, 3)) != before
+
+
+def test_a_line_depends_on_the_link_and_the_day_and_the_consent_being_there():
+    row = a_board_row()
+    key = line_key(row, "/sessions/new/987654321", date(2025, 6, 3))
+    assert line_key(row, "/residents/987654321", date(2025, 6, 3)) != key
+    assert line_key(row, "/sessions/new/987654321", date(2025, 6, 4)) != key
+    assert line_key(replace(row, consent=None), "/sessions/new/987654321", date(2025, 6, 3)) != key
+
+
+def test_the_memo_is_bounded(app):
+    memo = LineMemo(size=2)
+    with app.test_request_context():
+        for number in range(5):
+            memo.line(replace(a_board_row(), week_given=number), "/x/987654321", date(2025, 6, 3))
+            assert len(memo.lines) <= 2
+
+
+def test_a_remembered_line_changes_when_the_record_does(app, signed_in):
+    """Through the app: a line drawn once shows a new allergy, a session and a deferral."""
+    nurse = signed_in("nurse")
+    person = plain_residents(app, nurse_ward(app))[0]
+    before = board_rows(nurse.get("/ward/").get_data(as_text=True))[person.id]
+    assert "Sesame" not in before
+    with app.app_context():
+        records.update(actor(app, "manager"), person.id, {"allergies": "Sesame"}, "new allergy")
+    line = board_rows(nurse.get("/ward/").get_data(as_text=True))[person.id]
+    assert "Allergy: Sesame" in line
+    record_given(app, person.id, utcnow().replace(microsecond=0))
+    line = board_rows(nurse.get("/ward/").get_data(as_text=True))[person.id]
+    assert "Given today" in line

@@ -431,7 +431,7 @@ def board_row(app, resident_id: int):
     with app.app_context():
         today = local_today()
         ward_id = nurse_ward(app, "nurse")
-        rows = {row.resident.id: row for row in board.board(ward_id, today)}
+        rows = {row.resident.id: row for row in board.board(ward_id, today).rows}
         return rows[resident_id]
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property, lru_cache
 
-from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Date, Select, and_, bindparam, case, func, select
+from sqlalchemy.orm import load_only, raiseload
 
 from carelog.care.models import CareSession, CareSessionVersion
-from carelog.care.queries import in_ward_between, on_the_board, only_current
-from carelog.care.rules import consent_standing, reasons_to_stop
+from carelog.care.queries import in_ward_between, on_the_board, only_current, summed_per_resident
+from carelog.care.rules import consent_standing, reasons_to_stop_with
 from carelog.care.vocabulary import GIVEN, Outcome
 from carelog.extensions import db
 from carelog.local_time import local_date, local_day_bounds
@@ -38,6 +39,34 @@ STATE_WORDS = {
 }
 
 
+# What a board row shows of a resident and of the consent in force, and nothing more: 150 rows of
+# every column cost a third of the page's time. Any other column raises, as does any
+# relationship (a row must not load its own), so these lists are all a row can show: the board's
+# HTML memo (board_html.py) keys on them.
+RESIDENT_SHOWN = (
+    Resident.id,
+    Resident.given_name,
+    Resident.family_name,
+    Resident.preferred_name,
+    Resident.room,
+    Resident.admitted_on,
+    Resident.sessions_per_week,
+    Resident.defer_sessions,
+    Resident.defer_reason,
+    Resident.defer_until,
+    Resident.avoid_left_hand,
+    Resident.avoid_right_hand,
+    Resident.light_pressure_only,
+    Resident.allergies,
+)
+CONSENT_SHOWN = (Consent.id, Consent.consent_given, Consent.decided_on, Consent.review_on)
+ON_THE_BOARD = (
+    load_only(*RESIDENT_SHOWN, raiseload=True),
+    load_only(*CONSENT_SHOWN, raiseload=True),
+    raiseload("*"),
+)
+
+
 @dataclass(frozen=True)
 class BoardRow:
     """One resident's line on the board."""
@@ -52,7 +81,7 @@ class BoardRow:
     stop: str = ""  # why no massage may be given today, in words; empty when one may
     consent_standing: str = "valid"  # valid, refuses, none or review_overdue
 
-    @property
+    @cached_property  # read several times a row, by the sort and by the template
     def state(self) -> str:
         """The one state that matters most today: a stop, then today's record, then the week.
         States that forbid a massage never count as due or overdue."""
@@ -102,47 +131,90 @@ def today_state(outcomes_today: list[str]) -> str:
     return "not_yet"
 
 
-def board(ward_id: int, today: date) -> list[BoardRow]:
-    """The board for a ward on a local day, due first: three queries whatever its size, each
-    resident's sessions summed up by the database (one row per resident, not per session)."""
-    people = db.session.scalars(
-        select(Resident)
-        .options(selectinload(Resident.consents))
-        .where(Resident.ward_id == ward_id, on_the_board(today))
-        .order_by(Resident.room, Resident.family_name)
-    ).all()
+@dataclass(frozen=True)
+class Board:
+    """A ward's board: its rows, due first, and how many residents to ask how they slept."""
+
+    rows: list[BoardRow]
+    follow_up_count: int
+
+
+def board(ward_id: int, today: date) -> Board:
+    """The board for a ward on a local day: two queries whatever its size, one for the residents
+    with the consent decision in force today, one for their sessions summed up by the database
+    (one row per resident, not per session)."""
+    people_query, summary_query = _statements(db.session.get_bind().dialect.name)
     lookback_start, _ = local_day_bounds(today - timedelta(days=LOOKBACK_DAYS))
+    yesterday_start, _ = local_day_bounds(today - timedelta(days=1))
     today_start, end_of_today = local_day_bounds(today)
     week_start, _ = local_day_bounds(today - timedelta(days=today.weekday()))
+    people = db.session.execute(people_query, {"ward_id": ward_id, "day": today}).all()
     summaries = {
         row.resident_id: row
         for row in db.session.execute(
-            _summed_up(ward_id, lookback_start, week_start, today_start, end_of_today)
+            summary_query,
+            {
+                "ward_id": ward_id,
+                "lookback_start": lookback_start,
+                "week_start": week_start,
+                "yesterday_start": yesterday_start,
+                "today_start": today_start,
+                "end_of_today": end_of_today,
+            },
         )
     }
-    rows = [_row(person, summaries.get(person.id), today) for person in people]
-    return sorted(rows, key=lambda row: row.due_first)  # stable: by room within each group
+    rows = [_row(person, consent, summaries.get(person.id), today) for person, consent in people]
+    return Board(
+        rows=sorted(rows, key=lambda row: row.due_first),  # stable: by room within each group
+        follow_up_count=sum(int(s.awaiting_sleep) for s in summaries.values()),
+    )
 
 
-def _summed_up(ward_id: int, lookback_start, week_start, today_start, end_of_today) -> Select:
-    """Per resident: massages this week, the last massage, and today's outcomes."""
+@lru_cache(maxsize=4)
+def _statements(dialect: str) -> tuple[Select, Select]:
+    """The board's two statements, built once for each kind of database, with the ward, the day
+    and its instants as parameters: building them afresh for every board cost about as much as
+    running them."""
+    day = bindparam("day", type_=Date)
+    in_force = Consent.in_force_on(day)
+    people = (
+        select(Resident, Consent)
+        .outerjoin(in_force, in_force.c.resident_id == Resident.id)
+        .outerjoin(Consent, Consent.id == in_force.c.id)
+        .options(*ON_THE_BOARD)
+        .where(Resident.ward_id == bindparam("ward_id"), on_the_board(day))
+        .order_by(Resident.room, Resident.family_name)
+    )
+    return people, _summed_up(dialect)
+
+
+def _summed_up(dialect: str) -> Select:
+    """Per resident: massages this week, the last massage, today's outcomes, and yesterday's
+    massages still waiting for their night-after sleep."""
     version = CareSessionVersion
     given = version.outcome.in_([o.value for o in GIVEN])
-    today = version.occurred_at >= today_start
+    happened_today = version.occurred_at >= bindparam("today_start")
 
     def counted(condition):
         return func.sum(case((condition, 1), else_=0))
 
-    columns = select(
-        CareSession.resident_id,
-        counted(and_(given, version.occurred_at >= week_start)).label("week_given"),
+    return summed_per_resident(
+        bindparam("ward_id"),
+        bindparam("lookback_start"),
+        bindparam("end_of_today"),
+        counted(and_(given, version.occurred_at >= bindparam("week_start"))).label("week_given"),
         func.max(case((given, version.occurred_at))).label("last_given"),
-        counted(and_(given, today)).label("given_today"),
-        counted(and_(version.outcome == Outcome.DECLINED.value, today)).label("declined_today"),
-        counted(and_(version.outcome == Outcome.NOT_DONE.value, today)).label("not_done_today"),
-    )
-    return in_ward_between(only_current(columns), ward_id, lookback_start, end_of_today).group_by(
-        CareSession.resident_id
+        counted(and_(given, happened_today)).label("given_today"),
+        counted(and_(version.outcome == Outcome.DECLINED.value, happened_today)).label(
+            "declined_today"
+        ),
+        counted(and_(version.outcome == Outcome.NOT_DONE.value, happened_today)).label(
+            "not_done_today"
+        ),
+        counted(_awaiting_sleep(bindparam("yesterday_start"), bindparam("today_start"))).label(
+            "awaiting_sleep"
+        ),
+        dialect=dialect,
     )
 
 
@@ -158,8 +230,7 @@ def _outcomes_today(summary) -> list[str]:
     return [outcome.value for outcome, count in kinds if count]
 
 
-def _row(resident: Resident, summary, today: date) -> BoardRow:
-    consent = resident.consent_on(today)
+def _row(resident: Resident, consent: Consent | None, summary, today: date) -> BoardRow:
     week_given = int(summary.week_given) if summary else 0
     last_given = local_date(summary.last_given) if summary and summary.last_given else None
     # Beyond the look-back, the gap is at least that long: count from the look-back or the
@@ -174,16 +245,17 @@ def _row(resident: Resident, summary, today: date) -> BoardRow:
         target=resident.sessions_per_week,
         week_state=week_state(week_given, resident.sessions_per_week, today, (today - since).days),
         last_given=last_given,
-        stop=" and ".join(reasons_to_stop(resident, today)),
+        stop=" and ".join(reasons_to_stop_with(resident, consent, today)),
         consent_standing=standing,
     )
 
 
-def _waiting_for_sleep(query: Select, ward_id: int, today: date) -> Select:
-    """Yesterday's given sessions: the night after them is the one that has just ended."""
-    start, _ = local_day_bounds(today - timedelta(days=1))
-    today_start, _ = local_day_bounds(today)
-    return in_ward_between(only_current(query), ward_id, start, today_start).where(
+def _awaiting_sleep(yesterday_start, today_start):
+    """A current version waiting for its night-after sleep: a massage given yesterday (the night
+    after it is the one that has just ended) with no sleep recorded yet."""
+    return and_(
+        CareSessionVersion.occurred_at >= yesterday_start,
+        CareSessionVersion.occurred_at < today_start,
         CareSessionVersion.outcome.in_([o.value for o in GIVEN]),
         CareSessionVersion.sleep_after_status.is_(None),
     )
@@ -191,10 +263,13 @@ def _waiting_for_sleep(query: Select, ward_id: int, today: date) -> Select:
 
 def follow_ups(ward_id: int, today: date) -> list[tuple[Resident, CareSessionVersion]]:
     """Yesterday's given sessions whose night-after sleep is still to be recorded."""
+    start, _ = local_day_bounds(today - timedelta(days=1))
+    today_start, _ = local_day_bounds(today)
+    query = only_current(select(CareSessionVersion, CareSession.resident_id))
     rows = db.session.execute(
-        _waiting_for_sleep(
-            select(CareSessionVersion, CareSession.resident_id), ward_id, today
-        ).order_by(CareSessionVersion.occurred_at)
+        in_ward_between(query, ward_id, start, today_start)
+        .where(_awaiting_sleep(start, today_start))
+        .order_by(CareSessionVersion.occurred_at)
     ).all()
     residents = {
         r.id: r
@@ -203,9 +278,3 @@ def follow_ups(ward_id: int, today: date) -> list[tuple[Resident, CareSessionVer
         )
     }
     return [(residents[resident_id], version) for version, resident_id in rows]
-
-
-def follow_up_count(ward_id: int, today: date) -> int:
-    """How many sleep follow-ups are waiting, for the board's reminder."""
-    query = _waiting_for_sleep(select(func.count(CareSessionVersion.id)), ward_id, today)
-    return db.session.scalar(query)

@@ -10,9 +10,10 @@ from carelog.accounts.models import Ward
 from carelog.accounts.roles import CARERS, CLINICAL_READERS
 from carelog.audit.actor import current_actor
 from carelog.care import amendments, queries, rules
-from carelog.care.board import LOOKBACK_DAYS, TODAY_WORDS, follow_up_count
-from carelog.care.board import board as board_rows
+from carelog.care.board import LOOKBACK_DAYS, TODAY_WORDS
+from carelog.care.board import board as ward_board
 from carelog.care.board import follow_ups as waiting_for_sleep
+from carelog.care.board_html import LINE_PLACEHOLDER, board_lines
 from carelog.care.forms import SleepFollowUpForm, new_submission_key, rating_content
 from carelog.care.models import CareSession
 from carelog.extensions import db
@@ -47,17 +48,26 @@ def board():
         if sees_every_ward()
         else [chosen]
     )
+    todays = ward_board(chosen.id, today)
     return render_template(
         "care/board.html",
         ward=chosen,
         wards=wards,
-        rows=board_rows(chosen.id, today),
-        follow_up_count=follow_up_count(chosen.id, today),
+        rows=todays.rows,
+        lines=board_lines(todays.rows, _line_link_pattern(), today),
+        follow_up_count=todays.follow_up_count,
         saved_keys=queries.keys_saved_today(current_user.id, today),
         today=today,
         today_words=TODAY_WORDS,
         lookback_days=LOOKBACK_DAYS,
     )
+
+
+def _line_link_pattern() -> str:
+    """Where a board line leads, with a placeholder for the resident: the session form for those
+    who record sessions, the record for the rest. One url_for, not one per line."""
+    endpoint = "sessions.new" if current_user.role in CARERS else "residents.show"
+    return url_for(endpoint, resident_id=LINE_PLACEHOLDER)
 
 
 def _follow_up_page(ward: Ward, failed: SleepFollowUpForm | None = None, failed_id: int = 0):

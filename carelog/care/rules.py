@@ -99,8 +99,14 @@ CONSENT_STOP_WORDS = {
 def reasons_to_stop(resident: Resident, day: date) -> list[str]:
     """Why no hand massage may be given on a day, in words: no valid consent, or sessions
     deferred. One rule for the board, the session form and the check at saving."""
+    return reasons_to_stop_with(resident, resident.consent_on(day), day)
+
+
+def reasons_to_stop_with(resident: Resident, consent: Consent | None, day: date) -> list[str]:
+    """`reasons_to_stop`, for a caller that has already loaded the decision in force that day
+    (the board loads one per resident rather than every resident's whole history)."""
     reasons = []
-    standing = consent_standing(resident.consent_on(day), day)
+    standing = consent_standing(consent, day)
     if standing != "valid":
         reasons.append(CONSENT_STOP_WORDS[standing])
     if resident.deferred_on(day):

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    Subquery,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import BindParameter
 
 from carelog.accounts.models import User, Ward
 from carelog.database import utcnow
@@ -68,7 +79,8 @@ class Resident(Model):
         return self.consents[0] if self.consents else None
 
     def consent_on(self, day: date) -> Consent | None:
-        """The decision in force on a day: the latest decided on or before it."""
+        """The decision in force on a day: the latest decided on or before it (by its date, then
+        by when it was recorded). `Consent.in_force_on` says the same in SQL."""
         return next((c for c in self.consents if c.decided_on <= day), None)
 
     def deferred_on(self, day: date) -> bool:
@@ -103,6 +115,24 @@ class Consent(Model):
 
     resident: Mapped[Resident] = relationship(back_populates="consents")
     recorded_by: Mapped[User] = relationship()
+
+    @classmethod
+    def in_force_on(cls, day: date | BindParameter) -> Subquery:
+        """In SQL: (resident_id, id) of each resident's decision in force on a day, chosen as
+        `Resident.consent_on` chooses it, in one pass over the decisions, so that a list of
+        residents loads one decision each rather than every resident's whole history."""
+        ranked = (
+            select(
+                cls.id,
+                cls.resident_id,
+                func.row_number()
+                .over(partition_by=cls.resident_id, order_by=(cls.decided_on.desc(), cls.id.desc()))
+                .label("rank"),
+            )
+            .where(cls.decided_on <= day)
+            .subquery()
+        )
+        return select(ranked.c.resident_id, ranked.c.id).where(ranked.c.rank == 1).subquery()
 
     def is_valid_on(self, day: date) -> bool:
         """True if this decision permits massage on the given day."""
