@@ -63,6 +63,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from carelog.accounts import admin_views, auth_views
     from carelog.audit import views as audit_views
     from carelog.care import board_views, correction_views, session_views
+    from carelog.dashboard import views as dashboard_views
     from carelog.reports import views as report_views
     from carelog.residents import views as resident_views
     from carelog.web import filters, home_views
@@ -78,6 +79,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         correction_views.bp,
         audit_views.bp,
         report_views.bp,
+        dashboard_views.bp,
     ):
         app.register_blueprint(blueprint)
 

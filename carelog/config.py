@@ -35,6 +35,7 @@ def defaults(instance_path: str) -> dict:
         "CARELOG_LATE_ENTRY_HOURS": 2,
         # A second session of the same kind for a resident this soon asks "record another?"
         "CARELOG_REPEAT_WINDOW_MINUTES": 120,
+        "CARELOG_NOT_MASSAGED_DAYS": 14,  # the manager's page lists residents without one this long
         "CARELOG_NURSE_CORRECTION_HOURS": 12,  # a nurse may correct their own entry that shift
         "CARELOG_RETENTION_YEARS": 8,
         "CARELOG_PAGE_SIZE": "A4",

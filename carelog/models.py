@@ -3,6 +3,7 @@
 from carelog.accounts.models import LoginSession, User, Ward
 from carelog.audit.models import AuditEntry
 from carelog.care.models import CareSession, CareSessionVersion
+from carelog.dashboard.models import OverrideAcknowledgement
 from carelog.reports.models import ReportJob
 from carelog.residents.models import Consent, Resident
 
@@ -12,6 +13,7 @@ __all__ = [
     "CareSessionVersion",
     "Consent",
     "LoginSession",
+    "OverrideAcknowledgement",
     "ReportJob",
     "Resident",
     "User",

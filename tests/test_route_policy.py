@@ -63,6 +63,8 @@ POLICY: dict[str, set[str] | str] = {
     "reports.start_batch": {MANAGER, AUDITOR},
     "reports.job": {MANAGER, AUDITOR},
     "reports.job_download": {MANAGER, AUDITOR},
+    "dashboard.index": {MANAGER, AUDITOR},
+    "dashboard.acknowledge": {MANAGER},
 }
 
 SAMPLE_ARGS = {

@@ -58,31 +58,30 @@ def in_ward_between(query: Select, ward_id: int, start, end) -> Select:
     )
 
 
-def summed_per_resident(ward_id, start, end, *aggregates, dialect: str) -> Select:
-    """One row per resident of a ward: their id and the aggregates (over CareSessionVersion's
-    columns) of the current, not voided, versions of their sessions between two instants.
+def session_lookup(dialect: str) -> FromClause:
+    """How a query over a few days of versions reaches each version's session row, to join on
+    with `current_between`.
 
     Both databases read the few thousand versions of those days by date, then look up each one's
     session by its key. PostgreSQL, given a plain join, would rather hash the whole care_session
-    table, which grows with every session ever recorded (twice the time with two years of 150
-    residents): a LATERAL subquery with LIMIT 1 keeps it to one key lookup per version, and the
-    ward's residents come once as an array rather than as a set probed for every version.
+    table, which grows with every session ever recorded (twice the board's time with two years
+    of 150 residents): a LATERAL subquery with LIMIT 1 keeps it to one key lookup per version.
     """
-    ward_residents = select(Resident.id).where(Resident.ward_id == ward_id)
-    session: FromClause
-    if dialect == "postgresql":
-        session = (
-            select(CareSession.id, CareSession.resident_id, CareSession.current_version)
-            .where(CareSession.id == CareSessionVersion.session_id)
-            .limit(1)
-            .lateral("session_of_version")
-        )
-        in_ward = session.c.resident_id == any_(func.array(ward_residents.scalar_subquery()))
-    else:
-        session = CareSession.__table__
-        in_ward = without_index(session.c.resident_id).in_(ward_residents)  # as in_ward_between
+    if dialect != "postgresql":
+        return CareSession.__table__
     return (
-        select(session.c.resident_id, *aggregates)
+        select(CareSession.id, CareSession.resident_id, CareSession.current_version)
+        .where(CareSession.id == CareSessionVersion.session_id)
+        .limit(1)
+        .lateral("session_of_version")
+    )
+
+
+def current_between(session: FromClause, start, end, *columns) -> Select:
+    """The columns of the current, not voided, versions of sessions between two instants,
+    joined to their session through `session_lookup`."""
+    return (
+        select(*columns)
         .select_from(CareSessionVersion)
         .join(
             session,
@@ -93,12 +92,31 @@ def summed_per_resident(ward_id, start, end, *aggregates, dialect: str) -> Selec
         )
         .where(
             CareSessionVersion.kind != VersionKind.VOID.value,
-            in_ward,
             CareSessionVersion.occurred_at >= start,
             CareSessionVersion.occurred_at < end,
         )
-        .group_by(session.c.resident_id)
     )
+
+
+def summed_per_resident(ward_id, start, end, *aggregates, dialect: str) -> Select:
+    """One row per resident of a ward (every ward for None): their id and the aggregates (over
+    CareSessionVersion's columns) of the current, not voided, versions of their sessions between
+    two instants. On PostgreSQL the ward's residents come once as an array rather than as a set
+    probed for every version."""
+    session = session_lookup(dialect)
+    query = current_between(session, start, end, session.c.resident_id, *aggregates).group_by(
+        session.c.resident_id
+    )
+    if ward_id is None:
+        return query
+    ward_residents = select(Resident.id).where(Resident.ward_id == ward_id)
+    if dialect == "postgresql":
+        return query.where(
+            session.c.resident_id == any_(func.array(ward_residents.scalar_subquery()))
+        )
+    return query.where(
+        without_index(session.c.resident_id).in_(ward_residents)
+    )  # as in_ward_between
 
 
 def history(resident_id: int, page: int, per_page: int = 20):

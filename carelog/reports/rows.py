@@ -36,8 +36,13 @@ def planning(
 ) -> Planning:
     """Plan only the days the resident was in the home, with valid consent and sessions not
     deferred, at the weekly target in force that day."""
-    first = max(month.first_day, resident.admitted_on)
-    last = min(month.last_day, resident.departed_on or month.last_day, until or month.last_day)
+    return planning_between(resident, month.first_day, until or month.last_day, versions)
+
+
+def planning_between(resident: Resident, first: date, last: date, versions) -> Planning:
+    """`planning` for any run of days (a week so far, on the manager's page)."""
+    first = max(first, resident.admitted_on)
+    last = min(last, resident.departed_on or last)
     planned, excluded = 0.0, {NO_CONSENT: 0, DEFERRED: 0}
     day = first
     while day <= last:

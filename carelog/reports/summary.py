@@ -12,23 +12,15 @@ from carelog.reports.stats import PairedSummary, SleepComparison, paired_summary
 NOT_DONE_REASONS = tuple(NOT_DONE_REASON_WORDS)
 
 
-@dataclass(frozen=True, slots=True)
-class ResidentSummary:
-    """Counts and statistics for one resident-month; voided sessions excluded throughout."""
+class AccountedFor:
+    """Planned care and what became of it: given, declined, not done, or missed. For a
+    resident's month in the report and for a ward's week or month on the manager's page."""
 
+    __slots__ = ()
     planned: int
     given: int
-    completed: int
-    stopped_early: int
     declined: int
     not_done: int
-    not_done_reasons: tuple[tuple[str, int], ...]
-    voided: int
-    relaxation: PairedSummary
-    mood: PairedSummary
-    sleep: SleepComparison
-    observations: int
-    recorders: tuple[str, ...]
 
     @property
     def missed(self) -> int:
@@ -63,6 +55,25 @@ class ResidentSummary:
         """One of the shares as printed: "69 %", or a dash when nothing was planned."""
         shares = self.shares
         return f"{shares[kind]} %" if shares else "–"
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentSummary(AccountedFor):
+    """Counts and statistics for one resident-month; voided sessions excluded throughout."""
+
+    planned: int
+    given: int
+    completed: int
+    stopped_early: int
+    declined: int
+    not_done: int
+    not_done_reasons: tuple[tuple[str, int], ...]
+    voided: int
+    relaxation: PairedSummary
+    mood: PairedSummary
+    sleep: SleepComparison
+    observations: int
+    recorders: tuple[str, ...]
 
     @property
     def ratings_missing(self) -> int:

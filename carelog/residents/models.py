@@ -69,6 +69,14 @@ class Resident(Model):
         return f"{first} {self.family_name}"
 
     @property
+    def known_as(self) -> str:
+        """The preferred name with the name on the record, for lists where both matter:
+        "Peggy (Margaret Hughes)", or just "Margaret Hughes" when there is no other name."""
+        if self.preferred_name and self.preferred_name != self.given_name:
+            return f"{self.preferred_name} ({self.full_name})"
+        return self.full_name
+
+    @property
     def full_name(self) -> str:
         """The name on the record."""
         return f"{self.given_name} {self.family_name}"

@@ -14,7 +14,7 @@ bp = Blueprint("home", __name__)
 
 START_PAGES = {
     Role.NURSE: "ward.board",
-    Role.CARE_MANAGER: "ward.board",
+    Role.CARE_MANAGER: "dashboard.index",
     Role.AUDITOR: "auditor.trail",
     Role.ADMIN: "admin.users",
 }

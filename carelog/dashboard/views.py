@@ -1,0 +1,69 @@
+"""The care manager's home page (read-only for auditors), and acknowledging an override."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from carelog.accounts.roles import MANAGERS, REPORT_READERS
+from carelog.audit.actor import current_actor
+from carelog.care.models import CareSession
+from carelog.dashboard import attention
+from carelog.dashboard.acknowledgements import acknowledge_override
+from carelog.dashboard.delivery import delivery, periods
+from carelog.errors import FieldError
+from carelog.extensions import db
+from carelog.local_time import local_today
+from carelog.web.fields import max_length
+from carelog.web.policy import roles
+
+bp = Blueprint("dashboard", __name__, url_prefix="/manager")
+
+
+class AcknowledgeForm(FlaskForm):
+    """A manager has read an override; a note is optional."""
+
+    note = StringField("Note (optional)", validators=[max_length(300)])
+
+
+@bp.get("/")
+@roles(REPORT_READERS)
+def index():
+    """What needs attention today, and care planned against given for each ward."""
+    today = local_today()
+    return render_template(
+        "dashboard/index.html",
+        today=today,
+        periods=periods(today),
+        delivery=delivery(today),
+        not_massaged=attention.not_massaged(today),
+        reviews=attention.consent_reviews(today),
+        overrides=attention.overrides(today),
+        observations=attention.observations(today),
+        sleep_missing=attention.sleep_missing(today),
+        recent_days=attention.RECENT_DAYS,
+        form=AcknowledgeForm(),
+    )
+
+
+@bp.post("/overrides/<int:session_id>/acknowledge")
+@roles(MANAGERS)
+def acknowledge(session_id: int):
+    """Acknowledge the override on a session's current version; audited, once per version."""
+    db.get_or_404(CareSession, session_id)
+    form = AcknowledgeForm()
+    if not form.validate_on_submit():
+        messages = [e for errors in form.errors.values() for e in errors]
+        flash("Not acknowledged: " + " ".join(messages), "error")
+        return redirect(url_for("dashboard.index", _anchor="overrides"), 303)
+    try:
+        done = acknowledge_override(current_actor(), session_id, form.note.data)
+    except FieldError as error:
+        flash(error.message, "error")
+        return redirect(url_for("dashboard.index", _anchor="overrides"), 303)
+    if done.already:
+        flash("Already acknowledged; nothing was added.", "info")
+    else:
+        flash("Override acknowledged.", "success")
+    return redirect(url_for("dashboard.index", _anchor="overrides"), 303)

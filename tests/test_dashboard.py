@@ -1,0 +1,269 @@
+"""The care manager's overview: every figure checked against values worked out here from the rows
+this test creates, on a ward of its own, on both databases."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+
+from carelog.accounts import staff_accounts
+from carelog.database import utcnow
+from carelog.local_time import home_zone, local_day_bounds
+from carelog.residents import records
+from tests.helpers.records import (
+    actor,
+    audit_entries,
+    given_content,
+    no_session_content,
+    record,
+    today,
+    user_id,
+)
+
+
+def admit(app, ward: int, name: str, admitted: date, per_week: int, consent=True, **extra) -> int:
+    """A resident of the test's ward through the use cases, with one consent decision."""
+    manager = actor(app, "manager")
+    review_on = extra.pop("review_on", admitted + timedelta(days=365))
+    decided_on = extra.pop("decided_on", admitted)
+    with app.app_context():
+        person = records.admit(
+            manager,
+            {"given_name": name, "family_name": "Test", "room": name[:3], "ward_id": ward,
+             "date_of_birth": date(1936, 5, 1), "admitted_on": admitted,
+             "sessions_per_week": per_week, **extra},
+        )  # fmt: skip
+        if consent is not None:
+            records.record_consent(
+                manager, person.id,
+                {"decided_by": "resident", "decision_maker": None, "consent_given": consent,
+                 "decided_on": decided_on, "review_on": review_on, "scope_hands": "both"},
+            )  # fmt: skip
+        return person.id
+
+
+def earlier_today(app) -> datetime:
+    """A moment today that has already passed, whatever the time the test runs."""
+    with app.app_context():
+        start, _ = local_day_bounds(today(app))
+        now = utcnow()
+        return (start + (now - start) / 2).astimezone(home_zone()).replace(microsecond=0)
+
+
+class Home:
+    """A ward of the test's own, with residents whose figures are easy to work out by hand."""
+
+    def __init__(self, app):
+        self.app = app
+        self.today = today(app)
+        with app.app_context():
+            self.ward = staff_accounts.create_ward(actor(app, "admin"), "Test ward").id
+        long_ago = self.today - timedelta(days=60)
+        self.daily = admit(app, self.ward, "Daily", long_ago, 7)
+        self.thrice = admit(app, self.ward, "Thrice", long_ago, 3)
+        self.refuses = admit(app, self.ward, "Refuses", long_ago, 3, consent=False)
+        self.deferred = admit(
+            app,
+            self.ward,
+            "Deferred",
+            long_ago,
+            3,
+            defer_sessions=True,
+            defer_reason="Chest infection",
+        )
+        self.unmassaged = admit(app, self.ward, "Unmassaged", self.today - timedelta(days=30), 2)
+        self.newcomer = admit(app, self.ward, "Newcomer", self.today - timedelta(days=3), 2)
+        self.review_soon = admit(
+            app, self.ward, "Soon", long_ago, 0, review_on=self.today + timedelta(days=10)
+        )
+        self.review_late = admit(
+            app, self.ward, "Late", long_ago, 0, review_on=self.today - timedelta(days=1)
+        )
+        self.no_decision = admit(app, self.ward, "Undecided", long_ago, 0, consent=None)
+        nurse = user_id(app, "nurse")
+        when = earlier_today(app)
+        self.given_today = record(
+            app,
+            self.daily,
+            given_content(
+                nurse,
+                when,
+                observations="redness,pain",
+                observation_action="Barrier cream applied",
+                observation_told="Nurse in charge",
+            ),
+            "manager",
+        )
+        self.not_done_today = record(
+            app,
+            self.daily,
+            no_session_content(
+                nurse, when, "not_done", not_done_reason="asleep", repeat_confirmed=True
+            ),
+            "manager",
+        )
+        self.declined_today = record(
+            app, self.thrice, no_session_content(nurse, when, "declined"), "manager"
+        )
+        self.override = record(
+            app,
+            self.refuses,
+            given_content(nurse, when, override_reason="She asked for it herself today"),
+            "manager",
+        )
+        yesterday = when - timedelta(days=1)
+        self.given_yesterday = record(app, self.thrice, given_content(nurse, yesterday), "manager")
+
+    def in_period(self, first: date, moment: datetime) -> bool:
+        return moment.date() >= first
+
+    def expected(self, first: date) -> dict[str, int]:
+        """Planned from the rule in words (days in the period to today, at each target), and
+        the entries this test made that fall in the period."""
+        days = (self.today - first).days + 1
+        newcomer_days = min(days, 4)  # admitted three days ago
+        # daily, thrice, unmassaged and the newcomer; the others plan nothing
+        planned = days + round(3 * days / 7) + round(2 * days / 7) + round(2 * newcomer_days / 7)
+        yesterday = self.today - timedelta(days=1)
+        given = 2 + (1 if yesterday >= first else 0)  # daily and refuses today; thrice yesterday
+        entries = {"planned": planned, "given": given, "declined": 1, "not_done": 1}
+        entries["missed"] = max(0, planned - given - 2)
+        return entries
+
+
+@pytest.fixture
+def home(app):
+    return Home(app)
+
+
+def figures(page: str, ward: int | str) -> dict[str, dict[str, int]]:
+    soup = BeautifulSoup(page, "html.parser")
+    row = soup.select_one(f'table.delivery tr[data-ward="{ward}"]')
+    found = {}
+    for cell in row.select("td[data-period]"):
+        found[cell["data-period"]] = {
+            f["data-figure"]: int(f.get_text()) for f in cell.select("[data-figure]")
+        }
+        shares = [int(n) for n in re.findall(r"\((\d+) %\)", cell.get_text())]
+        found[cell["data-period"]]["shares"] = shares
+    return found
+
+
+def test_planned_and_given_for_a_ward_match_the_rows(app, signed_in, home):
+    page = signed_in("manager").get("/manager/").get_data(as_text=True)
+    shown = figures(page, home.ward)
+    week_first = home.today - timedelta(days=home.today.weekday())
+    month_first = home.today.replace(day=1)
+    for period, first in (("week", week_first), ("month", month_first)):
+        wanted = home.expected(first)
+        got = {k: v for k, v in shown[period].items() if k != "shares"}
+        assert got == wanted, period
+        assert sum(shown[period]["shares"]) == 100, period  # everything accounted for
+
+
+def test_the_home_line_is_the_sum_of_the_wards(app, signed_in, home):
+    page = signed_in("manager").get("/manager/").get_data(as_text=True)
+    soup = BeautifulSoup(page, "html.parser")
+    wards = [tr["data-ward"] for tr in soup.select("table.delivery tr[data-ward]")]
+    assert wards[-1] == "0" and str(home.ward) in wards
+    total = figures(page, 0)
+    for period in ("week", "month"):
+        for figure in ("planned", "given", "declined", "not_done"):
+            parts = sum(figures(page, w)[period][figure] for w in wards[:-1])
+            assert total[period][figure] == parts, (period, figure)
+
+
+def attention_ids(page: str, name: str, attribute: str) -> list[int]:
+    soup = BeautifulSoup(page, "html.parser")
+    return [int(li[attribute]) for li in soup.select(f'ul[data-list="{name}"] > li')]
+
+
+def test_what_needs_attention(app, signed_in, home):
+    page = signed_in("manager").get("/manager/").get_data(as_text=True)
+    not_massaged = attention_ids(page, "not-massaged", "data-resident")
+    assert home.unmassaged in not_massaged
+    assert home.deferred in not_massaged and home.refuses not in not_massaged  # she had one
+    assert home.daily not in not_massaged and home.newcomer not in not_massaged
+
+    reviews = attention_ids(page, "reviews", "data-resident")
+    assert home.review_late in reviews and home.review_soon in reviews
+    assert home.no_decision in reviews and home.daily not in reviews
+    assert reviews.index(home.review_late) < reviews.index(home.review_soon)  # overdue first
+
+    assert home.override in attention_ids(page, "overrides", "data-session")
+    assert "She asked for it herself today" in page
+    assert home.given_today not in attention_ids(page, "overrides", "data-session")
+
+    seen = attention_ids(page, "observations", "data-session")
+    assert seen.count(home.given_today) == 1
+    soup = BeautifulSoup(page, "html.parser")
+    line = soup.select_one(f'ul[data-list="observations"] li[data-session="{home.given_today}"]')
+    words = line.get_text(" ", strip=True)
+    assert "Redness, Pain" in words and "Barrier cream applied" in words
+    assert "Nurse in charge" in words
+
+    missing = attention_ids(page, "sleep-missing", "data-session")
+    assert home.given_yesterday in missing
+    assert home.given_today not in missing  # its night has not ended
+
+
+def test_preferred_and_full_names_together(app, signed_in, home):
+    with app.app_context():
+        records.update(actor(app, "manager"), home.unmassaged, {"preferred_name": "Una"}, "asked")
+    page = signed_in("manager").get("/manager/").get_data(as_text=True)
+    assert "Una (Unmassaged Test)" in page
+
+
+def test_a_manager_acknowledges_an_override_once_and_it_is_audited(app, signed_in, home):
+    manager = signed_in("manager")
+    url = f"/manager/overrides/{home.override}/acknowledge"
+    answer = manager.submit(url, {"note": "Spoke to her daughter"}, page="/manager/")
+    assert answer.status_code == 303
+    page = manager.get("/manager/").get_data(as_text=True)
+    soup = BeautifulSoup(page, "html.parser")
+    line = soup.select_one(f'ul[data-list="overrides"] li[data-session="{home.override}"]')
+    assert "acknowledged" in line["class"]
+    assert "Acknowledged by Morgan Okafor" in line.get_text(" ", strip=True)
+    again = manager.submit(url, {"note": ""}, page="/manager/", follow_redirects=True)
+    assert "Already acknowledged" in again.get_data(as_text=True)
+    entries = audit_entries(app, "session.override_acknowledged", str(home.override))
+    assert len(entries) == 1
+
+
+def test_a_session_without_an_override_cannot_be_acknowledged(app, signed_in, home):
+    manager = signed_in("manager")
+    url = f"/manager/overrides/{home.given_today}/acknowledge"
+    answer = manager.submit(url, {}, page="/manager/", follow_redirects=True)
+    assert "nothing to acknowledge" in answer.get_data(as_text=True)
+    assert audit_entries(app, "session.override_acknowledged") == []
+
+
+def test_an_auditor_reads_but_cannot_acknowledge(app, signed_in, home):
+    auditor = signed_in("auditor")
+    page = auditor.get("/manager/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "She asked for it herself today" in text
+    assert f"/manager/overrides/{home.override}/acknowledge" not in text
+    token = auditor.csrf_token("/manager/")
+    refused = auditor.post(
+        f"/manager/overrides/{home.override}/acknowledge", data={"csrf_token": token}
+    )
+    assert refused.status_code in (403, 404)
+    assert audit_entries(app, "session.override_acknowledged") == []
+
+
+def test_a_care_manager_starts_on_the_overview(signed_in):
+    answer = signed_in("manager").get("/")
+    assert answer.headers["Location"].endswith("/manager/")
+
+
+def test_a_note_too_long_is_refused_in_words(app, signed_in, home):
+    manager = signed_in("manager")
+    url = f"/manager/overrides/{home.override}/acknowledge"
+    answer = manager.submit(url, {"note": "x" * 301}, page="/manager/", follow_redirects=True)
+    assert "Keep this under 300 characters" in answer.get_data(as_text=True)
+    assert audit_entries(app, "session.override_acknowledged") == []
