@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Protocol, overload
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,12 @@ def local_today() -> date:
 
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC start and end of a local calendar day (DST-aware)."""
-    zone = home_zone()
+    return _day_bounds(day, current_app.config["CARELOG_TIMEZONE"])
+
+
+@lru_cache(maxsize=4096)  # planning asks for every day of a month for every resident
+def _day_bounds(day: date, zone_name: str) -> tuple[datetime, datetime]:
+    zone = _zone(zone_name)
     start = datetime(day.year, day.month, day.day, tzinfo=zone)
     end = start + timedelta(days=1)
     end = datetime(end.year, end.month, end.day, tzinfo=zone)

@@ -10,12 +10,15 @@ import pytest
 from bs4 import BeautifulSoup
 
 from carelog.accounts import staff_accounts
+from carelog.dashboard import views as dashboard_views
 from carelog.database import utcnow
 from carelog.local_time import home_zone, local_day_bounds
 from carelog.residents import records
 from tests.helpers.records import (
     actor,
+    add_residents_with_sessions,
     audit_entries,
+    counting_queries,
     given_content,
     no_session_content,
     record,
@@ -267,3 +270,34 @@ def test_a_note_too_long_is_refused_in_words(app, signed_in, home):
     answer = manager.submit(url, {"note": "x" * 301}, page="/manager/", follow_redirects=True)
     assert "Keep this under 300 characters" in answer.get_data(as_text=True)
     assert audit_entries(app, "session.override_acknowledged") == []
+
+
+def test_the_overview_query_count_does_not_grow_with_residents(app, signed_in, home):
+    """The same number of SQL statements with 40 more residents, each with sessions."""
+    manager = signed_in("manager")
+
+    def statements() -> int:
+        manager.get("/manager/")
+        with counting_queries(app) as seen:
+            assert manager.get("/manager/").status_code == 200
+        return len(seen)
+
+    before = statements()
+    add_residents_with_sessions(app, home.ward, 40)
+    assert statements() == before
+    assert before <= 30, f"{before} statements for the overview"
+
+
+def test_a_long_list_shows_its_newest_lines_and_counts_the_rest(app, signed_in, home, monkeypatch):
+    monkeypatch.setattr(dashboard_views, "LIST_LIMIT", 1)
+    yesterday = earlier_today(app) - timedelta(days=1)
+    record(app, home.daily, given_content(user_id(app, "nurse"), yesterday), "manager")
+    page = signed_in("manager").get("/manager/").get_data(as_text=True)
+    missing = attention_ids(page, "sleep-missing", "data-session")
+    assert len(missing) == 1
+    soup = BeautifulSoup(page, "html.parser")
+    heading = soup.select_one("#sleep-title").get_text(" ", strip=True)
+    total = int(re.search(r"\((\d+)\)", heading).group(1))
+    assert total > 1
+    note = soup.select_one('ul[data-list="sleep-missing"] + p.more').get_text(" ", strip=True)
+    assert note == f"and {total - 1} more, not shown"

@@ -9,11 +9,11 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from carelog.accounts.models import User
 from carelog.care.models import CareSessionVersion
-from carelog.care.queries import current_between, on_the_board, session_lookup, summed_per_resident
+from carelog.care.queries import current_between, session_lookup, summed_per_resident
 from carelog.care.rules import reasons_to_stop
 from carelog.care.vocabulary import GIVEN, OBSERVATION_WORDS
 from carelog.dashboard.models import OverrideAcknowledgement
@@ -29,15 +29,18 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _people(ids) -> dict[int, Resident]:
-    if not ids:
-        return {}
-    return {
-        r.id: r
-        for r in db.session.scalars(
-            select(Resident).options(selectinload(Resident.ward)).where(Resident.id.in_(ids))
+def _people(ids, known: dict[int, Resident]) -> dict[int, Resident]:
+    """The residents with these ids: those already loaded, and any others in one query."""
+    wanted = set(ids) - set(known)
+    found = dict(known)
+    if wanted:
+        found.update(
+            (r.id, r)
+            for r in db.session.scalars(
+                select(Resident).options(joinedload(Resident.ward)).where(Resident.id.in_(wanted))
+            )
         )
-    }
+    return found
 
 
 def _names(ids) -> dict[int, str]:
@@ -59,7 +62,7 @@ class NotMassaged:
     why: str  # why none may be given today, if that is so
 
 
-def not_massaged(today: date) -> list[NotMassaged]:
+def not_massaged(today: date, people: list[Resident]) -> list[NotMassaged]:
     """Residents on the board who have had no massage for CARELOG_NOT_MASSAGED_DAYS (14) days,
     counting only those admitted before that; with the reason none may be given, if any."""
     days = current_app.config["CARELOG_NOT_MASSAGED_DAYS"]
@@ -76,17 +79,16 @@ def not_massaged(today: date) -> list[NotMassaged]:
         )
         if row.n
     }
-    people = db.session.scalars(
-        select(Resident)
-        .options(selectinload(Resident.consents), selectinload(Resident.ward))
-        .where(on_the_board(today), Resident.admitted_on < since)
-        .order_by(Resident.family_name, Resident.given_name)
-    ).all()
     return [
         NotMassaged(p, p.ward.name, since, " and ".join(reasons_to_stop(p, today)))
         for p in people
-        if p.id not in massaged
+        if _on_the_board(p, today) and p.admitted_on < since and p.id not in massaged
     ]
+
+
+def _on_the_board(person: Resident, today: date) -> bool:
+    """In the home today: admitted, and not departed by today (care/queries.on_the_board)."""
+    return person.admitted_on <= today and not person.has_left(today)
 
 
 # ----- consent reviews ---------------------------------------------------------------------------
@@ -107,22 +109,18 @@ class ConsentReview:
         return f"Review was due {when}" if self.overdue else f"Review due {when}"
 
 
-def consent_reviews(today: date) -> list[ConsentReview]:
+def consent_reviews(today: date, people: list[Resident]) -> list[ConsentReview]:
     """Residents on the board whose consent decision is overdue for review or due within
     REVIEW_WARNING_DAYS, and those with none recorded; overdue first, then by date."""
-    in_force = Consent.in_force_on(today)
-    rows = db.session.execute(
-        select(Resident, Consent)
-        .options(selectinload(Resident.ward))
-        .outerjoin(in_force, in_force.c.resident_id == Resident.id)
-        .outerjoin(Consent, Consent.id == in_force.c.id)
-        .where(on_the_board(today))
-        .where(
-            (Consent.id.is_(None))
-            | (Consent.review_on <= today + timedelta(days=REVIEW_WARNING_DAYS))
-        )
-    ).all()
-    found = [ConsentReview(p, p.ward.name, c, c is None or c.review_on < today) for p, c in rows]
+    warn_from = today + timedelta(days=REVIEW_WARNING_DAYS)
+    found = []
+    for person in people:
+        if not _on_the_board(person, today):
+            continue
+        consent = person.consent_on(today)
+        if consent is None or consent.review_on <= warn_from:
+            overdue = consent is None or consent.review_on < today
+            found.append(ConsentReview(person, person.ward.name, consent, overdue))
     return sorted(
         found,
         key=lambda r: (not r.overdue, r.consent.review_on if r.consent else date.min),
@@ -157,22 +155,38 @@ class RecentSession:
         return local(self.version.occurred_at)
 
 
-def _recent(today: date, condition, first_day: date, last_day_exclusive: date, extra=()):
-    """Current versions between two days matching a condition, with their residents, oldest
-    first; `extra` columns come back beside each version."""
+@dataclass(frozen=True)
+class Listing:
+    """The newest lines of a list, at most a page's worth, and how many there are in all."""
+
+    items: list[RecentSession]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+def _recent(condition, first_day: date, last_day_exclusive: date, limit: int | None):
+    """Current versions between two days matching a condition, with their residents' ids,
+    newest first (at most `limit`), and how many match in all."""
     start, _ = local_day_bounds(first_day)
     end, _ = local_day_bounds(last_day_exclusive)
     session = session_lookup(_dialect())
+    query = current_between(session, start, end, CareSessionVersion, session.c.resident_id).where(
+        condition
+    )
     rows = db.session.execute(
-        current_between(session, start, end, CareSessionVersion, session.c.resident_id, *extra)
-        .where(condition)
-        .order_by(CareSessionVersion.occurred_at)
+        query.order_by(CareSessionVersion.occurred_at.desc()).limit(limit)
     ).all()
-    return rows
+    if limit is None:
+        return rows, len(rows)
+    counted = current_between(session, start, end, func.count()).where(condition)
+    return rows, db.session.scalar(counted)
 
 
-def _as_recent(rows, acknowledgements=None) -> list[RecentSession]:
-    people = _people({row[1] for row in rows})
+def _as_recent(rows, known: dict[int, Resident], acknowledgements=None) -> list[RecentSession]:
+    people = _people({row[1] for row in rows}, known)
     names = _names(
         {row[0].given_by_id for row in rows if row[0].given_by_id}
         | {row[0].created_by_id for row in rows}
@@ -197,47 +211,49 @@ def _as_recent(rows, acknowledgements=None) -> list[RecentSession]:
     return found
 
 
-def overrides(today: date) -> list[RecentSession]:
+def overrides(today: date, known: dict[int, Resident]) -> Listing:
     """Sessions given in the last RECENT_DAYS although a warning stood (no valid consent, a hand
-    to avoid, pressure), with the reason given and whether a manager has acknowledged them."""
+    to avoid, pressure), with the reason given and whether a manager has acknowledged them.
+    Every one is listed: each waits for a manager's acknowledgement."""
     first = today - timedelta(days=RECENT_DAYS - 1)
-    rows = _recent(
-        today,
+    rows, total = _recent(
         and_(
             CareSessionVersion.override_reason.is_not(None),
             func.length(func.trim(CareSessionVersion.override_reason)) > 0,
         ),
         first,
         today + timedelta(days=1),
+        limit=None,
     )
-    keys = [(row[0].session_id, row[0].version_no) for row in rows]
     acknowledgements = {}
-    if keys:
+    if rows:
         for ack in db.session.scalars(
             select(OverrideAcknowledgement).where(
-                OverrideAcknowledgement.session_id.in_({k[0] for k in keys})
+                OverrideAcknowledgement.session_id.in_({row[0].session_id for row in rows})
             )
         ):
             acknowledgements[(ack.session_id, ack.version_no)] = ack
-    return _as_recent(rows, acknowledgements)
+    return Listing(_as_recent(rows, known, acknowledgements), total)
 
 
-def observations(today: date) -> list[RecentSession]:
+def observations(today: date, known: dict[int, Resident], limit: int) -> Listing:
     """Sessions of the last RECENT_DAYS in which the nurse saw redness, a bruise, a skin tear,
-    pain or distress, with what was done and who was told."""
+    pain or distress, with what was done and who was told; the newest `limit` of them."""
     first = today - timedelta(days=RECENT_DAYS - 1)
     condition = and_(
         CareSessionVersion.observations.is_not(None), CareSessionVersion.observations != ""
     )
-    return _as_recent(_recent(today, condition, first, today + timedelta(days=1)))
+    rows, total = _recent(condition, first, today + timedelta(days=1), limit)
+    return Listing(_as_recent(rows, known), total)
 
 
-def sleep_missing(today: date) -> list[RecentSession]:
+def sleep_missing(today: date, known: dict[int, Resident], limit: int) -> Listing:
     """Massages given in the RECENT_DAYS before today whose next-morning sleep was never
-    recorded (today's cannot be yet: their night has not ended)."""
+    recorded (today's cannot be yet: their night has not ended); the newest `limit` of them."""
     first = today - timedelta(days=RECENT_DAYS)
     condition = and_(
         CareSessionVersion.outcome.in_([o.value for o in GIVEN]),
         CareSessionVersion.sleep_after_status.is_(None),
     )
-    return _as_recent(_recent(today, condition, first, today))
+    rows, total = _recent(condition, first, today, limit)
+    return Listing(_as_recent(rows, known), total)

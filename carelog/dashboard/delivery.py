@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from carelog.accounts.models import Ward
 from carelog.care.models import CareSessionVersion
@@ -20,10 +20,10 @@ from carelog.care.queries import summed_per_resident
 from carelog.care.vocabulary import GIVEN, NOT_DONE_REASON_WORDS, Outcome
 from carelog.extensions import db
 from carelog.local_time import local_day_bounds
-from carelog.reports.rows import planning_between
+from carelog.reports.rows import plan_runs, planning_of
 from carelog.reports.summary import AccountedFor
 from carelog.residents import history
-from carelog.residents.models import Resident
+from carelog.residents.models import Consent, Resident
 
 WEEK, MONTH = "week", "month"
 HOME = 0  # the key of the whole home's figures, beside each ward's id
@@ -59,16 +59,6 @@ class Delivery(AccountedFor):
     not_done: int = 0
     not_done_reasons: tuple[tuple[str, int], ...] = ()
 
-    def __add__(self, other: Delivery) -> Delivery:
-        reasons = Counter(dict(self.not_done_reasons)) + Counter(dict(other.not_done_reasons))
-        return Delivery(
-            self.planned + other.planned,
-            self.given + other.given,
-            self.declined + other.declined,
-            self.not_done + other.not_done,
-            _in_vocabulary_order(reasons),
-        )
-
     @property
     def not_done_words(self) -> list[tuple[str, int]]:
         """Not done by reason, in words."""
@@ -91,39 +81,78 @@ class WardDelivery:
     by_period: dict[str, Delivery]
 
 
-def delivery(today: date) -> list[WardDelivery]:
-    """Each ward's figures and then the home's, for this week and this month, in four queries
-    whatever the number of residents."""
-    week, month = periods(today)
-    people = db.session.scalars(
-        select(Resident)
-        .options(selectinload(Resident.consents))
-        .where(
-            Resident.admitted_on <= today,
-            or_(Resident.departed_on.is_(None), Resident.departed_on >= month.first),
+# What the overview reads of each resident, and of their consent decisions: loading every column
+# of 174 residents cost a sixth of the page (reasons_to_stop also reads the deferral's reason).
+OVERVIEW_LOADS = (
+    load_only(
+        Resident.id,
+        Resident.ward_id,
+        Resident.given_name,
+        Resident.family_name,
+        Resident.preferred_name,
+        Resident.room,
+        Resident.admitted_on,
+        Resident.departed_on,
+        Resident.sessions_per_week,
+        Resident.defer_sessions,
+        Resident.defer_reason,
+        Resident.defer_until,
+    ),
+    selectinload(Resident.consents).load_only(
+        Consent.resident_id, Consent.consent_given, Consent.decided_on, Consent.review_on
+    ),
+    joinedload(Resident.ward),  # many-to-one: selectinload compares rows, slowly
+)
+
+
+def residents_this_month(today: date) -> list[Resident]:
+    """Everyone in the home at some time this month (or this week, if it began last month), with
+    their consent decisions and ward: the overview's one load of residents."""
+    first = min(today.replace(day=1), today - timedelta(days=today.weekday()))
+    return list(
+        db.session.scalars(
+            select(Resident)
+            .options(*OVERVIEW_LOADS)
+            .where(
+                Resident.admitted_on <= today,
+                or_(Resident.departed_on.is_(None), Resident.departed_on >= first),
+            )
+            .order_by(Resident.family_name, Resident.given_name)
         )
-    ).all()
+    )
+
+
+def delivery(today: date, people: list[Resident]) -> list[WardDelivery]:
+    """Each ward's figures and then the home's, for this week and this month, in a fixed number
+    of queries whatever the number of residents."""
+    week, month = periods(today)
     versions = history.versions_by_resident([p.id for p in people])
     entries = _entries(month, week.first)
-    totals: dict[int, dict[str, Delivery]] = defaultdict(
-        lambda: {WEEK: Delivery(), MONTH: Delivery()}
-    )
+    sums: dict[tuple[int, str], list] = defaultdict(lambda: [0, 0, 0, 0, Counter()])
     for person in people:
+        runs = plan_runs(person, min(week.first, month.first), today, versions[person.id])
         for period in (week, month):
-            planned = planning_between(person, period.first, period.last, versions[person.id])
-            counted = entries.get((person.id, period.key), Delivery())
-            one = Delivery(
-                planned.planned,
-                counted.given,
-                counted.declined,
-                counted.not_done,
-                counted.not_done_reasons,
-            )
-            totals[person.ward_id][period.key] += one
-            totals[HOME][period.key] += one
+            planned = planning_of(runs, period.first, period.last)
+            counted = entries.get((person.id, period.key))
+            for ward in (person.ward_id, HOME):
+                total = sums[(ward, period.key)]
+                total[0] += planned.planned
+                if counted is not None:
+                    total[1] += counted.given
+                    total[2] += counted.declined
+                    total[3] += counted.not_done
+                    total[4].update(dict(counted.not_done_reasons))
+
+    def figures(ward: int) -> dict[str, Delivery]:
+        found = {}
+        for key in (WEEK, MONTH):
+            planned, given, declined, not_done, reasons = sums[(ward, key)]
+            found[key] = Delivery(planned, given, declined, not_done, _in_vocabulary_order(reasons))
+        return found
+
     wards = db.session.execute(select(Ward.id, Ward.name).order_by(Ward.name)).all()
-    lines = [WardDelivery(w.id, w.name, totals[w.id]) for w in wards]
-    return [*lines, WardDelivery(HOME, "Whole home", totals[HOME])]
+    lines = [WardDelivery(w.id, w.name, figures(w.id)) for w in wards]
+    return [*lines, WardDelivery(HOME, "Whole home", figures(HOME))]
 
 
 def _entries(month: Period, week_first: date) -> dict[tuple[int, str], Delivery]:

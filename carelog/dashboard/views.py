@@ -11,7 +11,7 @@ from carelog.audit.actor import current_actor
 from carelog.care.models import CareSession
 from carelog.dashboard import attention
 from carelog.dashboard.acknowledgements import acknowledge_override
-from carelog.dashboard.delivery import delivery, periods
+from carelog.dashboard.delivery import delivery, periods, residents_this_month
 from carelog.errors import FieldError
 from carelog.extensions import db
 from carelog.local_time import local_today
@@ -19,6 +19,7 @@ from carelog.web.fields import max_length
 from carelog.web.policy import roles
 
 bp = Blueprint("dashboard", __name__, url_prefix="/manager")
+LIST_LIMIT = 50  # lines per list; the rest are counted ("and 12 more"), newest shown first
 
 
 class AcknowledgeForm(FlaskForm):
@@ -32,17 +33,20 @@ class AcknowledgeForm(FlaskForm):
 def index():
     """What needs attention today, and care planned against given for each ward."""
     today = local_today()
+    people = residents_this_month(today)
+    known = {person.id: person for person in people}
     return render_template(
         "dashboard/index.html",
         today=today,
         periods=periods(today),
-        delivery=delivery(today),
-        not_massaged=attention.not_massaged(today),
-        reviews=attention.consent_reviews(today),
-        overrides=attention.overrides(today),
-        observations=attention.observations(today),
-        sleep_missing=attention.sleep_missing(today),
+        delivery=delivery(today, people),
+        not_massaged=attention.not_massaged(today, people),
+        reviews=attention.consent_reviews(today, people),
+        overrides=attention.overrides(today, known),
+        observations=attention.observations(today, known, LIST_LIMIT),
+        sleep_missing=attention.sleep_missing(today, known, LIST_LIMIT),
         recent_days=attention.RECENT_DAYS,
+        shown_at_most=LIST_LIMIT,
         form=AcknowledgeForm(),
     )
 

@@ -18,6 +18,7 @@ from carelog.audit.models import AuditEntry
 from carelog.care import amendments, recording
 from carelog.care.models import CONTENT_FIELDS, CareSession, CareSessionVersion, SessionContent
 from carelog.care.vocabulary import VersionKind
+from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
 from carelog.residents import records
@@ -314,3 +315,57 @@ def admit_consenting(app, given_name: str, family_name: str, room: str, admitted
              "scope_hands": "both"},
         )  # fmt: skip
         return person.id
+
+
+def add_residents_with_sessions(app, ward: int, how_many: int) -> None:
+    """Admit residents to the ward with consent and a few sessions each, through the use cases."""
+    manager = actor(app, "manager")
+    nurse_id = user_id(app, "nurse")
+    day = today(app)
+    with app.app_context():
+        for number in range(how_many):
+            person = records.admit(
+                manager,
+                {
+                    "given_name": f"Added{number}",
+                    "family_name": "Resident",
+                    "room": f"X{number:03d}",
+                    "ward_id": ward,
+                    "date_of_birth": date(1935, 1, 1),
+                    "admitted_on": day - timedelta(days=60),
+                    "sessions_per_week": 3,
+                    "light_pressure_only": number % 3 == 0,
+                    "avoid_left_hand": number % 7 == 0,
+                },
+            )
+            db.session.expire_all()
+            records.record_consent(
+                manager,
+                person.id,
+                {
+                    "decided_by": "resident",
+                    "consent_given": number % 11 != 0,
+                    "decided_on": day - timedelta(days=50),
+                    "review_on": day + timedelta(days=100),
+                    "scope_hands": "both",
+                },
+            )
+            for days_ago in (number % 4, 2 + number % 5):
+                when = local_time(app, day - timedelta(days=days_ago))
+                if when > utcnow():
+                    when = utcnow().replace(microsecond=0)
+                content = (
+                    no_session_content(nurse_id, when, "declined", repeat_confirmed=True)
+                    if number % 5 == 0
+                    else given_content(
+                        nurse_id, when, override_reason="test data", repeat_confirmed=True
+                    )
+                )
+                recording.record_session(
+                    actor(app, "manager" if number % 11 == 0 else "nurse"),  # no consent
+                    person.id,
+                    str(uuid.uuid4()),
+                    SessionContent.from_columns(content),
+                    content,
+                    now=when + timedelta(minutes=10),
+                )
