@@ -214,8 +214,8 @@ def test_an_entry_shows_who_what_why_and_from_where(app, signed_in, resident_wit
     row = text(rows[0])
     assert f"care_session {session_id}" in row
     assert f"Why: given in the record ({fingerprint('Corrected in a test')})" in row
-    assert "duration_minutes 10 → 25" in row
-    assert "manager" in row and "From 127.0.0.1" in row
+    assert "Duration (minutes) 10 → 25" in row
+    assert "Morgan Okafor corrected a session of" in row and "from 127.0.0.1" in row
 
 
 @pytest.mark.parametrize(
@@ -364,9 +364,10 @@ def resident_with_history(app) -> tuple[int, int]:
 
 
 def actors(part: str) -> list[str]:
-    """The 'Who' column of the entries listed in part of a page."""
+    """Who acted in each entry listed in part of a page: the start of its sentence."""
     rows = re.findall(r"<tr>\s*<td>.*?</tr>", part, re.S)
-    return [text(re.findall(r"<td>(.*?)</td>", row, re.S)[1]) for row in rows]
+    said = [text(re.findall(r'<td class="sentence">(.*?)</td>', row, re.S)[0]) for row in rows]
+    return [words.split(" opened ")[0] for words in said]
 
 
 def section(page: str, heading: str) -> str:
@@ -400,7 +401,7 @@ def test_a_residents_record_lists_changes_and_separately_who_viewed(
         "session.record",
         "session.correction",
     }
-    assert actors(reads) == ["manager", "nurse"]
+    assert actors(reads) == ["Morgan Okafor", "Niamh Byrne"]
     assert f"care_session {session_id}" in text(changes)
 
     again = auditor.get(f"/audit/residents/{resident}").get_data(as_text=True)
@@ -542,6 +543,6 @@ def test_the_trail_names_the_resident_of_each_entry_from_one_resident_query(app,
     auditor = signed_in("auditor")
     with counting_queries(app) as statements:
         page = auditor.get(f"/audit/?resident_id={person.id}").get_data(as_text=True)
-    assert f"<small>{html.escape(person.full_name)}</small>" in page
+    assert f"recorded a massage given to {html.escape(person.known_as)}</td>" in page
     resident_queries = [s for s in statements if re.search(r"\bFROM resident\b", s)]
     assert len(resident_queries) == 1, resident_queries

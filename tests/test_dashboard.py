@@ -8,17 +8,19 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
+from sqlalchemy import select
 
 from carelog.accounts import staff_accounts
 from carelog.dashboard import views as dashboard_views
-from carelog.database import utcnow
-from carelog.local_time import home_zone, local_day_bounds
+from carelog.extensions import db
 from carelog.residents import records
+from carelog.residents.models import Resident
 from tests.helpers.records import (
     actor,
     add_residents_with_sessions,
     audit_entries,
     counting_queries,
+    earlier_today,
     given_content,
     no_session_content,
     record,
@@ -46,14 +48,6 @@ def admit(app, ward: int, name: str, admitted: date, per_week: int, consent=True
                  "decided_on": decided_on, "review_on": review_on, "scope_hands": "both"},
             )  # fmt: skip
         return person.id
-
-
-def earlier_today(app) -> datetime:
-    """A moment today that has already passed, whatever the time the test runs."""
-    with app.app_context():
-        start, _ = local_day_bounds(today(app))
-        now = utcnow()
-        return (start + (now - start) / 2).astimezone(home_zone()).replace(microsecond=0)
 
 
 class Home:
@@ -301,3 +295,24 @@ def test_a_long_list_shows_its_newest_lines_and_counts_the_rest(app, signed_in, 
     assert total > 1
     note = soup.select_one('ul[data-list="sleep-missing"] + p.more').get_text(" ", strip=True)
     assert note == f"and {total - 1} more, not shown"
+
+
+@pytest.mark.parametrize(("username", "page"), [("manager", "/reports/"), ("auditor", "/audit/")])
+def test_pickers_show_the_preferred_name_with_the_full_name(app, signed_in, username, page):
+    """The board says "Peggy"; the pickers say "Peggy (Margaret Hughes)", not only the name on
+    the record."""
+    with app.app_context():
+        people = db.session.scalars(select(Resident).where(Resident.preferred_name.is_not(None)))
+        wanted = {
+            p.id: f"{p.preferred_name} ({p.given_name} {p.family_name})"
+            for p in people
+            if p.preferred_name != p.given_name
+        }
+    assert wanted, "the demo home has residents with a preferred name"
+    soup = BeautifulSoup(signed_in(username).get(page).get_data(as_text=True), "html.parser")
+    shown = {
+        int(o["value"]): o.get_text(strip=True)
+        for o in soup.select("select[name=resident_id] option")
+    }
+    for resident_id, words in wanted.items():
+        assert shown[resident_id] == words

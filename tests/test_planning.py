@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carelog.local_time import local_day_bounds
-from carelog.reports.rows import (
+from carelog.reports.planning import (
     DEFERRED,
     NO_CONSENT,
     Planning,

@@ -39,7 +39,7 @@ from carelog.local_time import month_bounds
 from carelog.reports import gather
 from carelog.reports.month import Month
 from carelog.reports.pdf.render import render_resident_report
-from carelog.reports.rows import planning
+from carelog.reports.planning import planning
 from carelog.residents import history, records
 from carelog.residents.models import Resident
 from tests.conftest import app_config

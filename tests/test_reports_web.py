@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from carelog.accounts.models import User
+from carelog.accounts.models import User, Ward
 from carelog.audit import chain
 from carelog.audit.models import AuditEntry
 from carelog.extensions import db
@@ -109,7 +109,11 @@ def test_readers_download_a_resident_pdf_that_is_recorded(home, staff, username,
     response = client.get(pdf_url(home.resident_id))
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"].startswith("attachment;")
+    with home.app.app_context():
+        person = db.session.get(Resident, home.resident_id)
+        slug = f"{person.preferred_name or person.given_name} {person.family_name}"
+    wanted = "-".join(slug.lower().split()) + "-2026-10.pdf"
+    assert response.headers["Content-Disposition"] == f"attachment; filename={wanted}"
     data = response.get_data()
     qpdf_check(data, tmp_path)
     pages = pdf_pages(data)
@@ -313,6 +317,10 @@ def test_ward_batch_download_has_a_cover_and_a_new_page_per_resident(home, staff
     downloads = len(entries(home.app, "report.download"))
     response = manager.get(f"/reports/jobs/{job_id}/download")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
+    with home.app.app_context():
+        ward = db.session.get(Ward, home.ward_id).name.lower()
+    wanted = f"attachment; filename={ward}-ward-2026-10.pdf"
+    assert response.headers["Content-Disposition"] == wanted
     data = response.get_data()
     qpdf_check(data, tmp_path)
     pages = pdf_pages(data)

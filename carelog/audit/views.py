@@ -8,12 +8,12 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import SelectField, StringField
+from wtforms import SelectField, StringField, ValidationError
 from wtforms.validators import Optional
 
 from carelog.accounts.models import User, Ward
 from carelog.accounts.roles import AUDITORS
-from carelog.audit import chain, search
+from carelog.audit import chain, search, sentences
 from carelog.audit.reads import record_read, record_view
 from carelog.audit.search import AuditFilter
 from carelog.extensions import db
@@ -44,6 +44,10 @@ class TrailFilterForm(FlaskForm):
     ward_id = RecordSelectField("Ward", validators=[Optional()])
     action = SelectField("Action", validators=[Optional()])
 
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("This is before the From date: swap them, or choose again.")
+
 
 class ReportFileForm(FlaskForm):
     """A report PDF, to ask whether carelog made exactly that file."""
@@ -65,12 +69,16 @@ class CheckpointForm(FlaskForm):
 def _filter_form() -> tuple[TrailFilterForm, AuditFilter]:
     form = TrailFilterForm(request.args)
     users = db.session.scalars(select(User).order_by(User.full_name))
-    people = db.session.scalars(select(Resident).order_by(Resident.family_name))
+    people = db.session.scalars(
+        select(Resident).order_by(Resident.family_name, Resident.given_name)
+    )
     wards = db.session.scalars(select(Ward).order_by(Ward.name))
     form.actor_id.choices = options([(0, "Anyone")] + [(u.id, u.full_name) for u in users])
-    form.resident_id.choices = options([(0, "Any")] + [(r.id, r.full_name) for r in people])
+    form.resident_id.choices = options([(0, "Any")] + [(r.id, r.known_as) for r in people])
     form.ward_id.choices = options([(0, "Any")] + [(w.id, w.name) for w in wards])
-    form.action.choices = options([("", "Any")] + [(a, a) for a in search.actions()])
+    form.action.choices = options(
+        [("", "Any")] + [(a, sentences.action_label(a)) for a in search.actions()]
+    )
     if not form.validate():
         return form, AuditFilter()
     return form, AuditFilter(
@@ -91,12 +99,14 @@ def trail():
     result = search.page(audit_filter, query_number("before"))
     if audit_filter.resident_id:  # recorded after the listing, which shows the trail as it was
         record_view(audit_filter.resident_id, "audit trail")
-    names = {choice.value: choice.label for choice in form.resident_id.choices if choice.value}
     return render_template(
         "audit/trail.html",
         form=form,
         page=result,
-        resident_names=names,
+        names=sentences.names_for(
+            result.entries,
+            {c.value: c.label for c in form.resident_id.choices if c.value},  # known_as
+        ),
         filters={k: v for k, v in request.args.items() if k != "before" and v},
         before=request.args.get("before"),
     )
@@ -177,12 +187,15 @@ def _integrity_page(result, **shown):
 def resident(resident_id: int):
     """Everything recorded about a resident, and everyone who viewed, printed or exported it."""
     person = resident_or_404(resident_id)
+    changes = search.resident_changes(resident_id)
+    reads = search.resident_reads(resident_id)
     page = render_template(
         "audit/resident.html",
         resident=person,
-        changes=search.resident_changes(resident_id),
+        changes=changes,
         history=history.changes(resident_id),
-        reads=search.resident_reads(resident_id),
+        reads=reads,
+        names=sentences.names_for([*changes, *reads]),
     )
     record_view(resident_id, "audit record")
     return page

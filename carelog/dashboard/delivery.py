@@ -1,6 +1,6 @@
 """Care planned against care given, for each ward and the whole home, this week and this month.
 
-Planned is the report's rule (reports/rows.planning_between): the days each resident was in the
+Planned is the report's rule (reports/planning.py): the days each resident was in the
 home with valid consent and sessions not deferred, at the weekly target in force that day, up
 to and including today. A resident counts under the ward they are on today.
 """
@@ -20,7 +20,7 @@ from carelog.care.queries import summed_per_resident
 from carelog.care.vocabulary import GIVEN, NOT_DONE_REASON_WORDS, Outcome
 from carelog.extensions import db
 from carelog.local_time import local_day_bounds
-from carelog.reports.rows import plan_runs, planning_of
+from carelog.reports.planning import plan_runs, planning_of
 from carelog.reports.summary import AccountedFor
 from carelog.residents import history
 from carelog.residents.models import Consent, Resident

@@ -23,11 +23,11 @@ from carelog.reports.month_rows import (
     month_sessions,
     what_changed,
 )
+from carelog.reports.planning import planning
 from carelog.reports.rows import (
     consent_changes,
     consent_for_month,
     fact_change,
-    planning,
     precautions_of,
     session_row,
     sleep_nights,

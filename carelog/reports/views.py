@@ -34,6 +34,7 @@ from carelog.reports.month import Month
 from carelog.reports.pdf.render import render_resident_report
 from carelog.reports.sessions_csv import csv_text
 from carelog.residents.models import Resident
+from carelog.web.downloads import attachment, download_name
 from carelog.web.fields import options
 from carelog.web.policy import roles
 
@@ -50,10 +51,10 @@ def _choices(form) -> None:
     wards = [(w.id, w.name) for w in db.session.scalars(select(Ward).order_by(Ward.name))]
     form.ward_id.choices = options([(0, "Whole home")] + wards)
     if hasattr(form, "resident_id"):
-        people = db.session.scalars(select(Resident).order_by(Resident.family_name))
-        form.resident_id.choices = options(
-            [(0, "Everyone")] + [(r.id, r.full_name) for r in people]
+        people = db.session.scalars(
+            select(Resident).order_by(Resident.family_name, Resident.given_name)
         )
+        form.resident_id.choices = options([(0, "Everyone")] + [(r.id, r.known_as) for r in people])
 
 
 def _verify_url(report_id: str, report) -> str:
@@ -136,12 +137,10 @@ def resident_pdf():
         proof.checkpoint_of(report.fingerprint),
         "resident",
     )
-    name = f"carelog-{month}-resident-{form.resident_id.data}.pdf"
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f"attachment; filename={name}"},
-    )
+    person = db.session.get(Resident, form.resident_id.data)
+    assert person is not None  # the report was built for them
+    name = download_name(person.display_name, str(month), "pdf")
+    return Response(pdf, mimetype="application/pdf", headers=attachment(name))
 
 
 @bp.get("/sessions.csv")
@@ -192,6 +191,12 @@ def start_batch():
     return redirect(url_for("reports.job", job_id=job_id), 303)
 
 
+def _batch_scope(ward_id: int | None) -> str:
+    """What a batch covers, in words for its file name: "Rowan ward" or "whole home"."""
+    ward = db.session.get(Ward, ward_id) if ward_id else None
+    return f"{ward.name} ward" if ward else "whole home"
+
+
 def _own_job(job_id: str) -> ReportJob:
     job = db.session.get(ReportJob, job_id)
     if job is None or job.requested_by_id != current_user.id:
@@ -229,5 +234,5 @@ def job_download(job_id: str):
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f"attachment; filename=carelog-{found.month}-batch.pdf"},
+        headers=attachment(download_name(_batch_scope(found.ward_id), found.month, "pdf")),
     )

@@ -20,7 +20,7 @@ from carelog.care.models import CONTENT_FIELDS, CareSession, CareSessionVersion,
 from carelog.care.vocabulary import VersionKind
 from carelog.database import utcnow
 from carelog.extensions import db
-from carelog.local_time import home_zone, local_today
+from carelog.local_time import home_zone, local_day_bounds, local_today
 from carelog.residents import records
 from carelog.residents.models import Resident
 
@@ -155,6 +155,14 @@ def local_time(app, day: date, at: time = time(10, 0)) -> datetime:
     """An aware moment on a local day, in the home's zone."""
     with app.app_context():
         return datetime.combine(day, at, tzinfo=home_zone())
+
+
+def earlier_today(app) -> datetime:
+    """A moment today that has already passed, whatever the time the test runs."""
+    with app.app_context():
+        start, _ = local_day_bounds(local_today())
+        now = utcnow()
+        return (start + (now - start) / 2).astimezone(home_zone()).replace(microsecond=0)
 
 
 def given_content(given_by_id: int, occurred_at: datetime, **changes) -> dict:
