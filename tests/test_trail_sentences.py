@@ -8,8 +8,9 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from carelog.audit.changes import changes
 from carelog.audit.models import AuditEntry
-from carelog.audit.sentences import ACTION_LABELS, SENTENCES, Names, changes, sentence
+from carelog.audit.sentences import ACTION_LABELS, SENTENCES, Names, sentence
 from carelog.extensions import db
 from carelog.residents.models import Resident
 from tests.helpers.records import earlier_today, record_given

@@ -64,6 +64,14 @@ def _given(rng, resident: Resident, nurse: User, when: datetime, observer: bool)
         outcome="stopped_early" if stopped else "completed",
         outcome_reason="Became restless and pulled her hand away" if stopped else None,
     )
+    if resident.light_pressure_only and 1 <= (local_today() - when.date()).days <= 3:
+        # A few recent sessions given despite a warning, for the care manager's overview to
+        # show and acknowledge (decided without a random draw: the rest of the demo stays put).
+        content.update(
+            pressure="normal",
+            override_reason="She asked for firmer pressure; skin checked before and after, "
+            "no marks",
+        )
     content.update(_rating(rng, "relaxation_before", relax_before, observer))
     content.update(
         _rating(rng, "relaxation_after", _clip(relax_before + rng.gauss(1.4, 1.3), 0, 10), observer)

@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired
 
 from carelog.accounts.roles import RoleSets
 from carelog.audit import sentences
+from carelog.audit.changes import changes
 from carelog.care.forms import day_choices, when_parts
 from carelog.care.versions import rating_cell, shown
 from carelog.care.vocabulary import HAND_WORDS, OUTCOME_WORDS, RATER_WORDS, words_for
@@ -54,7 +55,7 @@ def register(app: Flask) -> None:
     )
     app.add_template_global(rating_cell, "rating_cell")
     app.add_template_global(sentences.sentence, "audit_sentence")
-    app.add_template_global(sentences.changes, "audit_changes")
+    app.add_template_global(changes, "audit_changes")
 
     @app.context_processor
     def home_settings() -> dict:
