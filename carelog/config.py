@@ -30,6 +30,7 @@ def defaults(instance_path: str) -> dict:
         "CARELOG_MAX_SESSION_HOURS": 12,
         "CARELOG_LOCKOUT_ATTEMPTS": 5,
         "CARELOG_LOCKOUT_MINUTES": 15,
+        "CARELOG_LOCKOUT_WINDOW_MINUTES": 15,  # failed sign-ins count within this sliding window
         "CARELOG_SIGN_IN_CLIENT_LIMIT": 20,  # failed sign-ins from one address within the window
         "CARELOG_SIGN_IN_WINDOW_MINUTES": 15,
         "CARELOG_LATE_ENTRY_HOURS": 2,

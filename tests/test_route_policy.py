@@ -38,6 +38,7 @@ POLICY: dict[str, set[str] | str] = {
     "admin.new_user": {ADMIN},
     "admin.edit_user": {ADMIN},
     "admin.toggle_active": {ADMIN},
+    "admin.unlock": {ADMIN, MANAGER},
     "admin.access": {ADMIN, MANAGER},
     "auditor.verify_report": {AUDITOR},
     "admin.decide_access": {ADMIN, MANAGER},

@@ -7,16 +7,18 @@ from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+import time_machine
 from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
 from carelog import create_app
 from carelog.accounts import passwords
-from carelog.accounts.auth_views import SIGN_IN_FAILED
+from carelog.accounts.auth_views import LOCKED, SIGN_IN_FAILED
 from carelog.accounts.models import User
 from carelog.audit.models import AuditEntry
 from carelog.database import utcnow
 from carelog.extensions import db
+from carelog.local_time import local_clock
 from tests.conftest import PASSWORDS, StaffClient, app_config
 from tests.helpers.records import approve_access
 
@@ -67,6 +69,16 @@ def _assert_refused(response) -> None:
     assert response.status_code == 200, response.status_code
     assert FLASH.findall(response.get_data(as_text=True)) == [SIGN_IN_FAILED]
     assert "Location" not in response.headers
+
+
+def _assert_locked(app, response) -> None:
+    """The right password for a locked account: refused, saying until when and who can help."""
+    assert response.status_code == 200, response.status_code
+    assert "Location" not in response.headers
+    with app.app_context():
+        until = local_clock(_user(app, "nurse").locked_until)
+    wanted = LOCKED.format(until=until)
+    assert FLASH.findall(response.get_data(as_text=True)) == [wanted]
 
 
 def test_passwords_are_stored_as_argon2id_at_owasp_strength(app, signed_in):
@@ -135,7 +147,7 @@ def test_the_lockout_refuses_even_the_right_password_until_it_passes(app, client
     assert locked_until is not None
     assert timedelta(minutes=minutes - 1) < locked_until - utcnow() <= timedelta(minutes=minutes)
 
-    _assert_refused(client.sign_in("nurse"))  # the right password, while locked
+    _assert_locked(app, client.sign_in("nurse"))  # the right password, while locked
     assert client.get("/residents/").status_code == 302
 
     _set_user(app, "nurse", locked_until=utcnow() - timedelta(seconds=1))
@@ -146,15 +158,15 @@ def test_the_lockout_refuses_even_the_right_password_until_it_passes(app, client
 def test_tries_made_while_locked_do_not_shorten_the_next_allowance(app, client):
     """Once a lock has passed, the account has the full number of tries again.
 
-    The locked answer is deliberately the same as a wrong password, so a nurse keeps trying her
-    right password while locked; those tries must not count towards the next lockout.
+    A nurse who does not read the locked answer keeps trying her right password while locked;
+    those tries must not count towards the next lockout.
     """
     attempts = app.config["CARELOG_LOCKOUT_ATTEMPTS"]
     for _ in range(attempts):
         client.sign_in("nurse", "wrong password")
     assert _user(app, "nurse").locked_until is not None
     for _ in range(2):
-        _assert_refused(client.sign_in("nurse"))  # right password, still locked
+        _assert_locked(app, client.sign_in("nurse"))  # right password, still locked
     _set_user(app, "nurse", locked_until=utcnow() - timedelta(seconds=1))
 
     for _ in range(attempts - 1):
@@ -173,21 +185,76 @@ def test_the_lockout_is_kept_in_the_database_for_every_worker(app, database_url,
             browser = client if number % 2 else other
             _assert_refused(browser.sign_in("nurse", "wrong password"))
         assert _user(app, "nurse").locked_until is not None
-        _assert_refused(other.sign_in("nurse"))
-        _assert_refused(client.sign_in("nurse"))
+        _assert_locked(app, other.sign_in("nurse"))
+        _assert_locked(app, client.sign_in("nurse"))
     finally:
         with other_app.app_context():
             db.engine.dispose()
 
 
 def test_the_failure_answer_is_the_same_for_unknown_wrong_and_locked(app, client):
-    """An unknown username, a wrong password and a locked account get byte-identical answers."""
+    """An unknown username, a wrong password, and a wrong password for a locked account get
+    byte-identical answers: only the right password learns of the lock."""
     unknown = _failure_page(client.sign_in("nobody-here", "wrong password"))
     wrong = _failure_page(client.sign_in("nurse", "wrong password"))
     _set_user(app, "nurse", locked_until=utcnow() + timedelta(minutes=5))
-    locked = _failure_page(client.sign_in("nurse"))
-    assert unknown == wrong == locked
+    locked_wrong = _failure_page(client.sign_in("nurse", "wrong password"))
+    assert unknown == wrong == locked_wrong
     assert SIGN_IN_FAILED in unknown[1]
+    _assert_locked(app, client.sign_in("nurse"))
+
+
+def test_failures_count_within_a_sliding_window(app, client):
+    """Typos spread over time never lock an account: only failures within
+    CARELOG_LOCKOUT_WINDOW_MINUTES count."""
+    attempts = app.config["CARELOG_LOCKOUT_ATTEMPTS"]
+    window = app.config["CARELOG_LOCKOUT_WINDOW_MINUTES"]
+    start = utcnow()
+    with time_machine.travel(start, tick=True):
+        for _ in range(attempts - 1):
+            _assert_refused(client.sign_in("nurse", "wrong password"))
+    with time_machine.travel(start + timedelta(minutes=window + 1), tick=True):
+        for _ in range(attempts - 1):
+            _assert_refused(client.sign_in("nurse", "wrong password"))
+        assert _user(app, "nurse").locked_until is None, "old failures still counted"
+        _assert_refused(client.sign_in("nurse", "wrong password"))
+        assert _user(app, "nurse").locked_until is not None  # five within the window
+    with time_machine.travel(start + timedelta(minutes=window + 2), tick=True):
+        _assert_locked(app, client.sign_in("nurse"))
+
+
+def _lock(app, client) -> None:
+    for _ in range(app.config["CARELOG_LOCKOUT_ATTEMPTS"]):
+        client.sign_in("nurse", "wrong password")
+    assert _user(app, "nurse").locked_until is not None
+
+
+@pytest.mark.parametrize(("who", "page"), [("admin", "/admin/users"), ("manager", "/manager/")])
+def test_a_lockout_is_shown_and_ended_with_a_reason(app, client, signed_in, who, page):
+    _lock(app, client)
+    staff = signed_in(who)
+    listed = staff.get(page).get_data(as_text=True)
+    with app.app_context():
+        until = local_clock(_user(app, "nurse").locked_until)
+    assert f"until {until}" in listed
+    nurse_id = _user(app, "nurse").id
+    url = f"/admin/users/{nurse_id}/unlock"
+    refused = staff.submit(url, {"reason": ""}, page=page, follow_redirects=True)
+    assert "say why you are unlocking" in refused.get_data(as_text=True)
+    assert _user(app, "nurse").locked_until is not None
+    done = staff.submit(url, {"reason": "She phoned; identity checked"}, page=page)
+    assert done.status_code == 303
+    assert _user(app, "nurse").locked_until is None
+    unlocks = [a for a in _actions(app) if a[0] == "user.unlock"]
+    assert len(unlocks) == 1 and unlocks[0][1] == str(nurse_id)
+    with app.app_context():
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "user.unlock")
+        ).one()
+        assert entry.reason == "She phoned; identity checked"
+    assert client.sign_in("nurse").status_code == 303
+    # the failures before the unlock no longer count
+    assert _user(app, "nurse").failed_sign_ins == 0
 
 
 def test_an_unknown_username_costs_a_password_check_too(app, client, monkeypatch):

@@ -136,6 +136,18 @@ CASES = {
         entry("user.password", 1, "user", "3", None),
         "Ada Admin changed the password of Niamh Byrne",
     ),
+    "user.unlock": (
+        entry("user.unlock", 2, "user", "3", None),
+        "Morgan Okafor unlocked the account of Niamh Byrne",
+    ),
+    "user.deactivate": (
+        entry("user.deactivate", 1, "user", "3", None),
+        "Ada Admin deactivated the account of Niamh Byrne",
+    ),
+    "user.reactivate": (
+        entry("user.reactivate", 1, "user", "3", None),
+        "Ada Admin reactivated the account of Niamh Byrne",
+    ),
     "ward.create": (
         entry("ward.create", 1, "ward", "1", None, new={"name": "Rowan"}),
         "Ada Admin created Rowan ward",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from carelog.accounts import access_requests, staff_accounts
 from carelog.accounts.forms import AccessDecisionForm, ReasonForm, UserForm, WardForm
 from carelog.accounts.models import AccessRequest, User, Ward
-from carelog.accounts.roles import ACCESS_APPROVERS, ADMINS, Role
+from carelog.accounts.roles import ACCESS_APPROVERS, ADMINS, UNLOCKERS, Role
 from carelog.audit.actor import current_actor
+from carelog.database import utcnow
 from carelog.errors import FieldError
 from carelog.extensions import db
 from carelog.web.fields import options, show_field_error
@@ -28,11 +30,32 @@ def _ward_choices() -> list[tuple[int, str]]:
 @bp.get("/users")
 @roles(ADMINS)
 def users():
-    """List every account, active or not."""
+    """List every account, active or not, with any lockout and a way to end it."""
     accounts_list = db.session.scalars(
         select(User).options(db.joinedload(User.ward)).order_by(User.active.desc(), User.full_name)
     ).all()
-    return render_template("accounts/users.html", users=accounts_list)
+    return render_template(
+        "accounts/users.html", users=accounts_list, now=utcnow(), unlock_form=ReasonForm()
+    )
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@roles(UNLOCKERS)
+def unlock(user_id: int):
+    """End a lockout now, with a reason (audited); back to the page the button was on."""
+    user = db.get_or_404(User, user_id)
+    form = ReasonForm()
+    back = url_for("admin.users") if current_user.role == Role.ADMIN else url_for("dashboard.index")
+    if not form.validate_on_submit():
+        flash(f"Not unlocked: say why you are unlocking {user.full_name}'s account.", "error")
+        return redirect(back, 303)
+    try:
+        staff_accounts.unlock(current_actor(), user.id, form.reason.data)
+    except FieldError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{user.full_name} can sign in again.", "success")
+    return redirect(back, 303)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -12,6 +12,7 @@ from carelog.accounts import staff_accounts
 from carelog.accounts.forms import SignInForm
 from carelog.accounts.roles import ALL_STAFF
 from carelog.audit.actor import current_actor
+from carelog.local_time import local_clock
 from carelog.web.policy import public, roles
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -26,6 +27,11 @@ SIGN_IN_FAILED = (
 AWAITING_APPROVAL = (
     "This account is waiting for a care manager or a second admin to approve it. "
     "Ask them, then sign in again."
+)
+
+LOCKED = (
+    "This account is locked until {until} after too many failed sign-ins; "
+    "ask a care manager or an admin to unlock it."
 )
 
 TOO_MANY_TRIES = (
@@ -71,7 +77,10 @@ def sign_in():
             flash(TOO_MANY_TRIES.format(minutes=minutes), "error")
             page = render_template("accounts/sign_in.html", form=form)
             return page, 429, {"Retry-After": str(math.ceil(result.wait.total_seconds()))}
-        flash(AWAITING_APPROVAL if result.awaiting_approval else SIGN_IN_FAILED, "error")
+        if result.locked_until is not None:
+            flash(LOCKED.format(until=local_clock(result.locked_until)), "error")
+        else:
+            flash(AWAITING_APPROVAL if result.awaiting_approval else SIGN_IN_FAILED, "error")
         return render_template("accounts/sign_in.html", form=form), 200
     reason = g.get("signed_out_for") or request.args.get("reason")
     if reason in SIGNED_OUT_MESSAGES:

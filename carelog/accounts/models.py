@@ -41,8 +41,10 @@ class User(UserMixin, Model):
     active: Mapped[bool] = mapped_column(default=True)
     # A new account with clinical access waits until someone other than its creator approves it.
     awaiting_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
-    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)  # within the window, at the last try
     locked_until: Mapped[datetime | None]
+    # Failed sign-ins before this moment no longer count (a success, a lock or an unlock).
+    failures_counted_from: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ward: Mapped[Ward | None] = relationship()
@@ -54,6 +56,10 @@ class User(UserMixin, Model):
     def is_active(self) -> bool:
         """Flask-Login refuses inactive accounts and those not yet approved."""
         return self.active and not self.awaiting_approval
+
+    def locked_at(self, now: datetime) -> bool:
+        """True while a lockout for too many failed sign-ins lasts."""
+        return self.locked_until is not None and self.locked_until > now
 
     def get_id(self) -> str | None:
         """Identify the sign-in session, not the user, so that signing out can revoke it."""
@@ -91,7 +97,10 @@ class SignInFailure(Model):
     client: Mapped[str] = mapped_column(String(45))
     username: Mapped[str] = mapped_column(String(40))
 
-    __table_args__ = (Index("ix_sign_in_failure_client_at", "client", "at"),)
+    __table_args__ = (
+        Index("ix_sign_in_failure_client_at", "client", "at"),
+        Index("ix_sign_in_failure_username_at", "username", "at"),
+    )
 
 
 class AccessRequest(Model):

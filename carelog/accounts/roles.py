@@ -32,6 +32,8 @@ AUDITORS = frozenset({Role.AUDITOR})
 ADMINS = frozenset({Role.ADMIN})
 # Clinical access asked for by an admin is approved by a care manager or a second admin.
 ACCESS_APPROVERS = frozenset({Role.ADMIN, Role.CARE_MANAGER})
+# A locked-out nurse asks whoever is at hand: a care manager on the ward, or an admin.
+UNLOCKERS = frozenset({Role.ADMIN, Role.CARE_MANAGER})
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,4 @@ class RoleSets:
     AUDITORS: frozenset[Role] = AUDITORS
     ADMINS: frozenset[Role] = ADMINS
     ACCESS_APPROVERS: frozenset[Role] = ACCESS_APPROVERS
+    UNLOCKERS: frozenset[Role] = UNLOCKERS

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from carelog.accounts import access_requests, login_sessions, passwords, throttle
 from carelog.accounts.models import User, Ward
@@ -170,6 +170,7 @@ class SignIn:
     token: str | None = None
     wait: timedelta | None = None  # set when this client must wait before trying again
     awaiting_approval: bool = False  # the right password, for an account not yet approved
+    locked_until: datetime | None = None  # the right password, for a locked account
 
 
 def sign_in(username: str, password: str, where: Actor) -> SignIn:
@@ -198,7 +199,7 @@ def sign_in(username: str, password: str, where: Actor) -> SignIn:
             return SignIn()
         user = existing(session, User, found.id, populate_existing=True)
         actor = Actor(user.id, user.username, where.ip, where.user_agent)
-        locked = user.locked_until is not None and user.locked_until > now
+        locked = user.locked_at(now)
         if password_ok and user.active and not locked and user.awaiting_approval:
             why = {"why": "awaiting_approval"}
             chain.record(session, actor, "auth.sign_in_failed", "user", user.id, new=why)
@@ -206,22 +207,23 @@ def sign_in(username: str, password: str, where: Actor) -> SignIn:
         if password_ok and user.active and not locked:
             user.failed_sign_ins = 0
             user.locked_until = None
+            user.failures_counted_from = now
             if passwords.needs_rehash(user.password_hash):
                 user.password_hash = passwords.hash_password(password)
             token = login_sessions.start_login_session(user)
             chain.record(session, actor, "auth.sign_in", "user", user.id)
             return SignIn(user, token)
-        if not locked:  # tries during a lock must not shorten the allowance after it
-            session.execute(
-                update(User)
-                .where(User.id == user.id)
-                .values(failed_sign_ins=User.failed_sign_ins + 1)
-            )
-            session.refresh(user)
         reason = "locked" if locked else ("inactive" if not user.active else "password")
         chain.record(session, actor, "auth.sign_in_failed", "user", user.id, new={"why": reason})
+        if locked and password_ok and user.active:
+            return SignIn(locked_until=user.locked_until)  # the right person: say why, and until
+        if not locked:  # tries during a lock never count: the window starts when it ends
+            window_start = now - timedelta(minutes=config["CARELOG_LOCKOUT_WINDOW_MINUTES"])
+            since = max(window_start, user.failures_counted_from or window_start)
+            user.failed_sign_ins = throttle.account_failures(session, username, since)
         if not locked and user.failed_sign_ins >= config["CARELOG_LOCKOUT_ATTEMPTS"]:
             user.locked_until = now + timedelta(minutes=config["CARELOG_LOCKOUT_MINUTES"])
+            user.failures_counted_from = user.locked_until
             user.failed_sign_ins = 0
             chain.record(
                 session,
@@ -239,6 +241,29 @@ def _note_failure(session, where: Actor, username: str, now) -> None:
         attempt = Actor(None, None, where.ip, where.user_agent)
         window = current_app.config["CARELOG_SIGN_IN_WINDOW_MINUTES"]
         chain.record(session, attempt, "auth.throttled", "client", new={"minutes": window})
+
+
+def unlock(actor: Actor, user_id: int, reason: str) -> None:
+    """End an account's lockout now, with a reason; earlier failures no longer count."""
+    with write_transaction(db.session) as session:
+        user = existing(session, User, user_id)
+        now = utcnow()
+        if not user.locked_at(now):
+            raise AccountError(None, "This account is not locked.")
+        was = user.locked_until
+        user.locked_until = None
+        user.failed_sign_ins = 0
+        user.failures_counted_from = now
+        chain.record(
+            session,
+            actor,
+            "user.unlock",
+            "user",
+            user.id,
+            old={"locked_until": was.isoformat() if was else None},
+            new={"locked_until": None},
+            reason=reason.strip(),
+        )
 
 
 def sign_out(actor: Actor, token: str, reason: str = "signed_out") -> None:

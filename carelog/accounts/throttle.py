@@ -44,12 +44,13 @@ def client_wait(
 
 
 def note_failure(session: Session, client: str | None, username: str, now: datetime) -> bool:
-    """Count a failure; True if it is the one that brings this client to its limit."""
-    if not client:
-        return False
-    session.add(SignInFailure(at=now, client=client, username=username[:40]))
+    """Count a failure (for the account too); True if it is the one that brings this client to
+    its limit."""
+    session.add(SignInFailure(at=now, client=client or "", username=username[:40]))
     session.execute(delete(SignInFailure).where(SignInFailure.at < now - KEPT_FOR))
     session.flush()
+    if not client:
+        return False
     since = now - _window()
     count = session.scalar(
         select(func.count())
@@ -57,3 +58,14 @@ def note_failure(session: Session, client: str | None, username: str, now: datet
         .where(SignInFailure.client == client, SignInFailure.at > since)
     )
     return count == current_app.config["CARELOG_SIGN_IN_CLIENT_LIMIT"]
+
+
+def account_failures(session: Session, username: str, since: datetime) -> int:
+    """Failed sign-ins for an account since a moment (the start of the lockout window, or the
+    account's last success, lock or unlock if later)."""
+    counted = session.scalar(
+        select(func.count())
+        .select_from(SignInFailure)
+        .where(SignInFailure.username == username[:40], SignInFailure.at > since)
+    )
+    return counted or 0

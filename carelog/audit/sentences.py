@@ -193,6 +193,9 @@ SENTENCES: dict[str, Callable[[AuditEntry, Names], str]] = {
     "user.create": _user_created,
     "user.update": lambda e, n: f"changed the account of {n.user(e.entity_id)}",
     "user.password": lambda e, n: f"changed the password of {n.user(e.entity_id)}",
+    "user.unlock": lambda e, n: f"unlocked the account of {n.user(e.entity_id)}",
+    "user.deactivate": lambda e, n: f"deactivated the account of {n.user(e.entity_id)}",
+    "user.reactivate": lambda e, n: f"reactivated the account of {n.user(e.entity_id)}",
     "ward.create": lambda e, n: _ward(e, "created"),
     "ward.update": lambda e, n: _ward(e, "renamed a ward to"),
 }
@@ -224,6 +227,9 @@ ACTION_LABELS = {
     "user.create": "Account created",
     "user.update": "Account changed",
     "user.password": "Password changed",
+    "user.unlock": "Account unlocked",
+    "user.deactivate": "Account deactivated",
+    "user.reactivate": "Account reactivated",
     "ward.create": "Ward created",
     "ward.update": "Ward renamed",
 }
