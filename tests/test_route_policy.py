@@ -28,6 +28,7 @@ POLICY: dict[str, set[str] | str] = {
     "home.index": STAFF,
     "auth.sign_out": STAFF,
     "auth.keepalive": STAFF,
+    "auth.choose_password": STAFF,
     "residents.index": {NURSE, MANAGER, AUDITOR},
     "residents.show": {NURSE, MANAGER, AUDITOR},
     "residents.new": {MANAGER},

@@ -444,3 +444,75 @@ def test_the_client_throttle_holds_across_gunicorn_workers(database_url):
             )
             statuses.append(answer.status_code)
     assert statuses == [200] * 20 + [429] * 4, statuses
+
+
+# ----- a password someone else chose is replaced at first sign-in --------------------------------
+
+
+def _new_nurse(app, signed_in, username: str = "freshnurse") -> StaffClient:
+    """An account an admin made (and a care manager approved), signed in for the first time."""
+    admin = signed_in("admin")
+    made = admin.submit(
+        "/admin/users/new",
+        {"username": username, "full_name": "Fresh Nurse", "role": "nurse", "ward_id": "1",
+         "password": "given-by-the-admin-2026"},
+    )  # fmt: skip
+    assert made.status_code == 303
+    approve_access(app, signed_in("manager"), username)
+    assert _user(app, username).must_choose_password is True
+    client = StaffClient(app.test_client())
+    answer = client.sign_in(username, "given-by-the-admin-2026")
+    assert answer.status_code == 303
+    return client
+
+
+def test_an_account_made_by_an_admin_chooses_its_own_password_first(app, signed_in):
+    client = _new_nurse(app, signed_in)
+    for page in ("/", "/ward/", "/residents/"):
+        answer = client.get(page)
+        assert answer.status_code == 303 and answer.headers["Location"].endswith(
+            "/auth/choose-password"
+        ), page
+    form = "/auth/choose-password"
+    same = client.submit(
+        form, {"password": "given-by-the-admin-2026", "again": "given-by-the-admin-2026"}
+    )
+    assert "different from the one you were given" in same.get_data(as_text=True)
+    common = client.submit(form, {"password": "password1234", "again": "password1234"})
+    assert common.status_code == 200 and _user(app, "freshnurse").must_choose_password
+    differ = client.submit(
+        form, {"password": "a quiet river at dawn", "again": "a quiet river at noon"}
+    )
+    assert "The two passwords differ" in differ.get_data(as_text=True)
+    done = client.submit(
+        form, {"password": "a quiet river at dawn", "again": "a quiet river at dawn"}
+    )
+    assert done.status_code == 303
+    assert _user(app, "freshnurse").must_choose_password is False
+    assert client.get("/ward/").status_code == 200
+    assert (
+        StaffClient(app.test_client()).sign_in("freshnurse", "a quiet river at dawn").status_code
+        == 303
+    )
+    chosen = [a for a in _actions(app) if a[0] == "user.password"]
+    assert chosen[-1][2] == {"by": "themselves"}
+
+
+def test_a_password_reset_by_an_admin_is_replaced_at_the_next_sign_in(app, signed_in):
+    nurse_id = _user(app, "nurse").id
+    admin = signed_in("admin")
+    page = f"/admin/users/{nurse_id}"
+    reset = admin.submit(
+        page,
+        {"username": "nurse", "full_name": "Niamh Byrne", "role": "nurse", "ward_id": "1",
+         "password": "reset-by-the-admin-2026"},
+    )  # fmt: skip
+    assert reset.status_code == 303, reset.get_data(as_text=True)[:2000]
+    assert _user(app, "nurse").must_choose_password is True
+    client = StaffClient(app.test_client())
+    assert client.sign_in("nurse", "reset-by-the-admin-2026").status_code == 303
+    assert client.get("/ward/").headers["Location"].endswith("/auth/choose-password")
+
+
+def test_command_line_and_demo_accounts_are_not_asked(app):
+    assert _user(app, "nurse").must_choose_password is False

@@ -134,7 +134,7 @@ CASES = {
     ),
     "user.password": (
         entry("user.password", 1, "user", "3", None),
-        "Ada Admin changed the password of Niamh Byrne",
+        "Ada Admin set a new password for Niamh Byrne, to be replaced at their next sign-in",
     ),
     "user.unlock": (
         entry("user.unlock", 2, "user", "3", None),
@@ -167,6 +167,11 @@ def test_every_action_has_a_case_here_and_a_label():
 def test_each_action_reads_as_a_sentence_with_full_names(action):
     made, words = CASES[action]
     assert sentence(made, NAMES) == words
+
+
+def test_choosing_ones_own_password_reads_as_such():
+    chosen = entry("user.password", 3, "user", "3", None, new={"by": "themselves"})
+    assert sentence(chosen, NAMES) == "Niamh Byrne chose a new password"
 
 
 def test_values_are_shown_in_words_field_by_field():

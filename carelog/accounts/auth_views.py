@@ -9,10 +9,12 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask_login import current_user, login_user, logout_user
 
 from carelog.accounts import staff_accounts
-from carelog.accounts.forms import SignInForm
+from carelog.accounts.forms import ChoosePasswordForm, SignInForm
 from carelog.accounts.roles import ALL_STAFF
 from carelog.audit.actor import current_actor
+from carelog.errors import FieldError
 from carelog.local_time import local_clock
+from carelog.web.fields import show_field_error
 from carelog.web.policy import public, roles
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -109,3 +111,21 @@ def sign_out():
 def keepalive():
     """Tell the server the tablet is in use (typing, a running timer); no data changes."""
     return "", 204
+
+
+@bp.route("/choose-password", methods=["GET", "POST"])
+@roles(ALL_STAFF)
+def choose_password():
+    """Replace a password an admin chose with one of your own; nothing else opens until then."""
+    if not current_user.must_choose_password:
+        return redirect(url_for("home.index"))
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        try:
+            staff_accounts.choose_own_password(current_actor(), form.password.data)
+        except FieldError as error:
+            show_field_error(form, error)
+        else:
+            flash("Your new password is set. Only you know it.", "success")
+            return redirect(url_for("home.index"), 303)
+    return render_template("accounts/choose_password.html", form=form)

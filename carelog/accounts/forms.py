@@ -30,6 +30,21 @@ class SignInForm(FlaskForm):
     )
 
 
+class ChoosePasswordForm(FlaskForm):
+    """A password of one's own, typed twice, in place of one someone else chose."""
+
+    password = PasswordField(
+        "New password", validators=[required("Enter a new password."), max_length(200)]
+    )
+    again = PasswordField(
+        "The new password again", validators=[required("Type the new password again.")]
+    )
+
+    def validate_again(self, field):
+        if field.data != self.password.data:
+            raise ValidationError("The two passwords differ: type the same one twice.")
+
+
 class SignOutForm(FlaskForm):
     """An empty form so that signing out is a POST with a CSRF token."""
 

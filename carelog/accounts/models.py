@@ -45,6 +45,9 @@ class User(UserMixin, Model):
     locked_until: Mapped[datetime | None]
     # Failed sign-ins before this moment no longer count (a success, a lock or an unlock).
     failures_counted_from: Mapped[datetime | None]
+    # Set when someone else chose the password (an admin): its owner chooses their own at the
+    # next sign-in, before anything else, so that nobody else knows it.
+    must_choose_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ward: Mapped[Ward | None] = relationship()

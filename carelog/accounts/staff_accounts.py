@@ -17,7 +17,14 @@ from carelog.database import existing, utcnow, write_transaction
 from carelog.errors import FieldError
 from carelog.extensions import db
 
-ACCOUNT_FIELDS_HIDDEN = ("password_hash", "failed_sign_ins", "locked_until")
+# Sign-in state, not the account: the trail records sign-ins, locks and password changes itself.
+ACCOUNT_FIELDS_HIDDEN = (
+    "password_hash",
+    "failed_sign_ins",
+    "locked_until",
+    "failures_counted_from",
+    "must_choose_password",
+)
 
 
 class AccountError(FieldError):
@@ -89,6 +96,9 @@ def create_user(
             registration_number=registration_number or None,
             password_hash=passwords.hash_password(password),
             awaiting_approval=access_requests.needs_approval(actor, role),
+            # Typed by an admin: its owner replaces it at first sign-in. Accounts made on the
+            # server's command line are for whoever runs it, who knows their own password.
+            must_choose_password=actor.user_id is not None,
         )
         session.add(user)
         session.flush()
@@ -125,15 +135,31 @@ def update_user(actor: Actor, user_id: int, changes: dict, reason: str | None = 
 
 
 def set_password(actor: Actor, user_id: int, password: str) -> None:
-    """Give an account a new password (meeting the rules) and end its open sessions."""
+    """Give an account a new password (meeting the rules) and end its open sessions; one set
+    by someone else must be replaced by its owner at the next sign-in."""
     with write_transaction(db.session) as session:
         user = existing(session, User, user_id)
         _require_usable_password(password, user.username)
         user.password_hash = passwords.hash_password(password)
         user.failed_sign_ins = 0
         user.locked_until = None
+        user.must_choose_password = actor.user_id is not None and actor.user_id != user.id
         login_sessions.end_all_login_sessions(user.id, "password")
         chain.record(session, actor, "user.password", "user", user.id)
+
+
+def choose_own_password(actor: Actor, password: str) -> None:
+    """The signed-in user replaces a password someone else chose with one of their own."""
+    with write_transaction(db.session) as session:
+        user = existing(session, User, actor.user_id)
+        _require_usable_password(password, user.username)
+        if passwords.check_password(user.password_hash, password):
+            raise AccountError(
+                "password", "Choose a password different from the one you were given."
+            )
+        user.password_hash = passwords.hash_password(password)
+        user.must_choose_password = False
+        chain.record(session, actor, "user.password", "user", user.id, new={"by": "themselves"})
 
 
 def set_active(actor: Actor, user_id: int, active: bool, reason: str) -> None:

@@ -192,7 +192,11 @@ SENTENCES: dict[str, Callable[[AuditEntry, Names], str]] = {
     "access.refuse": lambda e, n: f"refused clinical access for {n.user(e.entity_id)}",
     "user.create": _user_created,
     "user.update": lambda e, n: f"changed the account of {n.user(e.entity_id)}",
-    "user.password": lambda e, n: f"changed the password of {n.user(e.entity_id)}",
+    "user.password": lambda e, n: (
+        "chose a new password"
+        if str(e.actor_id) == str(e.entity_id)
+        else f"set a new password for {n.user(e.entity_id)}, to be replaced at their next sign-in"
+    ),
     "user.unlock": lambda e, n: f"unlocked the account of {n.user(e.entity_id)}",
     "user.deactivate": lambda e, n: f"deactivated the account of {n.user(e.entity_id)}",
     "user.reactivate": lambda e, n: f"reactivated the account of {n.user(e.entity_id)}",

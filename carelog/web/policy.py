@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, current_app, request
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from carelog.accounts.roles import Role
@@ -15,6 +15,8 @@ ROLES_ATTRIBUTE = "allowed_roles"  # set on each view function by @roles or @pub
 
 
 PUBLIC_ENDPOINTS = frozenset({"static"})
+# All that opens for someone whose password an admin chose, until they choose their own.
+WHILE_CHOOSING_A_PASSWORD = frozenset({"auth.choose_password", "auth.sign_out", "auth.keepalive"})
 
 
 def roles(allowed: frozenset[Role]) -> Callable:
@@ -55,4 +57,6 @@ def enforce_route_policy():
         return login_manager.unauthorized()
     if current_user.role not in policy:
         abort(403)
+    if current_user.must_choose_password and request.endpoint not in WHILE_CHOOSING_A_PASSWORD:
+        return redirect(url_for("auth.choose_password"), 303)
     return None
