@@ -33,6 +33,7 @@ AUDITOR_POSTS = {
     "auth.keepalive",
     "reports.start_batch",
     "auditor.verify_report",
+    "auth.choose_password",  # their own password, when an admin has set one; else back home
 }  # starts or reads; changes no record
 
 

@@ -516,3 +516,16 @@ def test_a_password_reset_by_an_admin_is_replaced_at_the_next_sign_in(app, signe
 
 def test_command_line_and_demo_accounts_are_not_asked(app):
     assert _user(app, "nurse").must_choose_password is False
+
+
+def test_choosing_a_password_when_not_asked_changes_nothing(app, signed_in):
+    """Someone whose password is their own is sent home, and their password stays."""
+    auditor = signed_in("auditor")
+    before = _user(app, "auditor").password_hash
+    answer = auditor.submit(
+        "/auth/choose-password",
+        {"password": "a quiet river at dawn", "again": "a quiet river at dawn"},
+        page="/residents/",
+    )
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/")
+    assert _user(app, "auditor").password_hash == before
