@@ -116,36 +116,46 @@ def _sign_in(client, username: str, password: str) -> None:
     assert response.status_code == 303, response.status_code
 
 
-def measure_board(app, username: str, password: str, count: int = REQUESTS) -> BoardFigures:
-    """Time `count` boards for the signed-in nurse, after a few unmeasured ones."""
+def measure_page(
+    app, username: str, password: str, path: str, count: int, warm_up: int = WARM_UP
+) -> tuple[list[float], list[int], list[tuple[float, str]], object]:
+    """Time `count` GETs of a page for a user signed in through the form, after a few unmeasured
+    ones: the latencies, the statements of each, the last one's statements replayed, and the
+    signed-in client (to measure more with)."""
     client = app.test_client()
     _sign_in(client, username, password)
     with app.app_context():
         engine = db.engine
     log = StatementLog(engine)
     try:
-        for _ in range(WARM_UP):
-            assert client.get("/ward/").status_code == 200
+        for _ in range(warm_up):
+            assert client.get(path).status_code == 200
         latencies, queries = [], []
         for _ in range(count):
             log.statements.clear()
             log.running = True
             began = time.perf_counter()
-            response = client.get("/ward/")
+            response = client.get(path)
             latencies.append((time.perf_counter() - began) * 1000)
             log.running = False
             assert response.status_code == 200, response.status_code
             queries.append(len(log.statements))
-        last_board = list(log.statements)
-        cold = []
-        for _ in range(count // 2):
-            board_html.memo.lines.clear()
-            began = time.perf_counter()
-            assert client.get("/ward/").status_code == 200
-            cold.append((time.perf_counter() - began) * 1000)
+        last = list(log.statements)
     finally:
         log.close()
-    return BoardFigures(latencies, queries, replay(engine, last_board), cold)
+    return latencies, queries, replay(engine, last), client
+
+
+def measure_board(app, username: str, password: str, count: int = REQUESTS) -> BoardFigures:
+    """Time `count` boards for the signed-in nurse, then as many with no line remembered."""
+    latencies, queries, costs, client = measure_page(app, username, password, "/ward/", count)
+    cold = []
+    for _ in range(count // 2):
+        board_html.memo.lines.clear()
+        began = time.perf_counter()
+        assert client.get("/ward/").status_code == 200
+        cold.append((time.perf_counter() - began) * 1000)
+    return BoardFigures(latencies, queries, costs, cold)
 
 
 def _row(label: str, bulk, ids, big: BoardFigures, small: BoardFigures) -> tuple[list, str]:

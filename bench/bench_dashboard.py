@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import random
 import statistics
-import time
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 
 import time_machine
 
 from bench import Table, data, machine, percentile
-from bench.bench_board import RESIDENTS, WARD, StatementLog, _sign_in, replay
-from carelog.extensions import db
+from bench.bench_board import RESIDENTS, WARD, measure_page
 from tests import postgres
 from tests.test_load import closing_context
 
@@ -27,28 +25,10 @@ MEDIAN_AIM_MS = 50  # issue 14, on SQLite; PostgreSQL is reported
 
 
 def measure(app) -> tuple[list[float], list[int], list[tuple[float, str]]]:
-    client = app.test_client()
-    _sign_in(client, "manager", "manager-demo-password")
-    with app.app_context():
-        engine = db.engine
-    log = StatementLog(engine)
-    try:
-        for _ in range(WARM_UP):
-            assert client.get("/manager/").status_code == 200
-        latencies, queries = [], []
-        for _ in range(REQUESTS):
-            log.statements.clear()
-            log.running = True
-            began = time.perf_counter()
-            response = client.get("/manager/")
-            latencies.append((time.perf_counter() - began) * 1000)
-            log.running = False
-            assert response.status_code == 200, response.status_code
-            queries.append(len(log.statements))
-        last = list(log.statements)
-    finally:
-        log.close()
-    return latencies, queries, replay(engine, last)
+    latencies, queries, costs, _ = measure_page(
+        app, "manager", "manager-demo-password", "/manager/", REQUESTS, WARM_UP
+    )
+    return latencies, queries, costs
 
 
 def last_day_of_last_month() -> date:
