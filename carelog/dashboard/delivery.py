@@ -1,8 +1,10 @@
 """Care planned against care given, for each ward and the whole home, this week and this month.
 
-Planned is the report's rule (reports/planning.py): the days each resident was in the
-home with valid consent and sessions not deferred, at the weekly target in force that day, up
-to and including today. A resident counts under the ward they are on today.
+Planned is the report's rule (reports/planning.py): the days each resident was in the home with
+valid consent and sessions not deferred, at the weekly target in force that day. The week and
+the month run to the end of yesterday, so that nothing planned for today counts as missed while
+today lasts; today's entries so far are counted on their own. A resident counts under the ward
+they are on today.
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ from carelog.reports.summary import AccountedFor
 from carelog.residents import history
 from carelog.residents.models import Consent, Resident
 
-WEEK, MONTH = "week", "month"
+WEEK, MONTH, TODAY = "week", "month", "today"
+PERIODS = (WEEK, MONTH, TODAY)
 HOME = 0  # the key of the whole home's figures, beside each ward's id
 
 
 @dataclass(frozen=True)
 class Period:
-    """A run of days up to today: this week (from Monday) or this month (from the 1st)."""
+    """This week (from Monday) or this month (from the 1st) to the end of yesterday, or today
+    so far. A week or month with no whole day yet (a Monday, the 1st) is empty."""
 
     key: str
     first: date
@@ -39,13 +43,19 @@ class Period:
 
     @property
     def words(self) -> str:
-        return "This week" if self.key == WEEK else "This month"
+        return {WEEK: "This week", MONTH: "This month", TODAY: "Today so far"}[self.key]
+
+    @property
+    def empty(self) -> bool:
+        return self.last < self.first
 
 
-def periods(today: date) -> tuple[Period, Period]:
+def periods(today: date) -> tuple[Period, Period, Period]:
+    yesterday = today - timedelta(days=1)
     return (
-        Period(WEEK, today - timedelta(days=today.weekday()), today),
-        Period(MONTH, today.replace(day=1), today),
+        Period(WEEK, today - timedelta(days=today.weekday()), yesterday),
+        Period(MONTH, today.replace(day=1), yesterday),
+        Period(TODAY, today, today),
     )
 
 
@@ -108,7 +118,7 @@ OVERVIEW_LOADS = (
 def residents_this_month(today: date) -> list[Resident]:
     """Everyone in the home at some time this month (or this week, if it began last month), with
     their consent decisions and ward: the overview's one load of residents."""
-    first = min(today.replace(day=1), today - timedelta(days=today.weekday()))
+    first = min(period.first for period in periods(today))
     return list(
         db.session.scalars(
             select(Resident)
@@ -123,20 +133,21 @@ def residents_this_month(today: date) -> list[Resident]:
 
 
 def delivery(today: date, people: list[Resident]) -> list[WardDelivery]:
-    """Each ward's figures and then the home's, for this week and this month, in a fixed number
-    of queries whatever the number of residents."""
-    week, month = periods(today)
+    """Each ward's figures and then the home's, for this week, this month and today, in a fixed
+    number of queries whatever the number of residents."""
+    chosen = periods(today)
     versions = history.versions_by_resident([p.id for p in people])
-    entries = _entries(month, week.first)
+    entries = _entries(chosen)
+    first = min(period.first for period in chosen)
     sums: dict[tuple[int, str], list] = defaultdict(lambda: [0, 0, 0, 0, Counter()])
     for person in people:
-        runs = plan_runs(person, min(week.first, month.first), today, versions[person.id])
-        for period in (week, month):
-            planned = planning_of(runs, period.first, period.last)
+        runs = plan_runs(person, first, today, versions[person.id])
+        for period in chosen:
+            planned = planning_of(runs, period.first, period.last) if period.key != TODAY else None
             counted = entries.get((person.id, period.key))
             for ward in (person.ward_id, HOME):
                 total = sums[(ward, period.key)]
-                total[0] += planned.planned
+                total[0] += planned.planned if planned else 0
                 if counted is not None:
                     total[1] += counted.given
                     total[2] += counted.declined
@@ -145,7 +156,7 @@ def delivery(today: date, people: list[Resident]) -> list[WardDelivery]:
 
     def figures(ward: int) -> dict[str, Delivery]:
         found = {}
-        for key in (WEEK, MONTH):
+        for key in PERIODS:
             planned, given, declined, not_done, reasons = sums[(ward, key)]
             found[key] = Delivery(planned, given, declined, not_done, _in_vocabulary_order(reasons))
         return found
@@ -155,18 +166,20 @@ def delivery(today: date, people: list[Resident]) -> list[WardDelivery]:
     return [*lines, WardDelivery(HOME, "Whole home", figures(HOME))]
 
 
-def _entries(month: Period, week_first: date) -> dict[tuple[int, str], Delivery]:
+def _entries(chosen: tuple[Period, ...]) -> dict[tuple[int, str], Delivery]:
     """Per resident and period: sessions given, declined and not done (by reason), summed by
     the database from current versions, voided ones left out."""
-    week_start, _ = local_day_bounds(week_first)
-    month_start, _ = local_day_bounds(month.first)
-    _, end = local_day_bounds(month.last)
+    bounds = {
+        period.key: (local_day_bounds(period.first)[0], local_day_bounds(period.last)[1])
+        for period in chosen
+    }
     version = CareSessionVersion
     reason = func.coalesce(version.not_done_reason, "other")
 
     def counted(condition, period: str):
-        since = week_start if period == WEEK else month_start
-        return func.sum(case((and_(condition, version.occurred_at >= since), 1), else_=0))
+        since, until = bounds[period]
+        within = and_(condition, version.occurred_at >= since, version.occurred_at < until)
+        return func.sum(case((within, 1), else_=0))
 
     kinds = {
         "given": version.outcome.in_([o.value for o in GIVEN]),
@@ -178,14 +191,15 @@ def _entries(month: Period, week_first: date) -> dict[tuple[int, str], Delivery]
     }
     columns = [
         counted(condition, key).label(f"{key}_{kind}")
-        for key in (WEEK, MONTH)
+        for key in PERIODS
         for kind, condition in kinds.items()
     ]
-    start = min(week_start, month_start)  # a week may begin in the month before
+    start = min(since for since, _ in bounds.values())  # a week may begin in the month before
+    end = max(until for _, until in bounds.values())
     found = {}
     summed = summed_per_resident(None, start, end, *columns, dialect=_dialect())
     for row in db.session.execute(summed):
-        for key in (WEEK, MONTH):
+        for key in PERIODS:
             reasons = Counter(
                 {code: getattr(row, f"{key}_not_done_{code}") for code in NOT_DONE_REASON_WORDS}
             )
