@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from carelog.accounts import access_requests, staff_accounts
+from carelog.accounts import access_requests, lockouts, staff_accounts
 from carelog.accounts.forms import AccessDecisionForm, ReasonForm, UserForm, WardForm
 from carelog.accounts.models import AccessRequest, User, Ward
 from carelog.accounts.roles import ACCESS_APPROVERS, ADMINS, UNLOCKERS, Role
@@ -50,7 +50,7 @@ def unlock(user_id: int):
         flash(f"Not unlocked: say why you are unlocking {user.full_name}'s account.", "error")
         return redirect(back, 303)
     try:
-        staff_accounts.unlock(current_actor(), user.id, form.reason.data)
+        lockouts.unlock(current_actor(), user.id, form.reason.data)
     except FieldError as error:
         flash(error.message, "error")
     else:

@@ -269,29 +269,6 @@ def _note_failure(session, where: Actor, username: str, now) -> None:
         chain.record(session, attempt, "auth.throttled", "client", new={"minutes": window})
 
 
-def unlock(actor: Actor, user_id: int, reason: str) -> None:
-    """End an account's lockout now, with a reason; earlier failures no longer count."""
-    with write_transaction(db.session) as session:
-        user = existing(session, User, user_id)
-        now = utcnow()
-        if not user.locked_at(now):
-            raise AccountError(None, "This account is not locked.")
-        was = user.locked_until
-        user.locked_until = None
-        user.failed_sign_ins = 0
-        user.failures_counted_from = now
-        chain.record(
-            session,
-            actor,
-            "user.unlock",
-            "user",
-            user.id,
-            old={"locked_until": was.isoformat() if was else None},
-            new={"locked_until": None},
-            reason=reason.strip(),
-        )
-
-
 def sign_out(actor: Actor, token: str, reason: str = "signed_out") -> None:
     """End the sign-in session on the server, so a copied cookie stops working."""
     with write_transaction(db.session) as session:

@@ -10,7 +10,13 @@ from sqlalchemy import Date, Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import load_only, raiseload
 
 from carelog.care.models import CareSession, CareSessionVersion
-from carelog.care.queries import in_ward_between, on_the_board, only_current, summed_per_resident
+from carelog.care.queries import (
+    current_dialect,
+    in_ward_between,
+    on_the_board,
+    only_current,
+    summed_per_resident,
+)
 from carelog.care.rules import consent_standing, reasons_to_stop_with
 from carelog.care.vocabulary import GIVEN, Outcome
 from carelog.extensions import db
@@ -143,7 +149,7 @@ def board(ward_id: int, today: date) -> Board:
     """The board for a ward on a local day: two queries whatever its size, one for the residents
     with the consent decision in force today, one for their sessions summed up by the database
     (one row per resident, not per session)."""
-    people_query, summary_query = _statements(db.session.get_bind().dialect.name)
+    people_query, summary_query = _statements(current_dialect())
     lookback_start, _ = local_day_bounds(today - timedelta(days=LOOKBACK_DAYS))
     yesterday_start, _ = local_day_bounds(today - timedelta(days=1))
     today_start, end_of_today = local_day_bounds(today)

@@ -58,6 +58,12 @@ def in_ward_between(query: Select, ward_id: int, start, end) -> Select:
     )
 
 
+def current_dialect() -> str:
+    """The kind of database the session talks to ("sqlite" or "postgresql"), for the queries
+    that are written differently for each."""
+    return db.session.get_bind().dialect.name
+
+
 def session_lookup(dialect: str) -> FromClause:
     """How a query over a few days of versions reaches each version's session row, to join on
     with `current_between`.

@@ -13,7 +13,12 @@ from sqlalchemy.orm import joinedload
 
 from carelog.accounts.models import User
 from carelog.care.models import CareSessionVersion
-from carelog.care.queries import current_between, session_lookup, summed_per_resident
+from carelog.care.queries import (
+    current_between,
+    current_dialect,
+    session_lookup,
+    summed_per_resident,
+)
 from carelog.care.rules import reasons_to_stop
 from carelog.care.vocabulary import GIVEN, OBSERVATION_WORDS
 from carelog.dashboard.models import OverrideAcknowledgement
@@ -23,10 +28,6 @@ from carelog.residents.models import Consent, Resident
 
 RECENT_DAYS = 7  # overrides, observations and missing sleep: the last seven days, today included
 REVIEW_WARNING_DAYS = 30  # consent reviews due within this many days are listed
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
 
 
 def _people(ids, known: dict[int, Resident]) -> dict[int, Resident]:
@@ -74,7 +75,11 @@ def not_massaged(today: date, people: list[Resident]) -> list[NotMassaged]:
         row.resident_id
         for row in db.session.execute(
             summed_per_resident(
-                None, start, end, func.sum(case((given, 1), else_=0)).label("n"), dialect=_dialect()
+                None,
+                start,
+                end,
+                func.sum(case((given, 1), else_=0)).label("n"),
+                dialect=current_dialect(),
             )
         )
         if row.n
@@ -137,7 +142,6 @@ class RecentSession:
     resident: Resident
     version: CareSessionVersion
     given_by: str
-    recorded_by: str
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
 
@@ -172,7 +176,7 @@ def _recent(condition, first_day: date, last_day_exclusive: date, limit: int | N
     newest first (at most `limit`), and how many match in all."""
     start, _ = local_day_bounds(first_day)
     end, _ = local_day_bounds(last_day_exclusive)
-    session = session_lookup(_dialect())
+    session = session_lookup(current_dialect())
     query = current_between(session, start, end, CareSessionVersion, session.c.resident_id).where(
         condition
     )
@@ -201,7 +205,6 @@ def _as_recent(rows, known: dict[int, Resident], acknowledgements=None) -> list[
                 resident=people[row[1]],
                 version=version,
                 given_by=names.get(version.given_by_id or version.created_by_id, "?"),
-                recorded_by=names.get(version.created_by_id, "?"),
                 acknowledged_by=names.get(acknowledged.acknowledged_by_id)
                 if acknowledged
                 else None,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from carelog.accounts.models import Ward
 from carelog.care.models import CareSessionVersion
-from carelog.care.queries import summed_per_resident
+from carelog.care.queries import current_dialect, summed_per_resident
 from carelog.care.vocabulary import GIVEN, NOT_DONE_REASON_WORDS, Outcome
 from carelog.extensions import db
 from carelog.local_time import local_day_bounds
@@ -197,7 +197,7 @@ def _entries(chosen: tuple[Period, ...]) -> dict[tuple[int, str], Delivery]:
     start = min(since for since, _ in bounds.values())  # a week may begin in the month before
     end = max(until for _, until in bounds.values())
     found = {}
-    summed = summed_per_resident(None, start, end, *columns, dialect=_dialect())
+    summed = summed_per_resident(None, start, end, *columns, dialect=current_dialect())
     for row in db.session.execute(summed):
         for key in PERIODS:
             reasons = Counter(
@@ -211,7 +211,3 @@ def _entries(chosen: tuple[Period, ...]) -> dict[tuple[int, str], Delivery]:
                 _in_vocabulary_order(reasons),
             )
     return found
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import StringField
 
+from carelog.accounts import lockouts
 from carelog.accounts.forms import ReasonForm
-from carelog.accounts.models import User
 from carelog.accounts.roles import MANAGERS, REPORT_READERS
 from carelog.audit.actor import current_actor
 from carelog.care.models import CareSession
 from carelog.dashboard import attention
 from carelog.dashboard.acknowledgements import acknowledge_override
 from carelog.dashboard.delivery import delivery, periods, residents_this_month
-from carelog.database import utcnow
 from carelog.errors import FieldError
 from carelog.extensions import db
 from carelog.local_time import local_today
@@ -52,17 +50,8 @@ def index():
         recent_days=attention.RECENT_DAYS,
         shown_at_most=LIST_LIMIT,
         form=AcknowledgeForm(),
-        locked=locked_accounts(),
+        locked=lockouts.locked_accounts(),
         unlock_form=ReasonForm(),
-    )
-
-
-def locked_accounts() -> list[User]:
-    """Staff locked out for too many failed sign-ins, for whoever may unlock them."""
-    return list(
-        db.session.scalars(
-            select(User).where(User.active, User.locked_until > utcnow()).order_by(User.full_name)
-        )
     )
 
 
