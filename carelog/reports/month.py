@@ -65,5 +65,17 @@ class Month:
         """The month as "June 2025"."""
         return f"{MONTH_NAMES[self.month - 1]} {self.year}"
 
+    def index(self, day: date) -> int | None:
+        """The day's place on a chart of the month (1 for the 1st), None outside the month."""
+        return day.day if (day.year, day.month) == (self.year, self.month) else None
+
+    def ticks(self) -> list[tuple[int, str]]:
+        """Every day of the month, labelled with its number."""
+        return [(day, str(day)) for day in range(1, self.days + 1)]
+
+    def caption(self, x_title: str) -> str:
+        """The day axis's title: "Day of October 2026"."""
+        return f"{x_title} {self.label}"
+
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"

@@ -11,6 +11,7 @@ from carelog.local_time import local
 from carelog.reports import document as rm
 from carelog.reports.month import Month
 from carelog.reports.sleep_rule import counted_sleep
+from carelog.reports.span import Span
 from carelog.residents.history import FACT_LABELS
 from carelog.residents.models import Consent, Resident
 
@@ -69,10 +70,10 @@ def session_row(
 
 
 def sleep_nights(
-    resident: Resident, month: Month, rows, until: date | None = None, next_first=()
+    resident: Resident, month: Month | Span, rows, until: date | None = None, next_first=()
 ) -> tuple[rm.SleepNight, ...]:
-    """Sleep per night of the month, by SLEEP_RULE. `next_first` are sessions on the 1st of the
-    next month: their before-rating rates this month's last night."""
+    """Sleep per night of the month (or span), by SLEEP_RULE. `next_first` are sessions on the
+    day after: their before-rating rates the last night."""
     after: dict[date, list[int]] = {}
     before: dict[date, list[int]] = {}
     massage_days: set[date] = set()

@@ -109,6 +109,36 @@ def paired_summary(pairs: Iterable[tuple[RatingLike, RatingLike]]) -> PairedSumm
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ByRater:
+    """Before/after pairs summarised apart for the resident's own ratings and an observer's."""
+
+    self_rated: PairedSummary
+    observer: PairedSummary
+    mixed: int  # pairs with one rating by each: compared in neither summary
+
+
+def paired_by_rater(pairs: Iterable[tuple[RatingLike, RatingLike]]) -> ByRater:
+    """Summarise the pairs rated by the resident and those rated by an observer separately.
+
+    A pair belongs to a rater when both its ratings have a value and were given by that rater;
+    the resident's word and an observer's reading of the same scale are never pooled.
+    """
+    own: list[tuple[RatingLike, RatingLike]] = []
+    observed: list[tuple[RatingLike, RatingLike]] = []
+    mixed = 0
+    for before, after in pairs:
+        if before.value is None or after.value is None:
+            continue
+        if before.rater != after.rater:
+            mixed += 1
+        elif before.rater == "observer":
+            observed.append((before, after))
+        else:
+            own.append((before, after))
+    return ByRater(paired_summary(own), paired_summary(observed), mixed)
+
+
 def sleep_comparison(nights: Iterable[tuple[int | None, bool]]) -> SleepComparison:
     """Compare sleep values on nights after a massage day with the other nights.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.validators import InputRequired
@@ -13,6 +13,8 @@ from carelog.audit.actor import current_actor
 from carelog.audit.reads import record_form_opened, record_view
 from carelog.extensions import db
 from carelog.local_time import local_today
+from carelog.reports import span
+from carelog.reports.on_screen import resident_charts
 from carelog.residents import records
 from carelog.residents.forms import ConsentForm, DepartureForm, ResidentForm
 from carelog.residents.models import Resident
@@ -46,13 +48,20 @@ def index():
 @bp.get("/<int:resident_id>")
 @roles(CLINICAL_READERS)
 def show(resident_id: int):
-    """A resident's record: details, precautions and consent history. Viewing is audited."""
+    """A resident's record: details, precautions, consent history, and charts of the last 1, 3,
+    6 or 12 months (?months=). Viewing is audited."""
+    months = request.args.get("months", "3")
+    if months not in {str(choice) for choice in span.CHOICES}:
+        abort(400, description="Charts cover 1, 3, 6 or 12 months.")
     resident = resident_or_404(resident_id)
+    today = local_today()
     page = render_template(
         "residents/show.html",
         resident=resident,
         consent=resident.current_consent,
-        today=local_today(),
+        today=today,
+        charts=resident_charts(resident, int(months), today),
+        month_choices=span.CHOICES,
     )
     record_view(resident_id, "details")
     return page

@@ -15,6 +15,7 @@ from carelog.care.forms import day_choices, when_parts
 from carelog.care.versions import rating_cell, shown
 from carelog.care.vocabulary import HAND_WORDS, OUTCOME_WORDS, RATER_WORDS, words_for
 from carelog.local_time import format_date, format_datetime, local, local_clock, local_today
+from carelog.reports.pdf.formatting import number, signed
 from carelog.residents.badges import precaution_badges
 from carelog.residents.vocabulary import DECIDER_WORDS
 
@@ -46,6 +47,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(lambda moment: f"{local(moment):%A %-d %B}", "night")
     app.add_template_filter(counted, "counted")
     app.add_template_filter(local_clock, "clock")
+    app.add_template_filter(number, "median")
+    app.add_template_filter(signed, "signed")
     app.add_template_global(shown, "shown")
     app.add_template_global(precaution_badges, "precaution_badges")
     app.add_template_global(required_message, "required_message")

@@ -1,18 +1,22 @@
-"""Monthly charts drawn from reportlab.graphics shapes so that they read in black and white.
+"""Charts of a month (in the PDF) or of a span of months (on screen, as SVG), drawn from
+reportlab.graphics shapes so that they read in black and white.
 
 Built from plain shapes rather than the chart widgets: a third of the cost, and every label
-placed where a reader expects it."""
+placed where a reader expects it. Ratings given by the resident and by an observer are drawn
+as separate series with their own markers, never joined into one line."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
 
-from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, Rect, String
 
 from carelog.care.vocabulary import MOOD, MOOD_WORDS, RELAXATION, SLEEP, Scale
 from carelog.reports.document import SessionRow, SleepNight
-from carelog.reports.month import Month
 from carelog.reports.pdf.styles import FONT, FONT_BOLD, INK, MASSAGE_FILL, colors
 
 HEIGHT = 132
@@ -48,7 +52,23 @@ CIRCLE_R = 3.2
 SQUARE = 4.2
 
 
+OBSERVER_DASH = (0.8, 1.6)
+
+
 Sample = Callable[[Drawing, float, float], None]
+
+
+class Period(Protocol):
+    """The days a chart spans: a report's Month, or a Span of months on screen."""
+
+    @property
+    def days(self) -> int: ...
+
+    def index(self, day: date) -> int | None: ...
+
+    def ticks(self) -> list[tuple[int, str]]: ...
+
+    def caption(self, x_title: str) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +79,11 @@ class _Area:
     days: int
     low: int
     high: int
+
+    @property
+    def marker(self) -> float:
+        """How large markers are drawn: full size for a month, smaller as the days crowd."""
+        return max(0.45, min(1.0, math.sqrt(31 / self.days)))
 
     def x(self, day: float) -> float:
         """Return the x of a day position; day d is centred in its slot."""
@@ -82,7 +107,7 @@ def _text(
     return String(x, y, text, fontName=font, fontSize=size, textAnchor=anchor, fillColor=INK)
 
 
-def _axes(title: str, x_title: str, month: Month, area: _Area, ticks: dict[int, str]) -> Drawing:
+def _axes(title: str, x_title: str, period: Period, area: _Area, ticks: dict[int, str]) -> Drawing:
     """Return a drawing with title, value grid and labels, and the day axis."""
     d = Drawing(area.width, HEIGHT)
     d.add(_text(0, HEIGHT - 11, title, 9, bold=True))
@@ -95,11 +120,11 @@ def _axes(title: str, x_title: str, month: Month, area: _Area, ticks: dict[int, 
             d.add(_text(x0 - 5, y - 2.4, ticks[value], anchor="end"))
     d.add(Line(x0, area.y(area.low), x0, area.y(area.high), strokeColor=INK, strokeWidth=0.6))
     base = area.y(area.low)
-    for day in range(1, month.days + 1):
+    for day, label in period.ticks():
         x = area.x(day)
         d.add(Line(x, base, x, base - 2.5, strokeColor=INK, strokeWidth=0.5))
-        d.add(_text(x, base - 10, str(day), anchor="middle"))
-    d.add(_text((x0 + x1) / 2, 2, f"{x_title} {month.label}", anchor="middle"))
+        d.add(_text(x, base - 10, label, anchor="middle"))
+    d.add(_text((x0 + x1) / 2, 2, period.caption(x_title), anchor="middle"))
     return d
 
 
@@ -115,18 +140,37 @@ def _legend(d: Drawing, items: Sequence[tuple[Sample, str]]) -> None:
         x -= 14
 
 
-def _circle(d: Drawing, x: float, y: float) -> None:
-    """Draw the "before" marker: a hollow circle."""
-    d.add(Circle(x, y, CIRCLE_R, fillColor=WHITE, strokeColor=INK, strokeWidth=0.8))
+def _circle(size: float = 1.0) -> Sample:
+    """The resident's "before" marker: a hollow circle."""
+    return lambda d, x, y: d.add(
+        Circle(x, y, CIRCLE_R * size, fillColor=WHITE, strokeColor=INK, strokeWidth=0.8)
+    )
 
 
-def _square(d: Drawing, x: float, y: float) -> None:
-    """Draw the "after" marker: a filled square, smaller than the circle so both show."""
-    h = SQUARE / 2
-    d.add(Rect(x - h, y - h, SQUARE, SQUARE, fillColor=INK, strokeColor=INK, strokeWidth=0.5))
+def _square(size: float = 1.0) -> Sample:
+    """The resident's "after" marker: a filled square, smaller than the circle so both show."""
+    side = SQUARE * size
+    return lambda d, x, y: d.add(
+        Rect(
+            x - side / 2, y - side / 2, side, side, fillColor=INK, strokeColor=INK, strokeWidth=0.5
+        )
+    )
 
 
-def _series(d: Drawing, pts: list[tuple[float, float]], dash, width: float, mark) -> None:
+def _triangle(fill: colors.Color, size: float = 1.0) -> Sample:
+    """An observer's marker: a triangle, hollow before and filled after."""
+    r = CIRCLE_R * 1.15 * size
+    return lambda d, x, y: d.add(
+        Polygon(
+            [x - r, y - r * 0.8, x + r, y - r * 0.8, x, y + r],
+            fillColor=fill,
+            strokeColor=INK,
+            strokeWidth=0.7,
+        )
+    )
+
+
+def _series(d: Drawing, pts: list[tuple[float, float]], dash, width: float, mark: Sample) -> None:
     """Draw a series as a line joining its points in time order, then its markers."""
     if len(pts) > 1:
         flat = [c for pt in pts for c in pt]
@@ -135,7 +179,7 @@ def _series(d: Drawing, pts: list[tuple[float, float]], dash, width: float, mark
         mark(d, x, y)
 
 
-def _line_sample(dash, mark) -> Sample:
+def _line_sample(dash, mark: Sample) -> Sample:
     """Return a legend sample: a short line with the series marker in the middle."""
 
     def draw(d: Drawing, x: float, y: float) -> None:
@@ -145,65 +189,78 @@ def _line_sample(dash, mark) -> Sample:
     return draw
 
 
+def _series_styles(size: float) -> dict[tuple[str, str], tuple]:
+    """(rater, side) -> (dash, line width, marker, legend words) of each series."""
+    return {
+        ("self", "before"): (BEFORE_DASH, 0.6, _circle(size), "before"),
+        ("self", "after"): (None, 0.9, _square(size), "after"),
+        ("observer", "before"): (OBSERVER_DASH, 0.5, _triangle(WHITE, size), "before, observer"),
+        ("observer", "after"): (OBSERVER_DASH, 0.5, _triangle(INK, size), "after, observer"),
+    }
+
+
 def before_after_chart(
     sessions: Sequence[SessionRow],
-    month: Month,
+    period: Period,
     scale: Scale,
     width: float,
     ticks: dict[int, str],
 ) -> Drawing:
-    """Return one scale before (circles, dashed) and after (squares, solid) each session."""
-    area = _Area(width, month.days, scale.low, scale.high)
+    """Return one scale before (circles, dashed) and after (squares, solid) each session; an
+    observer's ratings as triangles joined by a dotted line of their own."""
+    area = _Area(width, period.days, scale.low, scale.high)
     title = f"{scale.title} before and after each session (higher is better)"
-    d = _axes(title, "Day of", month, area, ticks)
-    before: list[tuple[float, float]] = []
-    after: list[tuple[float, float]] = []
+    d = _axes(title, "Day of", period, area, ticks)
+    points: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for s in sessions:
-        if s.voided or not s.given or s.start.month != month.month:
+        place = period.index(s.start.date())
+        if s.voided or not s.given or place is None:
             continue
         hours = s.start.hour + s.start.minute / 60
-        x = area.x(s.start.day + (hours - 12) / 24 * 0.8)
-        for rating, points in (
-            (getattr(s, f"{scale.key}_before"), before),
-            (getattr(s, f"{scale.key}_after"), after),
-        ):
+        x = area.x(place + (hours - 12) / 24 * 0.8)
+        for side in ("before", "after"):
+            rating = getattr(s, f"{scale.key}_{side}")
             if rating.value is not None:
-                points.append((x, area.y(rating.value)))
-    _series(d, before, BEFORE_DASH, 0.6, _circle)
-    _series(d, after, None, 0.9, _square)
-    _legend(
-        d, [(_line_sample(BEFORE_DASH, _circle), "before"), (_line_sample(None, _square), "after")]
-    )
+                points.setdefault((rating.rater, side), []).append((x, area.y(rating.value)))
+    styles = _series_styles(area.marker)
+    legend = []
+    for key, (dash, line_width, mark, words) in styles.items():
+        if key in points:
+            _series(d, points[key], dash, line_width, mark)
+        if key in points or key[0] == "self":
+            legend.append((_line_sample(dash, mark), words))
+    _legend(d, legend)
     return d
 
 
-def relaxation_chart(sessions: Sequence[SessionRow], month: Month, width: float) -> Drawing:
+def relaxation_chart(sessions: Sequence[SessionRow], period: Period, width: float) -> Drawing:
     """Return relaxation (0-10) before and after each session, anchors written on the axis."""
     ticks = {v: str(v) for v in range(2, 10, 2)}
     ticks |= {0: f"{RELAXATION.low_word}  0", 10: f"{RELAXATION.high_word}  10"}
-    return before_after_chart(sessions, month, RELAXATION, width, ticks)
+    return before_after_chart(sessions, period, RELAXATION, width, ticks)
 
 
-def mood_chart(sessions: Sequence[SessionRow], month: Month, width: float) -> Drawing:
+def mood_chart(sessions: Sequence[SessionRow], period: Period, width: float) -> Drawing:
     """Return mood (1-5) before and after each session, every level labelled with its word."""
     ticks = {i: f"{word}  {i}" for i, word in enumerate(MOOD_WORDS, start=1)}
-    return before_after_chart(sessions, month, MOOD, width, ticks)
+    return before_after_chart(sessions, period, MOOD, width, ticks)
 
 
-def sleep_chart(nights: Sequence[SleepNight], month: Month, width: float) -> Drawing:
+def sleep_chart(nights: Sequence[SleepNight], period: Period, width: float) -> Drawing:
     """Return sleep by night as bars: dark after a massage day, white on other nights."""
-    area = _Area(width, month.days, SLEEP.low, SLEEP.high)
+    area = _Area(width, period.days, SLEEP.low, SLEEP.high)
     ticks = {v: str(v) for v in range(2, 10, 2)}
     ticks |= {0: f"{SLEEP.low_word}  0", 10: f"{SLEEP.high_word}  10"}
     title = "Sleep each night (0 = very badly, 10 = very well)"
-    d = _axes(title, "Night beginning on the given day of", month, area, ticks)
+    d = _axes(title, "Night beginning on the given day of", period, area, ticks)
     slot = area.x(2) - area.x(1)
     base = area.y(0)
     for n in nights:
-        if n.value is None or n.night_of.month != month.month:
+        place = period.index(n.night_of)
+        if n.value is None or place is None:
             continue
         fill = MASSAGE_FILL if n.massage_that_day else WHITE
-        x = area.x(n.night_of.day) - slot * 0.36
+        x = area.x(place) - slot * 0.36
         d.add(
             Rect(
                 x,
