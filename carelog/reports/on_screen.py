@@ -3,13 +3,11 @@ months, as inline SVG, with the resident's and an observer's ratings summarised 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 from markupsafe import Markup
-from reportlab.graphics.shapes import Drawing
 
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.queries import current_versions
@@ -60,17 +58,19 @@ def _sessions(resident: Resident, span: Span):
     ).all()
 
 
+# Charts are remembered under everything they show: drawing a year of points costs far more
+# than comparing them, and the points of days gone by do not change.
+
+
 @lru_cache(maxsize=256)
-def _drawn(kind: str, rows: tuple[SessionRow, ...] | tuple[SleepNight, ...], span: Span) -> Markup:
-    """A chart as SVG, remembered under everything it shows: drawing a year of points costs
-    far more than comparing them, and a past day's points do not change."""
-    draw: Callable[..., Drawing] = {
-        "relaxation": relaxation_chart,
-        "mood": mood_chart,
-        "sleep": sleep_chart,
-    }[kind]
-    drawing = draw(rows, span, CHART_WIDTH)
-    return inline_svg(drawing, f"{kind.capitalize()}, {span.label}")
+def _scale_drawn(key: str, sessions: tuple[SessionRow, ...], span: Span) -> Markup:
+    draw = relaxation_chart if key == RELAXATION.key else mood_chart
+    return inline_svg(draw(sessions, span, CHART_WIDTH), f"{key.capitalize()}, {span.label}")
+
+
+@lru_cache(maxsize=128)
+def _sleep_drawn(nights: tuple[SleepNight, ...], span: Span) -> Markup:
+    return inline_svg(sleep_chart(nights, span, CHART_WIDTH), f"Sleep, {span.label}")
 
 
 def resident_charts(resident: Resident, months: int, today: date) -> ResidentCharts:
@@ -83,7 +83,7 @@ def resident_charts(resident: Resident, months: int, today: date) -> ResidentCha
     scales = tuple(
         ScaleChart(
             scale,
-            _drawn(scale.key, sessions, span),
+            _scale_drawn(scale.key, sessions, span),
             paired_by_rater(
                 (getattr(s, f"{scale.key}_before"), getattr(s, f"{scale.key}_after")) for s in given
             ),
@@ -95,6 +95,6 @@ def resident_charts(resident: Resident, months: int, today: date) -> ResidentCha
         span,
         len(given),
         scales,
-        _drawn("sleep", nights, span),
+        _sleep_drawn(nights, span),
         sleep_comparison((n.value, n.massage_that_day) for n in nights),
     )
