@@ -3,16 +3,31 @@ the resident's own ratings summarised apart from an observer's."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from bs4 import BeautifulSoup
 
+from carelog.accounts import staff_accounts
 from carelog.care.vocabulary import MOOD, RELAXATION
 from carelog.reports.document import Rating
-from carelog.reports.pdf import charts
+from carelog.reports.pdf import charts, small_charts
 from carelog.reports.span import Span
 from carelog.reports.stats import paired_by_rater
-from tests.helpers.records import admit_consenting, local_time, record_given, today
+from carelog.residents import records
+from tests.helpers.records import (
+    actor,
+    add_residents_with_sessions,
+    admit_consenting,
+    counting_queries,
+    given_content,
+    local_time,
+    no_session_content,
+    record,
+    record_given,
+    today,
+    user_id,
+)
+from tests.test_dashboard import admit
 
 
 def rated(name: str, value: int, rater: str = "self") -> dict:
@@ -136,3 +151,84 @@ def test_a_period_not_offered_is_refused_in_words(app, signed_in):
     response = nurse.get("/residents/1?months=7")
     assert response.status_code == 400
     assert "Charts cover 1, 3, 6 or 12 months." in response.get_data(as_text=True)
+
+
+# ----- a ward's residents side by side ------------------------------------------------------------
+
+
+def strip_changes(svg) -> dict[str, list[float]]:
+    """The changes plotted on a small chart: filled circles (the resident) and triangles
+    (an observer), read back from their centres."""
+    reach, plot = 5, small_charts.HEIGHT - small_charts.BOTTOM - small_charts.TOP
+
+    def change(y: float) -> float:
+        return round((y - small_charts.BOTTOM) / plot * 2 * reach - reach, 6)
+
+    own = [change(float(c["cy"])) for c in svg.find_all("circle")]
+    observed = []
+    for polygon in svg.find_all("polygon"):
+        ys = [float(pair.split()[1]) for pair in polygon["points"].split(",")]
+        observed.append(change(max(ys) - (max(ys) - min(ys)) / 1.8))
+    return {"self": sorted(own), "observer": sorted(observed)}
+
+
+def test_the_ward_page_shows_every_resident_on_the_board_with_their_changes(app, signed_in):
+    day = today(app)
+    with app.app_context():
+        ward = staff_accounts.create_ward(actor(app, "admin"), "Chart ward").id
+    long_ago = day - timedelta(days=90)
+    rated_one = admit(app, ward, "Rated", long_ago, 3)
+    admit(app, ward, "Quiet", long_ago, 3)
+    gone = admit(app, ward, "Gone", long_ago, 3)
+    nurse = user_id(app, "nurse")
+    for days_ago, ratings in (
+        (3, {**rated("relaxation_before", 3), **rated("relaxation_after", 6)}),
+        (2, {**rated("relaxation_before", 5), **rated("relaxation_after", 4),
+             **rated("mood_before", 2), **rated("mood_after", 4)}),
+        (1, {**rated("relaxation_before", 2, "observer"),
+             **rated("relaxation_after", 9, "observer")}),
+        (40, {**rated("relaxation_before", 1), **rated("relaxation_after", 2)}),  # too long ago
+    ):  # fmt: skip
+        when = local_time(app, day - timedelta(days=days_ago))
+        record(app, rated_one, given_content(nurse, when, **ratings), "manager")
+    record(
+        app, rated_one,
+        no_session_content(nurse, local_time(app, day - timedelta(days=1), time(15)), "declined"),
+        "manager",
+    )  # fmt: skip
+    with app.app_context():
+        records.record_departure(actor(app, "manager"), gone, day, "Moved to another home")
+
+    page = signed_in("auditor").get(f"/manager/wards/{ward}/charts")
+    assert page.status_code == 200
+    soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
+    panels = {li.h2.a.get_text(): li for li in soup.select("ul.ward-charts > li")}
+    assert set(panels) == {"Rated Test", "Quiet Test"}
+    # the observer's +7 is drawn on the edge of the scale, at +5
+    assert strip_changes(panels["Rated Test"].svg) == {"self": [-1, 3], "observer": [5]}
+    text = " ".join(panels["Rated Test"].dl.get_text(" ", strip=True).split())
+    assert "Given 3 massages" in text
+    assert "Relaxation resident +1, 1 of 2 better; observer +7, 1 of 1 better" in text
+    # mood 3 -> 4 unless given: +1, +2, +1
+    assert "Mood resident +1, 3 of 3 better; observer none" in text
+    assert strip_changes(panels["Quiet Test"].svg) == {"self": [], "observer": []}
+
+
+def test_the_ward_page_asks_the_same_number_of_queries_for_more_residents(app, signed_in):
+    with app.app_context():
+        ward = staff_accounts.create_ward(actor(app, "admin"), "Growing ward").id
+    manager = signed_in("manager")
+
+    def statements() -> int:
+        with counting_queries(app) as seen:
+            assert manager.get(f"/manager/wards/{ward}/charts").status_code == 200
+        return len(seen)
+
+    admit(app, ward, "First", today(app) - timedelta(days=30), 3)
+    before = statements()
+    add_residents_with_sessions(app, ward, 30)
+    assert statements() == before
+
+
+def test_an_unknown_ward_is_not_found(signed_in):
+    assert signed_in("manager").get("/manager/wards/999999/charts").status_code == 404

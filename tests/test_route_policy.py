@@ -67,6 +67,7 @@ POLICY: dict[str, set[str] | str] = {
     "reports.job_download": {MANAGER, AUDITOR},
     "dashboard.index": {MANAGER, AUDITOR},
     "dashboard.acknowledge": {MANAGER},
+    "dashboard.ward_charts_page": {MANAGER, AUDITOR},
 }
 
 SAMPLE_ARGS = {

@@ -107,14 +107,17 @@ def current_between(session: FromClause, start, end, *columns) -> Select:
 def summed_per_resident(ward_id, start, end, *aggregates, dialect: str) -> Select:
     """One row per resident of a ward (every ward for None): their id and the aggregates (over
     CareSessionVersion's columns) of the current, not voided, versions of their sessions between
-    two instants. On PostgreSQL the ward's residents come once as an array rather than as a set
-    probed for every version."""
+    two instants."""
     session = session_lookup(dialect)
     query = current_between(session, start, end, session.c.resident_id, *aggregates).group_by(
         session.c.resident_id
     )
-    if ward_id is None:
-        return query
+    return query if ward_id is None else of_ward(query, session, ward_id, dialect)
+
+
+def of_ward(query: Select, session: FromClause, ward_id, dialect: str) -> Select:
+    """A query over `session_lookup` kept to one ward's residents. On PostgreSQL the ward's
+    residents come once as an array rather than as a set probed for every version."""
     ward_residents = select(Resident.id).where(Resident.ward_id == ward_id)
     if dialect == "postgresql":
         return query.where(

@@ -8,10 +8,11 @@ from wtforms import StringField
 
 from carelog.accounts import lockouts
 from carelog.accounts.forms import ReasonForm
+from carelog.accounts.models import Ward
 from carelog.accounts.roles import MANAGERS, REPORT_READERS
 from carelog.audit.actor import current_actor
 from carelog.care.models import CareSession
-from carelog.dashboard import attention
+from carelog.dashboard import attention, ward_charts
 from carelog.dashboard.acknowledgements import acknowledge_override
 from carelog.dashboard.delivery import delivery, periods, residents_this_month
 from carelog.errors import FieldError
@@ -52,6 +53,17 @@ def index():
         form=AcknowledgeForm(),
         locked=lockouts.locked_accounts(),
         unlock_form=ReasonForm(),
+    )
+
+
+@bp.get("/wards/<int:ward_id>/charts")
+@roles(REPORT_READERS)
+def ward_charts_page(ward_id: int):
+    """Every resident of a ward at once: a small chart of the last four weeks each."""
+    ward = db.get_or_404(Ward, ward_id)
+    span, panels = ward_charts.ward_panels(ward.id, local_today())
+    return render_template(
+        "dashboard/ward_charts.html", ward=ward, span=span, panels=panels, days=ward_charts.DAYS
     )
 
 

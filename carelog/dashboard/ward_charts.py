@@ -1,0 +1,112 @@
+"""A ward's residents side by side: each one's change in relaxation at every massage of the last
+four weeks as a small chart, with the median change and how many sessions improved relaxation
+and mood, the resident's own ratings and an observer's apart.
+
+Two queries whatever the ward's size: its residents, and the ratings of its given sessions.
+Each resident's panel is remembered under the ratings it shows, so a board of unchanged weeks is
+not drawn again."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import load_only
+
+from carelog.care.models import CareSessionVersion as Version
+from carelog.care.queries import (
+    current_between,
+    current_dialect,
+    of_ward,
+    on_the_board,
+    session_lookup,
+)
+from carelog.care.vocabulary import GIVEN
+from carelog.extensions import db
+from carelog.local_time import local, local_day_bounds
+from carelog.reports.document import Rating
+from carelog.reports.pdf.small_charts import change_strip
+from carelog.reports.span import Span
+from carelog.reports.stats import ByRater, paired_by_rater
+from carelog.residents.models import Resident
+from carelog.web.svg import inline_svg
+
+DAYS = 28
+RATED = (
+    Version.relaxation_before_value, Version.relaxation_before_rater,
+    Version.relaxation_after_value, Version.relaxation_after_rater,
+    Version.mood_before_value, Version.mood_before_rater,
+    Version.mood_after_value, Version.mood_after_rater,
+)  # fmt: skip
+SHOWN = (Resident.given_name, Resident.family_name, Resident.preferred_name, Resident.room)
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """What a resident's panel shows, worked out from the ratings alone."""
+
+    svg: Markup
+    given: int
+    relaxation: ByRater
+    mood: ByRater
+
+
+@dataclass(frozen=True, slots=True)
+class Panel:
+    resident: Resident
+    figures: Figures
+
+
+def _ratings_by_resident(ward_id: int, span: Span) -> dict[int, tuple[tuple, ...]]:
+    """Per resident, (when, the eight rating columns) of each massage given in the span."""
+    dialect = current_dialect()
+    session = session_lookup(dialect)
+    start, _ = local_day_bounds(span.first_day)
+    _, end = local_day_bounds(span.last_day)
+    query = current_between(
+        session, start, end, session.c.resident_id, Version.occurred_at, *RATED
+    ).where(Version.outcome.in_([o.value for o in GIVEN]))
+    found: defaultdict[int, list[tuple]] = defaultdict(list)
+    for resident_id, *row in db.session.execute(of_ward(query, session, ward_id, dialect)):
+        found[resident_id].append(tuple(row))
+    return {
+        resident_id: tuple(sorted(rows, key=lambda row: row[0]))
+        for resident_id, rows in found.items()
+    }
+
+
+def _rating(value: int | None, rater: str | None) -> Rating:
+    return Rating(value=value, rater="observer" if rater == "observer" else "self")
+
+
+@lru_cache(maxsize=2048)
+def figures(rows: tuple[tuple, ...], span: Span) -> Figures:
+    """The small chart and the figures of one resident's massages (rows as the query gives)."""
+    relaxation, mood, changes = [], [], []
+    for occurred_at, *columns in rows:
+        rb, ra, mb, ma = (_rating(*columns[i : i + 2]) for i in range(0, 8, 2))
+        relaxation.append((rb, ra))
+        mood.append((mb, ma))
+        place = span.index(local(occurred_at).date())
+        both = rb.value is not None and ra.value is not None
+        if place is not None and both and rb.rater == ra.rater:
+            changes.append((place, ra.value - rb.value, ra.rater))  # type: ignore[operator]
+    svg = inline_svg(change_strip(changes, span), f"Change in relaxation, {span.label}")
+    return Figures(svg, len(rows), paired_by_rater(relaxation), paired_by_rater(mood))
+
+
+def ward_panels(ward_id: int, today: date) -> tuple[Span, list[Panel]]:
+    """The four weeks to today, and a panel for each resident on the ward's board today."""
+    span = Span(today - timedelta(days=DAYS - 1), today)
+    people = db.session.scalars(
+        select(Resident)
+        .options(load_only(*SHOWN, raiseload=True))
+        .where(Resident.ward_id == ward_id, on_the_board(today))
+        .order_by(Resident.room, Resident.family_name)
+    ).all()
+    rows = _ratings_by_resident(ward_id, span)
+    return span, [Panel(person, figures(rows.get(person.id, ()), span)) for person in people]
