@@ -37,7 +37,7 @@ def rated(name: str, value: int, rater: str = "self") -> dict:
 def plotted_value(y: float, scale) -> float:
     """A chart's y (drawing units; the SVG keeps them and flips its group) back to a rating."""
     plot = charts.HEIGHT - charts.BOTTOM - charts.TOP
-    return round(scale.low + (y - charts.BOTTOM) / plot * (scale.high - scale.low), 6)
+    return round(scale.low + (y - charts.BOTTOM) / plot * (scale.high - scale.low), 1)
 
 
 def markers(svg, scale) -> dict[str, list[float]]:
@@ -50,7 +50,7 @@ def markers(svg, scale) -> dict[str, list[float]]:
             found["self before"].append(plotted_value(float(circle["cy"]), scale))
     for rect in svg.find_all("rect"):
         size = float(rect["width"])
-        square = abs(size - float(rect["height"])) < 1e-6 and size < charts.SQUARE + 1e-6
+        square = abs(size - float(rect["height"])) < 0.05 and size < charts.SQUARE + 0.05
         if square and rect.get("fill") == "rgb(0%,0%,0%)":
             centre = float(rect["y"]) + size / 2
             if centre < top:
@@ -162,7 +162,7 @@ def strip_changes(svg) -> dict[str, list[float]]:
     reach, plot = 5, small_charts.HEIGHT - small_charts.BOTTOM - small_charts.TOP
 
     def change(y: float) -> float:
-        return round((y - small_charts.BOTTOM) / plot * 2 * reach - reach, 6)
+        return round((y - small_charts.BOTTOM) / plot * 2 * reach - reach, 1)
 
     own = [change(float(c["cy"])) for c in svg.find_all("circle")]
     observed = []

@@ -113,6 +113,8 @@ SCREENS = [
     Screen("manager", "new-resident", "/residents/new"),
     Screen("manager", "departure-form", "/residents/{peggy}/departure"),
     Screen("auditor", "overview", "/manager/"),
+    Screen("manager", "ward-charts", "/manager/wards/{rowan_id}/charts"),
+    Screen("manager", "resident-year", "/residents/{peggy}?months=12"),
     Screen("auditor", "trail", "/audit/"),
     Screen("auditor", "record", "/audit/residents/{peggy}"),
     Screen("manager", "reports", "/reports/"),
