@@ -10,28 +10,19 @@ drawn again."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
 from flask import get_template_attribute, url_for
 from markupsafe import Markup
-from sqlalchemy import DateTime, select, type_coerce
+from sqlalchemy import select
 from sqlalchemy.orm import load_only
 
-from carelog.care.models import CareSessionVersion as Version
-from carelog.care.queries import (
-    current_between,
-    current_dialect,
-    of_ward,
-    on_the_board,
-    session_lookup,
-)
-from carelog.care.vocabulary import GIVEN
+from carelog.care.queries import on_the_board
 from carelog.extensions import db
-from carelog.local_time import local, local_day_bounds
-from carelog.reports.document import Rating
+from carelog.local_time import local, month_bounds
+from carelog.reports.given_ratings import given_ratings, rated_pairs
 from carelog.reports.pdf.small_charts import change_strip
 from carelog.reports.span import Span
 from carelog.reports.stats import ByRater, paired_by_rater
@@ -39,12 +30,6 @@ from carelog.residents.models import Resident
 from carelog.web.svg import inline_svg
 
 DAYS = 28
-RATED = (
-    Version.relaxation_before_value, Version.relaxation_before_rater,
-    Version.relaxation_after_value, Version.relaxation_after_rater,
-    Version.mood_before_value, Version.mood_before_rater,
-    Version.mood_after_value, Version.mood_after_rater,
-)  # fmt: skip
 SHOWN = (Resident.given_name, Resident.family_name, Resident.preferred_name, Resident.room)
 LINK_PLACEHOLDER = 987654321  # in the link pattern, where each panel puts its resident's id
 
@@ -59,39 +44,14 @@ class Figures:
     mood: ByRater
 
 
-def _ratings_by_resident(ward_id: int, span: Span) -> dict[int, tuple[tuple, ...]]:
-    """Per resident, (when, the eight rating columns) of each massage given in the span."""
-    dialect = current_dialect()
-    session = session_lookup(dialect)
-    start, _ = local_day_bounds(span.first_day)
-    _, end = local_day_bounds(span.last_day)
-    # The stored UTC time as the plain type: the app's aware conversion would cost more than
-    # the rest of the row, and `local` reads a plain time as UTC.
-    when = type_coerce(Version.occurred_at, DateTime())
-    query = current_between(session, start, end, session.c.resident_id, when, *RATED).where(
-        Version.outcome.in_([o.value for o in GIVEN])
-    )
-    found: defaultdict[int, list[tuple]] = defaultdict(list)
-    for resident_id, *row in db.session.execute(of_ward(query, session, ward_id, dialect)):
-        found[resident_id].append(tuple(row))
-    return {
-        resident_id: tuple(sorted(rows, key=lambda row: row[0]))
-        for resident_id, rows in found.items()
-    }
-
-
-def _rating(value: int | None, rater: str | None) -> Rating:
-    return Rating(value=value, rater="observer" if rater == "observer" else "self")
-
-
 def figures(rows: tuple[tuple, ...], span: Span) -> Figures:
     """The small chart and the figures of one resident's massages (rows as the query gives)."""
     relaxation, mood, changes = [], [], []
-    for occurred_at, *columns in rows:
-        rb, ra, mb, ma = (_rating(*columns[i : i + 2]) for i in range(0, 8, 2))
+    for row in rows:
+        (rb, ra), mood_pair = rated_pairs(row)
         relaxation.append((rb, ra))
-        mood.append((mb, ma))
-        place = span.index(local(occurred_at).date())
+        mood.append(mood_pair)
+        place = span.index(local(row[0]).date())
         both = rb.value is not None and ra.value is not None
         if place is not None and both and rb.rater == ra.rater:
             changes.append((place, ra.value - rb.value, ra.rater))  # type: ignore[operator]
@@ -117,7 +77,7 @@ def ward_panels(ward_id: int, today: date) -> tuple[Span, Markup]:
         .where(Resident.ward_id == ward_id, on_the_board(today))
         .order_by(Resident.room, Resident.family_name)
     ).all()
-    rows = _ratings_by_resident(ward_id, span)
+    rows = given_ratings(*month_bounds(span), ward_id=ward_id)
     link = url_for("residents.show", resident_id=LINK_PLACEHOLDER, months=1)
     return span, Markup("").join(
         panel((p.id, p.display_name, p.room), rows.get(p.id, ()), span, link) for p in people

@@ -13,7 +13,7 @@ from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.queries import current_versions
 from carelog.care.vocabulary import MOOD, RELAXATION, Scale
 from carelog.extensions import db
-from carelog.local_time import local_day_bounds
+from carelog.local_time import month_bounds
 from carelog.reports.document import SessionRow, SleepNight
 from carelog.reports.pdf.charts import mood_chart, relaxation_chart, sleep_chart
 from carelog.reports.rows import session_row, sleep_nights
@@ -45,8 +45,7 @@ class ResidentCharts:
 
 
 def _sessions(resident: Resident, span: Span):
-    start, _ = local_day_bounds(span.first_day)
-    _, end = local_day_bounds(span.last_day)
+    start, end = month_bounds(span)
     return db.session.execute(
         current_versions(CareSession)
         .where(
