@@ -31,6 +31,7 @@ POLICY: dict[str, set[str] | str] = {
     "auth.choose_password": STAFF,
     "residents.index": {NURSE, MANAGER, AUDITOR},
     "residents.show": {NURSE, MANAGER, AUDITOR},
+    "residents.trends": {NURSE, MANAGER, AUDITOR},
     "residents.new": {MANAGER},
     "residents.edit": {MANAGER},
     "residents.departure": {MANAGER},
@@ -68,6 +69,7 @@ POLICY: dict[str, set[str] | str] = {
     "dashboard.index": {MANAGER, AUDITOR},
     "dashboard.acknowledge": {MANAGER},
     "dashboard.ward_charts_page": {MANAGER, AUDITOR},
+    "dashboard.ward_trends_page": {MANAGER, AUDITOR},
 }
 
 SAMPLE_ARGS = {

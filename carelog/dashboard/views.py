@@ -18,6 +18,8 @@ from carelog.dashboard.delivery import delivery, periods, residents_this_month
 from carelog.errors import FieldError
 from carelog.extensions import db
 from carelog.local_time import local_today
+from carelog.reports.trend_data import ward_trend
+from carelog.reports.trends import TIMES_OF_DAY
 from carelog.web.fields import max_length
 from carelog.web.policy import roles
 
@@ -64,6 +66,24 @@ def ward_charts_page(ward_id: int):
     span, panels = ward_charts.ward_panels(ward.id, local_today())
     return render_template(
         "dashboard/ward_charts.html", ward=ward, span=span, panels=panels, days=ward_charts.DAYS
+    )
+
+
+@bp.get("/wards/<int:ward_id>/trends")
+@roles(REPORT_READERS)
+def ward_trends_page(ward_id: int):
+    """A ward's last 12 months, month by month."""
+    ward = db.get_or_404(Ward, ward_id)
+    residents, trends = ward_trend(ward.id, local_today())
+    return render_template(
+        "reports/trends.html",
+        heading=f"{ward.name} ward",
+        about=f"Massages given to the {residents} residents who count under {ward.name} ward "
+        "(the ward they are on today, or left from) and were in the home in these months.",
+        back_link=url_for("dashboard.index"),
+        back_words="Overview",
+        trends=trends,
+        times_of_day=TIMES_OF_DAY,
     )
 
 

@@ -15,6 +15,8 @@ from carelog.extensions import db
 from carelog.local_time import local_today
 from carelog.reports import span
 from carelog.reports.on_screen import resident_charts
+from carelog.reports.trend_data import resident_trend
+from carelog.reports.trends import TIMES_OF_DAY
 from carelog.residents import records
 from carelog.residents.forms import ConsentForm, DepartureForm, ResidentForm
 from carelog.residents.models import Resident
@@ -64,6 +66,24 @@ def show(resident_id: int):
         month_choices=span.CHOICES,
     )
     record_view(resident_id, "details")
+    return page
+
+
+@bp.get("/<int:resident_id>/trends")
+@roles(CLINICAL_READERS)
+def trends(resident_id: int):
+    """The resident's last 12 months, month by month. Viewing is audited."""
+    resident = resident_or_404(resident_id)
+    page = render_template(
+        "reports/trends.html",
+        heading=resident.display_name,
+        about=f"Massages given to {resident.known_as} each month.",
+        back_link=url_for("residents.show", resident_id=resident.id),
+        back_words="Back to the record",
+        trends=resident_trend(resident, local_today()),
+        times_of_day=TIMES_OF_DAY,
+    )
+    record_view(resident_id, "trends")
     return page
 
 
