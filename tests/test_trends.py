@@ -174,7 +174,7 @@ def check(page: str, expected) -> None:
             share = round(100 * sum(c > 0 for c in changes) / len(changes))
             sign = "+" if median > 0 else ("−" if median < 0 else "")
             number = f"{abs(median):g}"
-            assert cell == f"{sign}{number} {share} %", (month, cell)
+            assert cell == f"{sign}{number} {share}\xa0%", (month, cell)
 
 
 def test_a_residents_twelve_months_match_the_rows(app, signed_in):
