@@ -182,6 +182,14 @@ def test_a_residents_twelve_months_match_the_rows(app, signed_in):
     page = signed_in("manager").get(f"/residents/{ward.daily}/trends")
     assert page.status_code == 200
     check(page.get_data(as_text=True), ward.expected([ward.admitted]))
+    summary = " ".join(
+        BeautifulSoup(page.data, "html.parser").select_one(".times-of-day").text.split()
+    )
+    assert summary == (
+        "Over these 12 months, 4 massages given: night (00:00 to 06:00) 0 (0 %), "
+        "morning (06:00 to 12:00) 2 (50 %), afternoon (12:00 to 18:00) 1 (25 %), "
+        "evening (18:00 to 24:00) 1 (25 %)."
+    )
 
 
 def test_a_wards_twelve_months_add_up_its_residents(app, signed_in):
