@@ -26,6 +26,7 @@ from tests.helpers.records import (
     user_id,
 )
 from tests.test_dashboard import admit
+from tests.test_report_pdf import pdf_text
 
 
 def test_the_last_months_end_with_this_one():
@@ -212,3 +213,26 @@ def test_the_ward_trend_asks_the_same_number_of_queries_for_more_residents(app, 
     before = statements()
     add_residents_with_sessions(app, ward.id, 25)
     assert statements() == before
+
+
+def test_the_monthly_pdf_adds_a_last_page_of_the_twelve_months_when_asked(app, signed_in):
+    ward = Ward(app)
+    manager = signed_in("manager")
+    month = last_months(ward.today)[-1]
+    url = f"/reports/resident.pdf?resident_id={ward.daily}&month={month}"
+    plain, with_trend = manager.get(url), manager.get(url + "&trend=y")
+    assert plain.status_code == with_trend.status_code == 200
+    plain_pages, pages = pdf_text(plain.data), pdf_text(with_trend.data)
+    assert len(pages) == len(plain_pages) + 1
+    lines = pages[-1].splitlines()
+    assert lines[0] == f"The 12 months to {month.label}"
+    for key, want in ward.expected([ward.admitted]).items():
+        given, planned = want["given"], int(want["planned"])
+        label = Month.parse(key).label
+        at = next(i for i, line in enumerate(lines) if line.startswith(label))
+        if lines[at].count("(") > lines[at].count(")"):
+            at += 1  # the month still running wraps its "(to 2 Dec 2026)" onto a second line
+        share = f" ({round(100 * given / planned)} %)" if planned else ""
+        assert lines[at + 1 : at + 3] == [str(planned), f"{given}{share}"], key
+        assert lines[at + 7] == want["times"].replace(" ", " / "), key
+    assert "The 12 months" not in " ".join(plain_pages)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import TextInput
 
@@ -49,6 +49,7 @@ class ReportForm(FlaskForm):
     # Unknown ids are answered with 404 by the views, not refused as a bad choice.
     resident_id = RecordSelectField("Resident", default=0, validate_choice=False)
     ward_id = RecordSelectField("Ward", default=0, validate_choice=False)
+    trend = BooleanField("Add a last page with the 12 months to this month")
 
 
 class ExportForm(FlaskForm):

@@ -30,30 +30,31 @@ def _massages(rows) -> list[GivenMassage]:
     return massages
 
 
-def _planned(people: list[Resident], months: list[Month], today: date) -> Counter[Month]:
-    """Sessions planned in each month, summed over the residents, each month rounded per
-    resident as their monthly report rounds it; the month still running counts to today."""
+def _planned(people: list[Resident], months: list[Month], last: date) -> Counter[Month]:
+    """Sessions planned in each month to `last`, summed over the residents, each month rounded
+    per resident as their monthly report rounds it."""
     versions = history.versions_by_resident([person.id for person in people])
     planned: Counter[Month] = Counter()
     for person in people:
-        runs = plan_runs(person, months[0].first_day, today, versions[person.id])
+        runs = plan_runs(person, months[0].first_day, last, versions[person.id])
         for month in months:
-            last = min(month.last_day, today)
-            planned[month] += planning_of(runs, month.first_day, last).planned
+            planned[month] += planning_of(runs, month.first_day, min(month.last_day, last)).planned
     return planned
 
 
-def _bounds(months: list[Month], today: date):
+def _bounds(months: list[Month], last: date):
     start, _ = local_day_bounds(months[0].first_day)
-    _, end = local_day_bounds(today)
+    _, end = local_day_bounds(last)
     return start, end
 
 
-def resident_trend(resident: Resident, today: date) -> list[MonthTrend]:
-    """The resident's last 12 months, oldest first."""
-    months = last_months(today)
-    rows = given_ratings(*_bounds(months, today), resident_id=resident.id).get(resident.id, ())
-    return month_trends(_massages(rows), months, _planned([resident], months, today), today)
+def resident_trend(resident: Resident, today: date, month: Month | None = None) -> list[MonthTrend]:
+    """The resident's 12 months to `month` (today's if None), oldest first; a month still
+    running counts to today."""
+    last = today if month is None else min(month.last_day, today)
+    months = last_months(last)
+    rows = given_ratings(*_bounds(months, last), resident_id=resident.id).get(resident.id, ())
+    return month_trends(_massages(rows), months, _planned([resident], months, last), today)
 
 
 def ward_residents(ward_id: int, first: date, today: date) -> list[Resident]:

@@ -33,6 +33,7 @@ from carelog.reports.models import ReportJob
 from carelog.reports.month import Month
 from carelog.reports.pdf.render import render_resident_report
 from carelog.reports.sessions_csv import csv_text
+from carelog.reports.trend_data import resident_trend
 from carelog.residents.models import Resident
 from carelog.web.downloads import attachment, download_name
 from carelog.web.fields import options
@@ -128,7 +129,10 @@ def resident_pdf():
         abort(404, description="That resident was not in the home that month.")
     report_id = str(uuid.uuid4())
     report = replace(found[0], report_id=report_id, verify_url=_verify_url(report_id, found[0]))
-    pdf = render_resident_report(report)
+    person = db.session.get(Resident, form.resident_id.data)
+    assert person is not None  # the report was built for them
+    trend = resident_trend(person, local_today(), month) if form.trend.data else None
+    pdf = render_resident_report(report, trend)
     proof.record_download(
         report_id,
         pdf,
@@ -137,8 +141,6 @@ def resident_pdf():
         proof.checkpoint_of(report.fingerprint),
         "resident",
     )
-    person = db.session.get(Resident, form.resident_id.data)
-    assert person is not None  # the report was built for them
     name = download_name(person.display_name, str(month), "pdf")
     return Response(pdf, mimetype="application/pdf", headers=attachment(name))
 

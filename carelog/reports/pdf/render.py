@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from io import BytesIO
 
@@ -16,7 +16,9 @@ from carelog.reports.pdf.header import header
 from carelog.reports.pdf.page import FurnishedCanvas, footer_lines
 from carelog.reports.pdf.sections import charts, session_table, summary
 from carelog.reports.pdf.tables import grid, p
+from carelog.reports.pdf.trend_page import trend_page
 from carelog.reports.summary import summarise
+from carelog.reports.trends import MonthTrend
 
 
 class RunningHead(Flowable):
@@ -116,8 +118,11 @@ def _running_head(report: ResidentReport) -> str:
     return " · ".join(part for part in parts if part)
 
 
-def resident_story(report: ResidentReport, page_size: PageSize) -> list[Flowable]:
-    """Return the flowables of one resident's report, from header to reading guide."""
+def resident_story(
+    report: ResidentReport, page_size: PageSize, trend: Sequence[MonthTrend] | None = None
+) -> list[Flowable]:
+    """Return the flowables of one resident's report, from header to reading guide, and the
+    page of the 12 months to the report's month if asked for."""
     width = _frame_width(page_size)
     s = summarise(report)
     return [
@@ -129,11 +134,15 @@ def resident_story(report: ResidentReport, page_size: PageSize) -> list[Flowable
         *observations(report, width),
         # Kept with the section before it: the guide never stands alone on a last page.
         KeepTogether([*corrections(report, width), *reading_guide(report, s)]),
+        *(trend_page(trend, width) if trend else []),
     ]
 
 
-def render_resident_report(report: ResidentReport) -> bytes:
-    """Render one resident's monthly report to PDF bytes."""
+def render_resident_report(
+    report: ResidentReport, trend: Sequence[MonthTrend] | None = None
+) -> bytes:
+    """Render one resident's monthly report to PDF bytes, with a last page of the 12 months to
+    its month if `trend` is given."""
     title = f"Hand massage record {report.resident.full_name} {report.month.label}"
     footer = footer_lines(
         report.generated_by,
@@ -144,7 +153,7 @@ def render_resident_report(report: ResidentReport) -> bytes:
         report.verify_url,
     )
     subject = f"Monthly hand massage record, {report.home_name}, {report.month}"
-    story = resident_story(report, report.page_size)
+    story = resident_story(report, report.page_size, trend)
     return _build(story, report.page_size, title, footer, report.generated_by, subject)
 
 
