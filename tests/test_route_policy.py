@@ -32,6 +32,7 @@ POLICY: dict[str, set[str] | str] = {
     "residents.index": {NURSE, MANAGER, AUDITOR},
     "residents.show": {NURSE, MANAGER, AUDITOR},
     "residents.trends": {NURSE, MANAGER, AUDITOR},
+    "residents.plan": {MANAGER},
     "residents.new": {MANAGER},
     "residents.edit": {MANAGER},
     "residents.departure": {MANAGER},

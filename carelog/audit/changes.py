@@ -10,6 +10,7 @@ from carelog.audit.models import AuditEntry
 from carelog.audit.sentences import Names
 from carelog.care.vocabulary import CODED_FIELDS, FIELD_LABELS, RATINGS, rating_text, words_for
 from carelog.residents.history import FACT_LABELS
+from carelog.residents.plan import coded_words
 
 HIDDEN = {"digest", "version", "id", "created_at", "recorded_at", "resident_id", "recorded_by_id"}
 OTHER_LABELS = {
@@ -39,6 +40,8 @@ class Change:
 
 
 def _words(key: str, value: Any, names: Names) -> str:
+    if (plan_words := coded_words(key, value)) is not None:
+        return plan_words
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):

@@ -22,6 +22,7 @@ from carelog.care.vocabulary import GIVEN, Outcome
 from carelog.extensions import db
 from carelog.local_time import local_date, local_day_bounds
 from carelog.residents.models import Consent, Resident
+from carelog.residents.plan import COMMUNICATION_NEEDS, plan_weekdays
 
 LOOKBACK_DAYS = 14  # enough for the gap rule (at most 7 days) and "last massage"
 
@@ -41,6 +42,7 @@ STATE_WORDS = {
     **{state: words for state, words in TODAY_WORDS.items() if state != "not_yet"},
     "overdue": "Overdue",
     "due": "Due",
+    "later": "Planned for another day",
     "met": "Done for this week",
 }
 
@@ -64,6 +66,8 @@ RESIDENT_SHOWN = (
     Resident.avoid_right_hand,
     Resident.light_pressure_only,
     Resident.allergies,
+    Resident.plan_days,
+    *(getattr(Resident, key) for key in COMMUNICATION_NEEDS),
 )
 CONSENT_SHOWN = (Consent.id, Consent.consent_given, Consent.decided_on, Consent.review_on)
 ON_THE_BOARD = (
@@ -82,7 +86,7 @@ class BoardRow:
     today: str  # given, declined, not_done or not_yet
     week_given: int
     target: int
-    week_state: str  # met, due or overdue
+    week_state: str  # met, due, later (the plan names other days) or overdue
     last_given: date | None
     stop: str = ""  # why no massage may be given today, in words; empty when one may
     consent_standing: str = "valid"  # valid, refuses, none or review_overdue
@@ -111,19 +115,47 @@ class BoardRow:
         return DUE_FIRST.index(self.state) if self.state in DUE_FIRST else len(DUE_FIRST)
 
 
-def week_state(given: int, target: int, today: date, days_since_last: int | None = None) -> str:
-    """met when the weekly target is reached. Otherwise overdue when behind the week's pace (the
-    target times the days already past this week, over seven, rounded down), when the days left
-    cannot hold what is missing, or when the last massage was longer ago than the target allows
-    (seven days over the target, rounded up); due if none of these."""
+def week_state(
+    given: int,
+    target: int,
+    today: date,
+    days_since_last: int | None = None,
+    plan_days: frozenset[int] = frozenset(),
+) -> str:
+    """met when the weekly target is reached. Otherwise overdue when behind the week's pace,
+    when the days left cannot hold what is missing, or when the last massage was longer ago than
+    the target allows (seven days over the target, rounded up, or the longest gap between the
+    plan's days if longer). Then later when the plan names other days for the rest of the week
+    (today is not one of them, and the plan's days still to come can hold what is missing);
+    due if none of these.
+
+    The week's pace is the target times the days already past this week, over seven, rounded
+    down; with plan days, the plan's days already past (at most the target)."""
     still_needed = max(target - given, 0)
     if still_needed == 0:
         return "met"
-    days_past = today.weekday()  # before today; weeks start on Monday
-    behind_pace = given < target * days_past // 7
-    cannot_catch_up = still_needed > 7 - today.weekday()
-    gap_too_long = days_since_last is not None and days_since_last > -(-7 // target)
-    return "overdue" if behind_pace or cannot_catch_up or gap_too_long else "due"
+    weekday = today.weekday()  # weeks start on Monday
+    if plan_days:
+        behind_pace = given < min(target, sum(1 for d in plan_days if d < weekday))
+    else:
+        behind_pace = given < target * weekday // 7
+    cannot_catch_up = still_needed > 7 - weekday
+    allowed_gap = max(-(-7 // target), _longest_gap(plan_days))
+    gap_too_long = days_since_last is not None and days_since_last > allowed_gap
+    if behind_pace or cannot_catch_up or gap_too_long:
+        return "overdue"
+    plan_days_to_come = sum(1 for d in plan_days if d > weekday)
+    if plan_days and weekday not in plan_days and still_needed <= plan_days_to_come:
+        return "later"
+    return "due"
+
+
+def _longest_gap(plan_days: frozenset[int]) -> int:
+    """The most days from one of the plan's weekdays to the next, round the week."""
+    days = sorted(plan_days)
+    if not days:
+        return 0
+    return max((b - a) % 7 or 7 for a, b in zip(days, [*days[1:], days[0]], strict=True))
 
 
 def today_state(outcomes_today: list[str]) -> str:
@@ -249,7 +281,13 @@ def _row(resident: Resident, consent: Consent | None, summary, today: date) -> B
         today=today_state(_outcomes_today(summary)),
         week_given=week_given,
         target=resident.sessions_per_week,
-        week_state=week_state(week_given, resident.sessions_per_week, today, (today - since).days),
+        week_state=week_state(
+            week_given,
+            resident.sessions_per_week,
+            today,
+            (today - since).days,
+            plan_weekdays(resident.plan_days),
+        ),
         last_given=last_given,
         stop=" and ".join(reasons_to_stop_with(resident, consent, today)),
         consent_standing=standing,

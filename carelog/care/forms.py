@@ -13,10 +13,8 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
@@ -40,7 +38,7 @@ from carelog.care.vocabulary import (
     choices,
 )
 from carelog.local_time import home_zone, local
-from carelog.web.fields import max_length, options
+from carelog.web.fields import MultiCheckboxField, max_length, options
 
 NO_RATING = choices(ABSENCE_WORDS)
 TEN_POINT = [(str(n), str(n)) for n in range(11)]
@@ -86,13 +84,6 @@ def rating_field(label: str, scale: list[tuple[str, str]]) -> RadioField:
 def rater_field() -> RadioField:
     """Who gave the rating: the resident or staff observing."""
     return RadioField("Rated by", choices=options(choices(RATER_WORDS)), validators=[Optional()])
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several checkboxes, each a big touch target."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class SessionForm(SubmissionKeyMixin, RepeatConfirmMixin, FlaskForm):

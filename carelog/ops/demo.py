@@ -69,6 +69,33 @@ RESIDENTS = (
 )
 
 
+# Person-centred plans for a few residents (the rest have none yet, as in a real home).
+DEMO_PLANS = {
+    0: {
+        "plan_days": "mon,wed,fri", "plan_times": "afternoon", "plan_hand": "both",
+        "plan_likes": "Radio 2; talking about her garden and her grandchildren",
+        "plan_dislikes": "Cold hands; strong scents",
+        "plan_at_ease": "Warm the cream in your hands first; sit on her right",
+        "plan_discomfort": "Goes quiet and draws her hand back",
+        "communication_hearing": "Hearing aid in the right ear: speak on her right side",
+    },
+    1: {
+        "plan_times": "morning",
+        "communication_language": "Speaks Polish, a few words of English; picture cards in the "
+        "top drawer",
+    },
+    4: {
+        "plan_days": "tue,thu,sat",
+        "plan_at_ease": "Tell him what you are about to do before you do it",
+        "communication_understanding": "Short sentences, one question at a time",
+    },
+    6: {
+        "plan_likes": "Hymns; the window open",
+        "communication_sight": "Registered blind: say your name and touch her forearm first",
+    },
+}  # fmt: skip
+
+
 def home_has_staff() -> bool:
     """True once any account exists, so a second `make run` keeps the data."""
     return bool(db.session.scalar(select(func.count()).select_from(User)))
@@ -175,6 +202,7 @@ def _plan_resident(rng, today, index, given, family, preferred) -> _ResidentPlan
         "preferred_product": "Own fragrance-free emollient",
         "sessions_per_week": rng.choice((2, 3, 3, 3, 5)),
         **precautions,
+        **DEMO_PLANS.get(index, {}),
     }
     plan = _ResidentPlan(index, admitted, values)
     if index == 22:

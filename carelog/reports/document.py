@@ -242,6 +242,8 @@ class ResidentReport:
     fact_changes: tuple[FactChange, ...] = ()  # during the month; the header shows its start
     figures_to: date | None = None  # set while the month is still running: the last day counted
     excluded_days: tuple[tuple[str, int], ...] = ()  # days left out of "planned", and why
+    plan: tuple[tuple[str, str], ...] = ()  # the person-centred plan in force, (label, words)
+    communication: tuple[tuple[str, str], ...] = ()  # communication needs in force, likewise
     report_id: str = ""  # printed on every page; the download's audit entry names it
     verify_url: str = ""  # the integrity page for this report, printed as a QR code
 

@@ -34,6 +34,7 @@ from carelog.reports.rows import (
 )
 from carelog.residents import history
 from carelog.residents.models import Resident
+from carelog.residents.plan import communication_needs, plan_lines
 
 
 def name_key(name: str) -> str:
@@ -149,6 +150,8 @@ def build(
                 departure_reason=person.departure_reason or "",
                 weekly_target=facts["sessions_per_week"],
                 usual_product=facts.get("preferred_product") or "",
+                plan=tuple((line.label, line.text) for line in plan_lines(facts)),
+                communication=tuple((line.label, line.text) for line in communication_needs(facts)),
                 fact_changes=_fact_changes(person, month, versions[person.id], ward_names),
                 sessions=tuple(
                     session_row(

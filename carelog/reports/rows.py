@@ -14,6 +14,7 @@ from carelog.reports.sleep_rule import counted_sleep
 from carelog.reports.span import Span
 from carelog.residents.history import FACT_LABELS
 from carelog.residents.models import Consent, Resident
+from carelog.residents.plan import coded_words
 
 
 def rating_of(version: CareSessionVersion, name: str) -> rm.Rating:
@@ -173,6 +174,8 @@ def fact_change(day: date, changed: dict, reason: str | None, ward_names: dict) 
     """One version's changes in words: "Room: R03 → R10; Light pressure only: no → yes"."""
 
     def shown(key: str, value) -> str:
+        if (words := coded_words(key, value)) is not None:
+            return words
         if key == "ward_id":
             return ward_names.get(value, "?")
         if isinstance(value, bool):

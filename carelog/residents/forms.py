@@ -19,8 +19,17 @@ from wtforms.validators import (
 )
 
 from carelog.care.vocabulary import choices
+from carelog.residents.plan import (
+    HAND_PREFERENCE_WORDS,
+    PLAN_FIELDS,
+    TIMES_OF_DAY_WORDS,
+    WEEKDAY_WORDS,
+    WEEKDAYS,
+    codes,
+    stored,
+)
 from carelog.residents.vocabulary import CONSENT_SCOPE_WORDS, DECIDER_CHOICES, ConsentDecider
-from carelog.web.fields import date_field, max_length, options, required
+from carelog.web.fields import MultiCheckboxField, date_field, max_length, options, required
 
 
 class ResidentForm(FlaskForm):
@@ -106,3 +115,56 @@ class ConsentForm(FlaskForm):
         someone_else = self.decided_by.data not in (None, "", ConsentDecider.RESIDENT)
         if someone_else and not (field.data or "").strip():
             raise ValidationError("Name the person who made the decision.")
+
+
+class PlanForm(FlaskForm):
+    """The person-centred plan, kept by a care manager; every change says why."""
+
+    plan_days = MultiCheckboxField(
+        "Preferred days", choices=options(WEEKDAY_WORDS.items()), validators=[Optional()]
+    )
+    plan_times = MultiCheckboxField(
+        "Preferred times of day",
+        choices=options(TIMES_OF_DAY_WORDS.items()),
+        validators=[Optional()],
+    )
+    plan_hand = RadioField(
+        "Preferred hand",
+        choices=options([("", "No preference"), *HAND_PREFERENCE_WORDS.items()]),
+        default="",
+        validators=[Optional()],
+    )
+    plan_likes = TextAreaField("Likes", validators=[Optional(), max_length(1000)])
+    plan_dislikes = TextAreaField("Dislikes", validators=[Optional(), max_length(1000)])
+    plan_at_ease = TextAreaField(
+        "How to help me feel at ease", validators=[Optional(), max_length(1000)]
+    )
+    plan_discomfort = TextAreaField(
+        "How I show discomfort or pain", validators=[Optional(), max_length(1000)]
+    )
+    communication_hearing = StringField("Hearing", validators=[Optional(), max_length(300)])
+    communication_sight = StringField("Sight", validators=[Optional(), max_length(300)])
+    communication_language = StringField("Language", validators=[Optional(), max_length(300)])
+    communication_understanding = StringField(
+        "Understanding", validators=[Optional(), max_length(300)]
+    )
+    reason = StringField(
+        "Reason for the change",
+        validators=[InputRequired(message="Say why the plan changes."), max_length(300)],
+    )
+
+    def plan_values(self) -> dict:
+        """The plan as the record stores it: chosen days and times as codes in their order."""
+        values = {name: self[name].data for name in PLAN_FIELDS}
+        values["plan_days"] = stored(self.plan_days.data or [], WEEKDAYS)
+        values["plan_times"] = stored(self.plan_times.data or [], TIMES_OF_DAY_WORDS)
+        values["plan_hand"] = self.plan_hand.data or None
+        return values
+
+    def show_plan(self, resident) -> None:
+        """Fill the form from the record (days and times stored as codes)."""
+        for name in PLAN_FIELDS:
+            self[name].data = getattr(resident, name)
+        self.plan_days.data = codes(resident.plan_days)
+        self.plan_times.data = codes(resident.plan_times)
+        self.plan_hand.data = resident.plan_hand or ""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from carelog.extensions import db
 from carelog.residents.models import ResidentVersion
+from carelog.residents.plan import PLAN_LABELS
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ FACT_LABELS = {
     "admitted_on": "Admitted",
     "departed_on": "Left",
     "departure_reason": "Reason for leaving",
+    **PLAN_LABELS,
 }
 
 

@@ -55,6 +55,19 @@ class Resident(Model):
     light_pressure_only: Mapped[bool] = mapped_column(default=False)
     allergies: Mapped[str | None] = mapped_column(String(300))
     precaution_notes: Mapped[str | None] = mapped_column(Text)
+    # The person-centred plan (residents/plan.py): when and how the person likes a massage,
+    # what helps, how they show discomfort, and their communication needs.
+    plan_days: Mapped[str | None] = mapped_column(String(30))  # "mon,wed,fri"; none: any day
+    plan_times: Mapped[str | None] = mapped_column(String(30))  # "morning,evening"
+    plan_hand: Mapped[str | None] = mapped_column(String(5))
+    plan_likes: Mapped[str | None] = mapped_column(Text)
+    plan_dislikes: Mapped[str | None] = mapped_column(Text)
+    plan_at_ease: Mapped[str | None] = mapped_column(Text)
+    plan_discomfort: Mapped[str | None] = mapped_column(Text)
+    communication_hearing: Mapped[str | None] = mapped_column(String(300))
+    communication_sight: Mapped[str | None] = mapped_column(String(300))
+    communication_language: Mapped[str | None] = mapped_column(String(300))
+    communication_understanding: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ward: Mapped[Ward] = relationship()

@@ -20,6 +20,7 @@ from carelog.residents.dates import (
     resident_date_problem,
 )
 from carelog.residents.models import Consent, Resident, ResidentVersion
+from carelog.residents.plan import PLAN_FIELDS
 
 RESIDENT_FIELDS = (
     "given_name",
@@ -40,6 +41,7 @@ RESIDENT_FIELDS = (
     "light_pressure_only",
     "allergies",
     "precaution_notes",
+    *PLAN_FIELDS,
 )
 
 

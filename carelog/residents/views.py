@@ -18,7 +18,7 @@ from carelog.reports.on_screen import resident_charts
 from carelog.reports.trend_data import resident_trend
 from carelog.reports.trends import TIMES_OF_DAY
 from carelog.residents import records
-from carelog.residents.forms import ConsentForm, DepartureForm, ResidentForm
+from carelog.residents.forms import ConsentForm, DepartureForm, PlanForm, ResidentForm
 from carelog.residents.models import Resident
 from carelog.residents.visibility import resident_or_404, visible_to_current_user
 from carelog.web.fields import options, show_field_error
@@ -122,6 +122,26 @@ def edit(resident_id: int):
             flash("Saved.", "success")
             return redirect(url_for("residents.show", resident_id=resident_id), 303)
     return render_template("residents/form.html", form=form, resident=resident)
+
+
+@bp.route("/<int:resident_id>/plan", methods=["GET", "POST"])
+@roles(MANAGERS)
+def plan(resident_id: int):
+    """Keep the person-centred plan; each change is a new version of the record, with why."""
+    resident = resident_or_404(resident_id)
+    record_form_opened(resident.id, "plan")
+    form = PlanForm()
+    if request.method == "GET":
+        form.show_plan(resident)
+    if form.validate_on_submit():
+        try:
+            records.update(current_actor(), resident.id, form.plan_values(), form.reason.data)
+        except records.ResidentError as error:
+            show_field_error(form, error)
+        else:
+            flash("Plan saved.", "success")
+            return redirect(url_for("residents.show", resident_id=resident_id), 303)
+    return render_template("residents/plan.html", form=form, resident=resident)
 
 
 @bp.route("/<int:resident_id>/departure", methods=["GET", "POST"])

@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     SelectChoice,
+    SelectMultipleField,
+    widgets,
 )
 from wtforms.validators import (
     DataRequired,
@@ -19,6 +21,13 @@ from carelog.errors import FieldError
 from carelog.web.boundary import within_date_bounds
 
 REQUIRED = "Please fill this in."
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes, each a big touch target."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
 
 
 def options(pairs) -> list[SelectChoice]:

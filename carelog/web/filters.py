@@ -16,7 +16,8 @@ from carelog.care.versions import rating_cell, shown
 from carelog.care.vocabulary import HAND_WORDS, OUTCOME_WORDS, RATER_WORDS, words_for
 from carelog.local_time import format_date, format_datetime, local, local_clock, local_today
 from carelog.reports.pdf.formatting import number, signed
-from carelog.residents.badges import precaution_badges
+from carelog.residents.badges import communication_badge, precaution_badges
+from carelog.residents.plan import communication_needs, days_short, plan_lines
 from carelog.residents.vocabulary import DECIDER_WORDS
 
 ROLE_SETS = RoleSets()  # one instance: the sets never change
@@ -51,6 +52,10 @@ def register(app: Flask) -> None:
     app.add_template_filter(signed, "signed")
     app.add_template_global(shown, "shown")
     app.add_template_global(precaution_badges, "precaution_badges")
+    app.add_template_global(days_short, "plan_days_short")
+    app.add_template_global(plan_lines, "plan_lines")
+    app.add_template_global(communication_badge, "communication_badge")
+    app.add_template_global(communication_needs, "communication_needs")
     app.add_template_global(required_message, "required_message")
     app.add_template_global(when_parts, "when_parts")
     app.add_template_global(

@@ -39,7 +39,7 @@ def header(report: ResidentReport, width: float) -> list[Flowable]:
     precautions = " — ".join(filter(None, (" · ".join(labels), note))) or "None recorded"
     # What was true at the time: a review was overdue if it had passed by the month's end.
     as_of = min(report.generated_at.date(), report.month.last_day)
-    lw = 62
+    lw = 70
     rows = [
         [
             p("Resident", st.LABEL),
@@ -62,6 +62,13 @@ def header(report: ResidentReport, width: float) -> list[Flowable]:
         [p("Precautions", st.LABEL), p(precautions, st.CELL_BOLD), "", ""],
         [p("Stay", st.LABEL), p(stay_text(report)), p("Target", st.LABEL), target_text(report)],
     ]
+    for label, lines, style in (
+        ("Communication", report.communication, st.CELL_BOLD),
+        ("Plan", report.plan, st.CELL),
+    ):
+        if lines:
+            text = " · ".join(f"{name}: {words}" for name, words in lines)
+            rows.append([p(label, st.LABEL), p(text, style), "", ""])
     table = Table(rows, colWidths=[lw, width * 0.55, lw, width * 0.45 - 2 * lw], hAlign="LEFT")
     table.setStyle(
         TableStyle(
@@ -69,6 +76,7 @@ def header(report: ResidentReport, width: float) -> list[Flowable]:
                 ("FONT", (0, 0), (-1, -1), st.FONT, 8, 9.6),
                 ("SPAN", (1, 2), (3, 2)),
                 ("SPAN", (1, 3), (3, 3)),
+                *(("SPAN", (1, row), (3, row)) for row in range(5, len(rows))),
                 ("FONT", (1, 4), (1, 4), st.FONT_BOLD, 8, 9.6),
                 ("BOX", (0, 0), (-1, -1), 0.6, st.INK),
                 ("LINEBELOW", (0, 0), (-1, -2), 0.3, st.RULE),
