@@ -27,7 +27,7 @@ from sqlalchemy import func, insert, select, text
 from carelog import create_app
 from carelog.accounts.models import User, Ward
 from carelog.audit.actor import Actor
-from carelog.care.models import CareSession, CareSessionVersion
+from carelog.care.models import CareSession, CareSessionVersion, standing_at
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
 from carelog.ops import demo
@@ -217,15 +217,6 @@ def add_sessions(resident_ids: list[int], days: int, rng: random.Random) -> Bulk
             recorded = occurred + timedelta(minutes=rng.randint(10, 40))
             content = _content(rng, nurse_id, occurred)
             follow_up = content["outcome"] == "completed" and day < today and rng.random() < 0.85
-            sessions.append(
-                {
-                    "id": session_id,
-                    "resident_id": resident_id,
-                    "recorded_by_id": nurse_id,
-                    "recorded_at": recorded,
-                    "current_version": 2 if follow_up else 1,
-                }
-            )
             original = {
                 **blank,
                 **content,
@@ -240,21 +231,30 @@ def add_sessions(resident_ids: list[int], days: int, rng: random.Random) -> Bulk
             }
             versions.append(original)
             version_id += 1
+            current = original
             if follow_up:
                 morning = datetime.combine(day + timedelta(days=1), time(8, 30), zone)
-                versions.append(
-                    {
-                        **original,
-                        **_rating(rng, "sleep_after", 0, 10),
-                        "id": version_id,
-                        "version_no": 2,
-                        "kind": "follow_up",
-                        "submission_key": str(uuid.UUID(int=rng.getrandbits(128))),
-                        "content_digest": hashlib.sha256(str(version_id).encode()).hexdigest(),
-                        "created_at": min(morning, now),
-                    }
-                )
+                current = {
+                    **original,
+                    **_rating(rng, "sleep_after", 0, 10),
+                    "id": version_id,
+                    "version_no": 2,
+                    "kind": "follow_up",
+                    "submission_key": str(uuid.UUID(int=rng.getrandbits(128))),
+                    "content_digest": hashlib.sha256(str(version_id).encode()).hexdigest(),
+                    "created_at": min(morning, now),
+                }
+                versions.append(current)
                 version_id += 1
+            sessions.append(
+                {
+                    "id": session_id,
+                    "resident_id": resident_id,
+                    "recorded_by_id": nurse_id,
+                    "recorded_at": recorded,
+                    **standing_at(current["version_no"], current["kind"], current),
+                }
+            )
             session_id += 1
             if len(versions) >= CHUNK:
                 flush()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import fields, replace
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
+from bs4 import BeautifulSoup
 
+from carelog.accounts.models import User
 from carelog.care import amendments
 from carelog.care.board import (
     CONSENT_SHOWN,
@@ -20,12 +22,15 @@ from carelog.care.board import (
 from carelog.care.board_html import LineMemo, line_key
 from carelog.care.vocabulary import VersionKind
 from carelog.database import utcnow
+from carelog.extensions import db
 from carelog.residents import records
 from carelog.residents.models import Consent, Resident
 from tests.helpers.pages import board_rows, full_session, quick_form, session_url
 from tests.helpers.records import (
     actor,
+    add_correction,
     add_residents_with_sessions,
+    admit_consenting,
     counting_queries,
     local_time,
     no_session_content,
@@ -34,6 +39,7 @@ from tests.helpers.records import (
     record,
     record_given,
     residents_where,
+    standing_out_of_step,
     today,
     user_id,
     ward_id,
@@ -439,3 +445,35 @@ def test_a_remembered_line_changes_when_the_record_does(app, signed_in):
     record_given(app, person.id, utcnow().replace(microsecond=0))
     line = board_rows(nurse.get("/ward/").get_data(as_text=True))[person.id]
     assert "Given today" in line
+
+
+def test_each_sessions_standing_keeps_step_with_its_versions(app, signed_in):
+    """The board sums each session's current_* columns: a follow-up, a correction that moves a
+    session to another day and changes its outcome, and a void each move them with the version."""
+    day = today(app)
+    person = admit_consenting(app, "Step", "Keeper", "S01", day - timedelta(days=40))
+    yesterday = local_time(app, day - timedelta(days=1))
+    first = record_given(app, person, yesterday)
+    second = record_given(app, person, local_time(app, day - timedelta(days=3)))
+    third = record_given(app, person, local_time(app, day - timedelta(days=4)))
+    with app.app_context():
+        amendments.record_sleep_after(
+            actor(app, "nurse"), first, str(uuid.uuid4()), 8, "answered", "self", 1,
+            now=local_time(app, day, time(8)),
+        )  # fmt: skip
+    add_correction(
+        app, second, {"occurred_at": local_time(app, day, time(0, 5)), "outcome": "declined",
+                      "assent": "declined"},
+    )  # fmt: skip
+    with app.app_context():
+        amendments.void_session(
+            actor(app, "manager"), db.session.get(User, user_id(app, "manager")), third,
+            str(uuid.uuid4()), "Wrong resident", 1,
+        )  # fmt: skip
+    assert standing_out_of_step(app) == []
+    board = signed_in("nurse").get("/ward/").get_data(as_text=True)
+    line = next(li for li in BeautifulSoup(board, "html.parser").select("li.board-row")
+                if "Step Keeper" in li.text)  # fmt: skip
+    assert "Declined today" in line.text  # the corrected session, moved to just after midnight
+    week_count = 1 if (day - timedelta(days=1)).weekday() < day.weekday() else 0
+    assert f"{week_count} of 3 this week" in line.text  # the void is not counted

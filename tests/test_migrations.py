@@ -178,3 +178,68 @@ def test_resident_history_is_rebuilt_from_the_trail_at_its_own_times(empty_app):
     assert [(h[0], h[3]) for h in history[2:]] == [(2, "history_began")]
     assert values[2]["given_name"] == "Untracked"
     assert_models_match(empty_app)
+
+
+def test_sessions_made_before_their_standing_was_kept_get_it_from_their_current_version(
+    empty_app,
+):
+    """Upgrading fills each session's current_* columns from its current version."""
+    from datetime import date, datetime
+
+    from sqlalchemy import MetaData, Table, select
+
+    assert flask_db(empty_app, "upgrade", "c4e6a8b0d2f1").exit_code == 0
+    with empty_app.app_context(), db.engine.begin() as conn:
+        meta = MetaData()
+        ward, user, resident, session, version = (
+            Table(n, meta, autoload_with=conn)
+            for n in ("ward", "user", "resident", "care_session", "care_session_version")
+        )
+
+        def filled(table, **given):
+            """The row with a plain value in every other column that must have one."""
+            for column in table.columns:
+                if column.name not in given and not column.nullable and not column.server_default:
+                    kind = column.type.python_type
+                    given[column.name] = {int: 0, bool: False, str: "x"}.get(kind, None)
+            return given
+
+        conn.execute(ward.insert(), {"id": 1, "name": "Rowan", "created_at": datetime(2026, 1, 1)})
+        conn.execute(user.insert(), filled(user, id=1, username="n", full_name="N", role="nurse",
+                                           created_at=datetime(2026, 1, 1)))  # fmt: skip
+        conn.execute(resident.insert(), {"id": 1, "ward_id": 1, "given_name": "A",
+                                         "family_name": "B", "room": "1",
+                                         "date_of_birth": date(1940, 1, 1),
+                                         "admitted_on": date(2026, 1, 1),
+                                         "preferred_product": "Cream", "sessions_per_week": 3,
+                                         "defer_sessions": False, "avoid_left_hand": False,
+                                         "avoid_right_hand": False, "light_pressure_only": False,
+                                         "created_at": datetime(2026, 1, 1)})  # fmt: skip
+        conn.execute(session.insert(), {"id": 7, "resident_id": 1, "recorded_by_id": 1,
+                                        "recorded_at": datetime(2026, 2, 1, 11),
+                                        "current_version": 2})  # fmt: skip
+        common = {"session_id": 7, "created_by_id": 1, "content_digest": "d",
+                  "duration_minutes": 10, "late": False, "precautions_confirmed": True,
+                  "repeat_confirmed": False}  # fmt: skip
+        conn.execute(version.insert(), [
+            {**common, "version_no": 1, "kind": "original", "submission_key": "k1",
+             "created_at": datetime(2026, 2, 1, 11), "occurred_at": datetime(2026, 2, 1, 10),
+             "outcome": "completed", "sleep_after_value": None, "sleep_after_status": None,
+             "sleep_after_rater": None},
+            {**common, "version_no": 2, "kind": "follow_up", "submission_key": "k2",
+             "created_at": datetime(2026, 2, 2, 9), "occurred_at": datetime(2026, 2, 1, 10),
+             "outcome": "completed", "sleep_after_value": 7, "sleep_after_status": "answered",
+             "sleep_after_rater": "self"},
+        ])  # fmt: skip
+    assert flask_db(empty_app, "upgrade").exit_code == 0
+    with empty_app.app_context(), db.engine.connect() as conn:
+        table = Table("care_session", MetaData(), autoload_with=conn)
+        row = conn.execute(
+            select(
+                table.c.current_occurred_at,
+                table.c.current_outcome,
+                table.c.current_kind,
+                table.c.current_sleep_after_status,
+            )  # fmt: skip
+        ).one()
+    assert tuple(row) == (datetime(2026, 2, 1, 10), "completed", "follow_up", "answered")

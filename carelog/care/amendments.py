@@ -12,7 +12,7 @@ from carelog.accounts.roles import MANAGERS, Role
 from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.care.fingerprints import content_digest, version_digest
-from carelog.care.models import CareSession, CareSessionVersion, SessionContent
+from carelog.care.models import CareSession, CareSessionVersion, SessionContent, standing_at
 from carelog.care.recording import Saved, replay_of
 from carelog.care.rules import (
     CareError,
@@ -74,7 +74,8 @@ def add_version(
                 **content.columns(),
             )
         )
-        care_session.current_version = version_no
+        for name, value in standing_at(version_no, kind.value, content.columns()).items():
+            setattr(care_session, name, value)
         session.flush()
         chain.record(
             session,

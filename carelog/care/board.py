@@ -5,20 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
+from typing import cast
 
-from sqlalchemy import Date, Select, and_, bindparam, case, func, select
+from sqlalchemy import Date, Select, Table, and_, bindparam, case, func, select
 from sqlalchemy.orm import load_only, raiseload
 
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.queries import (
     current_dialect,
     in_ward_between,
+    of_ward,
     on_the_board,
     only_current,
-    summed_per_resident,
 )
 from carelog.care.rules import consent_standing, reasons_to_stop_with
-from carelog.care.vocabulary import GIVEN, Outcome
+from carelog.care.vocabulary import GIVEN, Outcome, VersionKind
 from carelog.care.week import today_state, week_state
 from carelog.extensions import db
 from carelog.local_time import local_date, local_day_bounds
@@ -175,32 +176,42 @@ def _statements(dialect: str) -> tuple[Select, Select]:
 
 def _summed_up(dialect: str) -> Select:
     """Per resident: massages this week, the last massage, today's outcomes, and yesterday's
-    massages still waiting for their night-after sleep."""
-    version = CareSessionVersion
-    given = version.outcome.in_([o.value for o in GIVEN])
-    happened_today = version.occurred_at >= bindparam("today_start")
+    massages still waiting for their night-after sleep; from each session's current standing
+    (CareSession.current_*), read off one index without a version."""
+    standing = CareSession
+    given = standing.current_outcome.in_([o.value for o in GIVEN])
+    when = standing.current_occurred_at
+    happened_today = when >= bindparam("today_start")
+    happened_yesterday = and_(when >= bindparam("yesterday_start"), ~happened_today)
 
     def counted(condition):
         return func.sum(case((condition, 1), else_=0))
 
-    return summed_per_resident(
-        bindparam("ward_id"),
-        bindparam("lookback_start"),
-        bindparam("end_of_today"),
-        counted(and_(given, version.occurred_at >= bindparam("week_start"))).label("week_given"),
-        func.max(case((given, version.occurred_at))).label("last_given"),
-        counted(and_(given, happened_today)).label("given_today"),
-        counted(and_(version.outcome == Outcome.DECLINED.value, happened_today)).label(
-            "declined_today"
-        ),
-        counted(and_(version.outcome == Outcome.NOT_DONE.value, happened_today)).label(
-            "not_done_today"
-        ),
-        counted(_awaiting_sleep(bindparam("yesterday_start"), bindparam("today_start"))).label(
-            "awaiting_sleep"
-        ),
-        dialect=dialect,
+    query = (
+        select(
+            standing.resident_id,
+            counted(and_(given, when >= bindparam("week_start"))).label("week_given"),
+            func.max(case((given, when))).label("last_given"),
+            counted(and_(given, happened_today)).label("given_today"),
+            counted(and_(standing.current_outcome == Outcome.DECLINED.value, happened_today)).label(
+                "declined_today"
+            ),
+            counted(and_(standing.current_outcome == Outcome.NOT_DONE.value, happened_today)).label(
+                "not_done_today"
+            ),
+            # the night after a massage given yesterday has just ended: is its sleep recorded?
+            counted(
+                and_(given, happened_yesterday, standing.current_sleep_after_status.is_(None))
+            ).label("awaiting_sleep"),
+        )
+        .where(
+            standing.current_kind != VersionKind.VOID.value,
+            when >= bindparam("lookback_start"),
+            when < bindparam("end_of_today"),
+        )
+        .group_by(standing.resident_id)
     )
+    return of_ward(query, cast(Table, CareSession.__table__), bindparam("ward_id"), dialect)
 
 
 def _outcomes_today(summary) -> list[str]:

@@ -114,14 +114,47 @@ class SessionContent:
 CONTENT_FIELDS = tuple(field.name for field in fields(SessionContent))
 
 
+def standing_at(version_no: int, kind: str, columns: dict[str, Any]) -> dict[str, Any]:
+    """A session's current version and what the ward board reads of it, from the columns of
+    that version: the one place CareSession's current_* values are worked out."""
+    return {
+        "current_version": version_no,
+        "current_occurred_at": columns["occurred_at"],
+        "current_outcome": columns["outcome"],
+        "current_kind": kind,
+        "current_sleep_after_status": columns["sleep_after_status"],
+    }
+
+
 class CareSession(Model):
-    """One massage session's identity: whose it is and who first recorded it, when."""
+    """One massage session's identity: whose it is and who first recorded it, when; and which
+    version is current.
+
+    Beside the current version's number it keeps that version's time, outcome, kind and
+    night-after sleep (set together by `standing_at`, never apart), so that the ward board sums
+    two weeks of a ward's sessions from one index of this table, without reading a version.
+    """
+
+    __table_args__ = (
+        Index(
+            "ix_care_session_current_by_day",
+            "current_occurred_at",
+            "resident_id",
+            "current_outcome",
+            "current_kind",
+            "current_sleep_after_status",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     current_version: Mapped[int] = mapped_column(default=1)
+    current_occurred_at: Mapped[datetime | None]
+    current_outcome: Mapped[str | None] = mapped_column(String(14))
+    current_kind: Mapped[str | None] = mapped_column(String(12))
+    current_sleep_after_status: Mapped[str | None] = mapped_column(String(14))
 
     resident: Mapped[Resident] = relationship()
     recorded_by: Mapped[User] = relationship()

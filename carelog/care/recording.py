@@ -16,7 +16,7 @@ from carelog.accounts.roles import MANAGERS, Role
 from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.care.fingerprints import content_digest
-from carelog.care.models import CareSession, CareSessionVersion, SessionContent
+from carelog.care.models import CareSession, CareSessionVersion, SessionContent, standing_at
 from carelog.care.queries import earlier_alike
 from carelog.care.rules import (
     CareError,
@@ -152,7 +152,7 @@ def _insert_new(
                 "resident_id": resident_id,
                 "recorded_by_id": actor.user_id,
                 "recorded_at": now,
-                "current_version": 1,
+                **standing_at(1, VersionKind.ORIGINAL.value, content.columns()),
             },
         )  # type: ignore[assignment]  # an INSERT answers with a CursorResult
         session_id = inserted.inserted_primary_key[0]  # type: ignore[index]

@@ -37,6 +37,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('resident') as batch_op:
-        for name, _ in reversed(COLUMNS):
-            batch_op.drop_column(name)
+    # Plain DROP COLUMN (SQLite 3.35 and later): a batch copy of the table would lose any
+    # trigger on it.
+    for name, _ in reversed(COLUMNS):
+        op.execute(f'ALTER TABLE resident DROP COLUMN {name}')

@@ -377,3 +377,22 @@ def add_residents_with_sessions(app, ward: int, how_many: int) -> None:
                     content,
                     now=when + timedelta(minutes=10),
                 )
+
+
+def standing_out_of_step(app) -> list[int]:
+    """Sessions whose current_* columns differ from their current version's (should be none)."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(CareSession, CareSessionVersion).join(
+                CareSessionVersion,
+                (CareSessionVersion.session_id == CareSession.id)
+                & (CareSessionVersion.version_no == CareSession.current_version),
+            )
+        ).all()
+        return [
+            s.id
+            for s, v in rows
+            if (s.current_occurred_at, s.current_outcome, s.current_kind,
+                s.current_sleep_after_status)
+            != (v.occurred_at, v.outcome, v.kind, v.sleep_after_status)
+        ]  # fmt: skip
