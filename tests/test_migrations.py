@@ -201,7 +201,7 @@ def test_sessions_made_before_their_standing_was_kept_get_it_from_their_current_
             for column in table.columns:
                 if column.name not in given and not column.nullable and not column.server_default:
                     kind = column.type.python_type
-                    given[column.name] = {int: 0, bool: False, str: "x"}.get(kind, None)
+                    given[column.name] = {int: 0, bool: False, str: "x"}.get(kind)
             return given
 
         conn.execute(ward.insert(), {"id": 1, "name": "Rowan", "created_at": datetime(2026, 1, 1)})
