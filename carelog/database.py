@@ -161,6 +161,7 @@ def render_migration_type(type_, object_, autogen_context):
 def without_index(column):
     """The column behind a unary plus, which tells SQLite not to use its index for a term.
 
-    SQLite's documented way to steer its planner; PostgreSQL reads +x as x.
+    SQLite's documented way to steer its planner; on PostgreSQL +x is an expression, which no
+    index of x serves either.
     """
     return UnaryExpression(column.expression, operator=operators.custom_op("+"), type_=column.type)
