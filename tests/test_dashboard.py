@@ -4,9 +4,10 @@ this test creates, on a ward of its own, on both databases."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
@@ -323,3 +324,28 @@ def test_pickers_show_the_preferred_name_with_the_full_name(app, signed_in, user
     }
     for resident_id, words in wanted.items():
         assert shown[resident_id] == words
+
+
+def test_planned_follows_the_days_the_plan_names(app, signed_in):
+    """Twice a week on Tuesday and Saturday: one session planned on each of those days that
+    has passed, none on the others, in the week and the month alike."""
+    day = today(app)
+    with app.app_context():
+        ward = staff_accounts.create_ward(actor(app, "admin"), "Plan ward").id
+    person = admit(app, ward, "Twice", day - timedelta(days=60), 2)
+    # agreed seven weeks ago: the plan in force on each day is the one recorded by then
+    with time_machine.travel(datetime.now(UTC) - timedelta(days=50)), app.app_context():
+        records.update(actor(app, "manager"), person, {"plan_days": "tue,sat"}, "Plan agreed")
+    shown = figures(signed_in("manager").get("/manager/").get_data(as_text=True), ward)
+    yesterday = day - timedelta(days=1)
+    for period, first in (
+        ("week", day - timedelta(days=day.weekday())),
+        ("month", day.replace(day=1)),
+    ):
+        plan_days = sum(
+            1
+            for n in range((yesterday - first).days + 1)
+            if (first + timedelta(days=n)).weekday() in (1, 5)
+        )
+        assert shown[period]["planned"] == plan_days, period
+        assert shown[period]["missed"] == plan_days, period

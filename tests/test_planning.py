@@ -20,6 +20,7 @@ from carelog.reports.planning import (
 )
 from carelog.residents.history import in_force
 from carelog.residents.models import Consent, Resident, ResidentVersion, deferral_applies
+from carelog.residents.plan import WEEKDAYS
 
 FIRST = date(2026, 3, 1)  # the clocks change in this month and the next, in Europe/London
 app = Flask(__name__)
@@ -37,6 +38,7 @@ def every_day(resident: Resident, first: date, last: date, versions) -> Planning
             "defer_sessions": resident.defer_sessions,
             "defer_until": resident.defer_until,
             "sessions_per_week": resident.sessions_per_week,
+            "plan_days": resident.plan_days,
         }
         consent = resident.consent_on(day)
         if consent is None or not consent.is_valid_on(day):
@@ -44,7 +46,12 @@ def every_day(resident: Resident, first: date, last: date, versions) -> Planning
         elif deferral_applies(facts.get("defer_sessions"), facts.get("defer_until"), day):
             excluded[DEFERRED] += 1
         else:
-            planned += facts["sessions_per_week"] / 7
+            named = [WEEKDAYS.index(code) for code in (facts.get("plan_days") or "").split(",")
+                     if code]  # fmt: skip
+            if not named:
+                planned += facts["sessions_per_week"] / 7
+            elif day.weekday() in named:
+                planned += facts["sessions_per_week"] / len(named)
         day += timedelta(days=1)
     return Planning(round(planned), tuple((k, v) for k, v in excluded.items() if v))
 
@@ -60,6 +67,12 @@ facts = st.fixed_dictionaries(
         "sessions_per_week": st.integers(min_value=0, max_value=14),
         "defer_sessions": st.booleans(),
         "defer_until": st.one_of(st.none(), days.map(date.isoformat)),
+        "plan_days": st.one_of(
+            st.none(),
+            st.sets(st.sampled_from(WEEKDAYS), min_size=1).map(
+                lambda chosen: ",".join(d for d in WEEKDAYS if d in chosen)
+            ),
+        ),
     }
 )
 
@@ -76,6 +89,7 @@ def histories(draw):
         sessions_per_week=current["sessions_per_week"],
         defer_sessions=current["defer_sessions"],
         defer_until=date.fromisoformat(current["defer_until"]) if current["defer_until"] else None,
+        plan_days=current["plan_days"],
     )
     recorded = sorted(draw(st.lists(moments, max_size=5)))
     versions = [

@@ -1,10 +1,10 @@
 """Care planned against care given, for each ward and the whole home, this week and this month.
 
 Planned is the report's rule (reports/planning.py): the days each resident was in the home with
-valid consent and sessions not deferred, at the weekly target in force that day. The week and
-the month run to the end of yesterday, so that nothing planned for today counts as missed while
-today lasts; today's entries so far are counted on their own. A resident counts under the ward
-they are on today.
+valid consent and sessions not deferred, at the weekly target in force that day, spread over the
+days their plan names. The week and the month run to the end of yesterday, so that nothing
+planned for today counts as missed while today lasts; today's entries so far are counted on their
+own. A resident counts under the ward they are on today.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Sessions planned for a resident: the days they were in the home with valid consent and
-sessions not deferred, at the weekly target in force that day. One rule for the monthly report
-and the care manager's overview."""
+sessions not deferred, at the weekly target in force that day, spread over the days of the week
+their person-centred plan names (over all seven when it names none). One rule for the monthly
+report, the care manager's overview and the twelve months."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from carelog.local_time import local_date, local_day_bounds
 from carelog.reports.month import Month
 from carelog.residents.history import in_force
 from carelog.residents.models import Resident, deferral_applies
+from carelog.residents.plan import plan_weekdays
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,28 @@ def planning_between(resident: Resident, first: date, last: date, versions) -> P
 
 @dataclass(frozen=True)
 class PlanRun:
-    """Days in a row that planning counts the same: sessions planned on each, or why none."""
+    """Days in a row that planning counts the same way: the weekly target and the plan's days
+    in force on them, or why nothing is planned."""
 
     first: date
     days: int
-    per_day: float
+    weekly: int
+    plan_days: frozenset[int]  # date.weekday() numbers; empty: every day alike
     left_out: str | None  # NO_CONSENT or DEFERRED when nothing is planned on these days
+
+    def planned(self, start: date, end: date) -> float:
+        """Sessions planned from `start` up to (not including) `end`, both within the run: the
+        weekly target over seven days a week, or over the plan's days."""
+        if self.left_out:
+            return 0.0
+        days = (end - start).days
+        if not self.plan_days:
+            return days * self.weekly / 7
+        weeks, rest = divmod(days, 7)
+        on_plan = weeks * len(self.plan_days) + sum(
+            1 for i in range(rest) if (start + timedelta(days=i)).weekday() in self.plan_days
+        )
+        return on_plan * self.weekly / len(self.plan_days)
 
 
 def plan_runs(resident: Resident, first: date, last: date, versions) -> list[PlanRun]:
@@ -69,14 +87,17 @@ def plan_runs(resident: Resident, first: date, last: date, versions) -> list[Pla
             "defer_sessions": resident.defer_sessions,
             "defer_until": resident.defer_until,
             "sessions_per_week": resident.sessions_per_week,
+            "plan_days": resident.plan_days,
         }
         consent = resident.consent_on(start)
+        weekly, on_days = facts["sessions_per_week"], plan_weekdays(facts.get("plan_days"))
         if consent is None or not consent.is_valid_on(start):
-            runs.append(PlanRun(start, days, 0.0, NO_CONSENT))
+            left_out: str | None = NO_CONSENT
         elif deferral_applies(facts.get("defer_sessions"), facts.get("defer_until"), start):
-            runs.append(PlanRun(start, days, 0.0, DEFERRED))
+            left_out = DEFERRED
         else:
-            runs.append(PlanRun(start, days, facts["sessions_per_week"] / 7, None))
+            left_out = None
+        runs.append(PlanRun(start, days, weekly, on_days, left_out))
     return runs
 
 
@@ -92,7 +113,7 @@ def planning_of(runs: list[PlanRun], first: date, last: date) -> Planning:
         if run.left_out:
             excluded[run.left_out] += days
         else:
-            planned += days * run.per_day
+            planned += run.planned(start, end)
     return Planning(round(planned), tuple((k, v) for k, v in excluded.items() if v))
 
 
