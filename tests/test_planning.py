@@ -17,6 +17,7 @@ from carelog.reports.planning import (
     plan_runs,
     planning_between,
     planning_of,
+    work_out_runs,
 )
 from carelog.residents.history import in_force
 from carelog.residents.models import Consent, Resident, ResidentVersion, deferral_applies
@@ -136,4 +137,28 @@ def test_runs_worked_out_once_serve_any_days_within(history, cut_first, cut_last
         runs = plan_runs(resident, first, last, versions)
         assert planning_of(runs, inner_first, inner_last) == every_day(
             resident, inner_first, inner_last, versions
+        )
+
+
+ids = iter(range(1, 10**9))
+
+
+@settings(max_examples=100, deadline=None)
+@given(histories())
+def test_remembered_runs_are_the_runs_worked_out(history):
+    """Saved records (with ids) are remembered: the second answer is the first, and both are
+    the rule's; a decision added afterwards is a different key, so it is worked out again."""
+    resident, versions, first, last = history
+    for version in versions:
+        version.id = next(ids)  # as saved: every version a new row
+    for consent in resident.consents:
+        consent.id = next(ids)
+    with app.app_context():
+        expected = work_out_runs(resident, first, last, versions)
+        assert plan_runs(resident, first, last, versions) == expected
+        assert plan_runs(resident, first, last, versions) == expected
+        refusal = Consent(id=next(ids), consent_given=False, decided_on=first, review_on=last)
+        resident.consents = [refusal, *resident.consents]
+        assert plan_runs(resident, first, last, versions) == work_out_runs(
+            resident, first, last, versions
         )

@@ -5,21 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
-from typing import cast
 
-from sqlalchemy import Date, Select, Table, and_, bindparam, case, func, select
+from sqlalchemy import Date, Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import load_only, raiseload
 
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.queries import (
     current_dialect,
     in_ward_between,
-    of_ward,
     on_the_board,
     only_current,
+    summed_standing,
 )
 from carelog.care.rules import consent_standing, reasons_to_stop_with
-from carelog.care.vocabulary import GIVEN, Outcome, VersionKind
+from carelog.care.vocabulary import GIVEN, Outcome
 from carelog.care.week import today_state, week_state
 from carelog.extensions import db
 from carelog.local_time import local_date, local_day_bounds
@@ -187,31 +186,25 @@ def _summed_up(dialect: str) -> Select:
     def counted(condition):
         return func.sum(case((condition, 1), else_=0))
 
-    query = (
-        select(
-            standing.resident_id,
-            counted(and_(given, when >= bindparam("week_start"))).label("week_given"),
-            func.max(case((given, when))).label("last_given"),
-            counted(and_(given, happened_today)).label("given_today"),
-            counted(and_(standing.current_outcome == Outcome.DECLINED.value, happened_today)).label(
-                "declined_today"
-            ),
-            counted(and_(standing.current_outcome == Outcome.NOT_DONE.value, happened_today)).label(
-                "not_done_today"
-            ),
-            # the night after a massage given yesterday has just ended: is its sleep recorded?
-            counted(
-                and_(given, happened_yesterday, standing.current_sleep_after_status.is_(None))
-            ).label("awaiting_sleep"),
-        )
-        .where(
-            standing.current_kind != VersionKind.VOID.value,
-            when >= bindparam("lookback_start"),
-            when < bindparam("end_of_today"),
-        )
-        .group_by(standing.resident_id)
+    return summed_standing(
+        bindparam("ward_id"),
+        bindparam("lookback_start"),
+        bindparam("end_of_today"),
+        counted(and_(given, when >= bindparam("week_start"))).label("week_given"),
+        func.max(case((given, when))).label("last_given"),
+        counted(and_(given, happened_today)).label("given_today"),
+        counted(and_(standing.current_outcome == Outcome.DECLINED.value, happened_today)).label(
+            "declined_today"
+        ),
+        counted(and_(standing.current_outcome == Outcome.NOT_DONE.value, happened_today)).label(
+            "not_done_today"
+        ),
+        # the night after a massage given yesterday has just ended: is its sleep recorded?
+        counted(
+            and_(given, happened_yesterday, standing.current_sleep_after_status.is_(None))
+        ).label("awaiting_sleep"),
+        dialect=dialect,
     )
-    return of_ward(query, cast(Table, CareSession.__table__), bindparam("ward_id"), dialect)
 
 
 def _outcomes_today(summary) -> list[str]:

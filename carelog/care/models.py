@@ -123,6 +123,7 @@ def standing_at(version_no: int, kind: str, columns: dict[str, Any]) -> dict[str
         "current_outcome": columns["outcome"],
         "current_kind": kind,
         "current_sleep_after_status": columns["sleep_after_status"],
+        "current_not_done_reason": columns["not_done_reason"],
     }
 
 
@@ -130,9 +131,10 @@ class CareSession(Model):
     """One massage session's identity: whose it is and who first recorded it, when; and which
     version is current.
 
-    Beside the current version's number it keeps that version's time, outcome, kind and
-    night-after sleep (set together by `standing_at`, never apart), so that the ward board sums
-    two weeks of a ward's sessions from one index of this table, without reading a version.
+    Beside the current version's number it keeps that version's time, outcome, kind, night-after
+    sleep and reason for not done (set together by `standing_at`, never apart), so that the ward
+    board and the overview sum weeks of sessions from one index of this table, without reading a
+    version.
     """
 
     __table_args__ = (
@@ -143,6 +145,7 @@ class CareSession(Model):
             "current_outcome",
             "current_kind",
             "current_sleep_after_status",
+            "current_not_done_reason",
         ),
     )
 
@@ -155,6 +158,7 @@ class CareSession(Model):
     current_outcome: Mapped[str | None] = mapped_column(String(14))
     current_kind: Mapped[str | None] = mapped_column(String(12))
     current_sleep_after_status: Mapped[str | None] = mapped_column(String(14))
+    current_not_done_reason: Mapped[str | None] = mapped_column(String(10))
 
     resident: Mapped[Resident] = relationship()
     recorded_by: Mapped[User] = relationship()

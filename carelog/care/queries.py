@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import FromClause, Select, and_, any_, func, or_, select
+from sqlalchemy import FromClause, Select, Table, and_, any_, func, or_, select
 from sqlalchemy.sql.elements import BindParameter
 
 from carelog.accounts.models import User
@@ -104,15 +105,26 @@ def current_between(session: FromClause, start, end, *columns) -> Select:
     )
 
 
-def summed_per_resident(ward_id, start, end, *aggregates, dialect: str) -> Select:
-    """One row per resident of a ward (every ward for None): their id and the aggregates (over
-    CareSessionVersion's columns) of the current, not voided, versions of their sessions between
-    two instants."""
-    session = session_lookup(dialect)
-    query = current_between(session, start, end, session.c.resident_id, *aggregates).group_by(
-        session.c.resident_id
+def summed_standing(
+    ward_id, start, end, *aggregates, dialect: str, by_ward: bool = False
+) -> Select:
+    """One row per resident of a ward (every ward for None), or per ward with `by_ward`: the id
+    and the aggregates (over CareSession's current_* columns) of the sessions, not voided, whose
+    current version happened between two instants; read from the standing index, without a
+    version (and, by ward, each session's resident for the ward they are on today)."""
+    standing = CareSession
+    group = Resident.ward_id if by_ward else standing.resident_id
+    query = select(group, *aggregates).where(
+        standing.current_kind != VersionKind.VOID.value,
+        standing.current_occurred_at >= start,
+        standing.current_occurred_at < end,
     )
-    return query if ward_id is None else of_ward(query, session, ward_id, dialect)
+    if by_ward:
+        query = query.join(Resident, Resident.id == standing.resident_id)
+    query = query.group_by(group)
+    if ward_id is None:
+        return query
+    return of_ward(query, cast(Table, CareSession.__table__), ward_id, dialect)
 
 
 def of_ward(query: Select, session: FromClause, ward_id, dialect: str) -> Select:

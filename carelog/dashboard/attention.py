@@ -12,12 +12,12 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload
 
 from carelog.accounts.models import User
-from carelog.care.models import CareSessionVersion
+from carelog.care.models import CareSession, CareSessionVersion
 from carelog.care.queries import (
     current_between,
     current_dialect,
     session_lookup,
-    summed_per_resident,
+    summed_standing,
 )
 from carelog.care.rules import reasons_to_stop
 from carelog.care.vocabulary import GIVEN, OBSERVATION_WORDS
@@ -70,11 +70,11 @@ def not_massaged(today: date, people: list[Resident]) -> list[NotMassaged]:
     since = today - timedelta(days=days - 1)
     start, _ = local_day_bounds(since)
     _, end = local_day_bounds(today)
-    given = CareSessionVersion.outcome.in_([o.value for o in GIVEN])
+    given = CareSession.current_outcome.in_([o.value for o in GIVEN])
     massaged = {
         row.resident_id
         for row in db.session.execute(
-            summed_per_resident(
+            summed_standing(
                 None,
                 start,
                 end,

@@ -17,8 +17,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from carelog.accounts.models import Ward
-from carelog.care.models import CareSessionVersion
-from carelog.care.queries import current_dialect, summed_per_resident
+from carelog.care.models import CareSession
+from carelog.care.queries import current_dialect, summed_standing
 from carelog.care.vocabulary import GIVEN, NOT_DONE_REASON_WORDS, Outcome
 from carelog.extensions import db
 from carelog.local_time import local_day_bounds
@@ -107,6 +107,8 @@ OVERVIEW_LOADS = (
         Resident.defer_sessions,
         Resident.defer_reason,
         Resident.defer_until,
+        Resident.plan_days,
+        raiseload=True,  # planning reads these; anything else would be a query per resident
     ),
     selectinload(Resident.consents).load_only(
         Consent.resident_id, Consent.consent_given, Consent.decided_on, Consent.review_on
@@ -143,16 +145,17 @@ def delivery(today: date, people: list[Resident]) -> list[WardDelivery]:
     for person in people:
         runs = plan_runs(person, first, today, versions[person.id])
         for period in chosen:
-            planned = planning_of(runs, period.first, period.last) if period.key != TODAY else None
-            counted = entries.get((person.id, period.key))
-            for ward in (person.ward_id, HOME):
-                total = sums[(ward, period.key)]
-                total[0] += planned.planned if planned else 0
-                if counted is not None:
-                    total[1] += counted.given
-                    total[2] += counted.declined
-                    total[3] += counted.not_done
-                    total[4].update(dict(counted.not_done_reasons))
+            if period.key != TODAY:
+                planned = planning_of(runs, period.first, period.last).planned
+                sums[(person.ward_id, period.key)][0] += planned
+                sums[(HOME, period.key)][0] += planned
+    for (ward_id, key), counted in entries.items():
+        for ward in (ward_id, HOME):
+            total = sums[(ward, key)]
+            total[1] += counted.given
+            total[2] += counted.declined
+            total[3] += counted.not_done
+            total[4].update(dict(counted.not_done_reasons))
 
     def figures(ward: int) -> dict[str, Delivery]:
         found = {}
@@ -167,25 +170,28 @@ def delivery(today: date, people: list[Resident]) -> list[WardDelivery]:
 
 
 def _entries(chosen: tuple[Period, ...]) -> dict[tuple[int, str], Delivery]:
-    """Per resident and period: sessions given, declined and not done (by reason), summed by
-    the database from current versions, voided ones left out."""
+    """Per ward (the ward each resident is on today) and period: sessions given, declined and
+    not done (by reason), summed by the database from each session's current standing, voided
+    ones left out."""
     bounds = {
         period.key: (local_day_bounds(period.first)[0], local_day_bounds(period.last)[1])
         for period in chosen
     }
-    version = CareSessionVersion
-    reason = func.coalesce(version.not_done_reason, "other")
+    standing = CareSession
+    reason = func.coalesce(standing.current_not_done_reason, "other")
 
     def counted(condition, period: str):
         since, until = bounds[period]
-        within = and_(condition, version.occurred_at >= since, version.occurred_at < until)
+        when = standing.current_occurred_at
+        within = and_(condition, when >= since, when < until)
         return func.sum(case((within, 1), else_=0))
 
+    outcome = standing.current_outcome
     kinds = {
-        "given": version.outcome.in_([o.value for o in GIVEN]),
-        "declined": version.outcome == Outcome.DECLINED.value,
+        "given": outcome.in_([o.value for o in GIVEN]),
+        "declined": outcome == Outcome.DECLINED.value,
         **{
-            f"not_done_{code}": and_(version.outcome == Outcome.NOT_DONE.value, reason == code)
+            f"not_done_{code}": and_(outcome == Outcome.NOT_DONE.value, reason == code)
             for code in NOT_DONE_REASON_WORDS
         },
     }
@@ -197,13 +203,13 @@ def _entries(chosen: tuple[Period, ...]) -> dict[tuple[int, str], Delivery]:
     start = min(since for since, _ in bounds.values())  # a week may begin in the month before
     end = max(until for _, until in bounds.values())
     found = {}
-    summed = summed_per_resident(None, start, end, *columns, dialect=current_dialect())
+    summed = summed_standing(None, start, end, *columns, dialect=current_dialect(), by_ward=True)
     for row in db.session.execute(summed):
         for key in PERIODS:
             reasons = Counter(
                 {code: getattr(row, f"{key}_not_done_{code}") for code in NOT_DONE_REASON_WORDS}
             )
-            found[(row.resident_id, key)] = Delivery(
+            found[(row.ward_id, key)] = Delivery(
                 0,
                 getattr(row, f"{key}_given"),
                 getattr(row, f"{key}_declined"),

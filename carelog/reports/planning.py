@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from threading import Lock
+
+from flask import current_app
 
 from carelog.local_time import local_date, local_day_bounds
 from carelog.reports.month import Month
@@ -70,6 +73,51 @@ class PlanRun:
 
 
 def plan_runs(resident: Resident, first: date, last: date, versions) -> list[PlanRun]:
+    """`work_out_runs`, remembered by each worker under everything the answer depends on.
+
+    The record's versions and the consent decisions are never changed, only added to, so their
+    ids (with the decisions' dates) and the record's own current values say everything: a new
+    version or decision is a different key. Records not yet saved (no ids) are worked out."""
+    key = _runs_key(resident, first, last, versions)
+    if key is None:
+        return work_out_runs(resident, first, last, versions)
+    runs = _remembered_runs.get(key)
+    if runs is None:
+        runs = tuple(work_out_runs(resident, first, last, versions))
+        with _memo_lock:
+            if len(_remembered_runs) >= RUNS_MEMO_SIZE:
+                _remembered_runs.clear()
+            _remembered_runs[key] = runs
+    return list(runs)
+
+
+RUNS_MEMO_SIZE = 8192  # residents times the few periods a page asks for
+_remembered_runs: dict[tuple, tuple[PlanRun, ...]] = {}
+_memo_lock = Lock()
+
+
+def _runs_key(resident: Resident, first: date, last: date, versions) -> tuple | None:
+    consents = resident.consents
+    ids = [resident.id, *(v.id for v in versions), *(c.id for c in consents)]
+    if any(i is None for i in ids):
+        return None
+    return (
+        current_app.config["CARELOG_TIMEZONE"],
+        first,
+        last,
+        resident.id,
+        resident.admitted_on,
+        resident.departed_on,
+        resident.sessions_per_week,
+        resident.defer_sessions,
+        resident.defer_until,
+        resident.plan_days,
+        tuple(v.id for v in versions),
+        tuple((c.id, c.decided_on, c.review_on, c.consent_given) for c in consents),
+    )
+
+
+def work_out_runs(resident: Resident, first: date, last: date, versions) -> list[PlanRun]:
     """The days from `first` to `last` that the resident was in the home, in runs of equal days.
 
     The rule is applied day by day, but a day is worked out only where something it depends on

@@ -1,6 +1,6 @@
-"""Each session keeps its current version's time, outcome, kind and night-after sleep beside the
-version's number, indexed by time, so that the ward board sums two weeks of sessions from one
-index (twice as fast on PostgreSQL, which otherwise looked up each version's session).
+"""Each session keeps its current version's time, outcome, kind, night-after sleep and reason for
+not done beside the version's number, indexed by time, so that the ward board and the overview
+sum weeks of sessions from one index (PostgreSQL otherwise looked up each version's session).
 
 Revision ID: e7b9d1f3a5c8
 Revises: c4e6a8b0d2f1
@@ -22,6 +22,7 @@ COLUMNS = (
     ('current_outcome', sa.String(14), 'outcome'),
     ('current_kind', sa.String(12), 'kind'),
     ('current_sleep_after_status', sa.String(14), 'sleep_after_status'),
+    ('current_not_done_reason', sa.String(10), 'not_done_reason'),
 )
 
 
@@ -41,7 +42,7 @@ def upgrade():
         'ix_care_session_current_by_day',
         'care_session',
         ['current_occurred_at', 'resident_id', 'current_outcome', 'current_kind',
-         'current_sleep_after_status'],
+         'current_sleep_after_status', 'current_not_done_reason'],
     )
 
 

@@ -393,6 +393,6 @@ def standing_out_of_step(app) -> list[int]:
             s.id
             for s, v in rows
             if (s.current_occurred_at, s.current_outcome, s.current_kind,
-                s.current_sleep_after_status)
-            != (v.occurred_at, v.outcome, v.kind, v.sleep_after_status)
+                s.current_sleep_after_status, s.current_not_done_reason)
+            != (v.occurred_at, v.outcome, v.kind, v.sleep_after_status, v.not_done_reason)
         ]  # fmt: skip
