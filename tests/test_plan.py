@@ -142,6 +142,8 @@ def test_communication_needs_are_flagged_wherever_the_record_opens(app, signed_i
         page = nurse.get(path)
         assert page.status_code == 200, path
         assert badge in page.get_data(as_text=True), path
+    auditor_page = signed_in("auditor").get(f"/audit/residents/{person}")
+    assert badge in auditor_page.get_data(as_text=True)
     form = BeautifulSoup(nurse.get(f"/residents/{person}/session").data, "html.parser")
     needs = form.select_one(".precautions .communication").get_text(" ", strip=True)
     assert "Sight: Registered blind" in needs and "Language: Welsh first" in needs
