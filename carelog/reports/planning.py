@@ -73,14 +73,11 @@ class PlanRun:
 
 
 def plan_runs(resident: Resident, first: date, last: date, versions) -> list[PlanRun]:
-    """`work_out_runs`, remembered by each worker under everything the answer depends on.
-
-    The record's versions and the consent decisions are never changed, only added to, so their
-    ids (with the decisions' dates) and the record's own current values say everything: a new
-    version or decision is a different key. Records not yet saved (no ids) are worked out."""
+    """`work_out_runs`, remembered by each worker under everything the answer is made of: the
+    days asked for, the record's current values, each version's time and the facts planning
+    reads from it, and each consent decision. A changed value is a different key, so nothing can
+    be stale, even when a restored backup gives an id to a different row."""
     key = _runs_key(resident, first, last, versions)
-    if key is None:
-        return work_out_runs(resident, first, last, versions)
     runs = _remembered_runs.get(key)
     if runs is None:
         runs = tuple(work_out_runs(resident, first, last, versions))
@@ -94,26 +91,19 @@ def plan_runs(resident: Resident, first: date, last: date, versions) -> list[Pla
 RUNS_MEMO_SIZE = 8192  # residents times the few periods a page asks for
 _remembered_runs: dict[tuple, tuple[PlanRun, ...]] = {}
 _memo_lock = Lock()
+PLANNING_FACTS = ("sessions_per_week", "defer_sessions", "defer_until", "plan_days")
 
 
-def _runs_key(resident: Resident, first: date, last: date, versions) -> tuple | None:
-    consents = resident.consents
-    ids = [resident.id, *(v.id for v in versions), *(c.id for c in consents)]
-    if any(i is None for i in ids):
-        return None
+def _runs_key(resident: Resident, first: date, last: date, versions) -> tuple:
     return (
         current_app.config["CARELOG_TIMEZONE"],
         first,
         last,
-        resident.id,
         resident.admitted_on,
         resident.departed_on,
-        resident.sessions_per_week,
-        resident.defer_sessions,
-        resident.defer_until,
-        resident.plan_days,
-        tuple(v.id for v in versions),
-        tuple((c.id, c.decided_on, c.review_on, c.consent_given) for c in consents),
+        *(getattr(resident, fact) for fact in PLANNING_FACTS),
+        tuple((v.recorded_at, *(v.values.get(fact) for fact in PLANNING_FACTS)) for v in versions),
+        tuple((c.decided_on, c.review_on, c.consent_given) for c in resident.consents),
     )
 
 
