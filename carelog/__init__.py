@@ -66,6 +66,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from carelog.dashboard import views as dashboard_views
     from carelog.reports import views as report_views
     from carelog.residents import views as resident_views
+    from carelog.tablets import views as tablet_views
     from carelog.web import filters, home_views
 
     filters.register(app)
@@ -80,6 +81,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         audit_views.bp,
         report_views.bp,
         dashboard_views.bp,
+        tablet_views.bp,
     ):
         app.register_blueprint(blueprint)
 

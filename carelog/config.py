@@ -28,6 +28,8 @@ def defaults(instance_path: str) -> dict:
         "CARELOG_IDLE_MINUTES": 15,
         "CARELOG_LAST_SEEN_SECONDS": 30,  # how often a sign-in session's last use is written
         "CARELOG_MAX_SESSION_HOURS": 12,
+        "CARELOG_PIN_HOURS": 12,  # a PIN works this long after a full sign-in on the tablet
+        "CARELOG_PIN_ATTEMPTS": 5,  # wrong PINs before only the password opens the account
         "CARELOG_LOCKOUT_ATTEMPTS": 5,
         "CARELOG_LOCKOUT_MINUTES": 15,
         "CARELOG_LOCKOUT_WINDOW_MINUTES": 15,  # failed sign-ins count within this sliding window

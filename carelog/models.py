@@ -6,6 +6,7 @@ from carelog.care.models import CareSession, CareSessionVersion
 from carelog.dashboard.models import OverrideAcknowledgement
 from carelog.reports.models import ReportJob
 from carelog.residents.models import Consent, Resident
+from carelog.tablets.models import Tablet
 
 __all__ = [
     "AuditEntry",
@@ -16,6 +17,7 @@ __all__ = [
     "OverrideAcknowledgement",
     "ReportJob",
     "Resident",
+    "Tablet",
     "User",
     "Ward",
 ]

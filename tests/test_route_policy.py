@@ -71,6 +71,11 @@ POLICY: dict[str, set[str] | str] = {
     "dashboard.acknowledge": {MANAGER},
     "dashboard.ward_charts_page": {MANAGER, AUDITOR},
     "dashboard.ward_trends_page": {MANAGER, AUDITOR},
+    "tablets.index": {MANAGER, ADMIN},
+    "tablets.enrol": {MANAGER, ADMIN},
+    "tablets.revoke": {MANAGER, ADMIN},
+    "tablets.choose_pin": {NURSE, MANAGER},
+    "tablets.switch": EVERYONE,
 }
 
 SAMPLE_ARGS = {
@@ -81,6 +86,7 @@ SAMPLE_ARGS = {
     "job_id": "00000000-0000-4000-8000-000000000000",
     "request_id": 1,
     "filename": "carelog.css",
+    "tablet_id": 1,
 }
 
 

@@ -156,6 +156,33 @@ CASES = {
         entry("ward.update", 1, "ward", "1", None, new={"name": "Oak"}),
         "Ada Admin renamed a ward to Oak ward",
     ),
+    "auth.switch": (
+        entry(
+            "auth.switch",
+            3,
+            "user",
+            "3",
+            None,
+            new={"tablet_id": 1, "tablet": "Rowan 1", "from_user_id": 2},
+        ),
+        "Niamh Byrne took over the tablet Rowan 1 by PIN from Morgan Okafor",
+    ),
+    "auth.pin_failed": (
+        entry("auth.pin_failed", 3, "user", "3", None, new={"tablet_id": 1, "tablet": "Rowan 1"}),
+        "Niamh Byrne typed a wrong PIN on the tablet Rowan 1",
+    ),
+    "tablet.enrol": (
+        entry("tablet.enrol", 2, "tablet", "1", None, new={"name": "Rowan 1", "ward_id": 1}),
+        "Morgan Okafor enrolled the tablet Rowan 1 on Rowan ward",
+    ),
+    "tablet.revoke": (
+        entry("tablet.revoke", 2, "tablet", "1", None, new={"name": "Rowan 1", "ward_id": 1}),
+        "Morgan Okafor revoked the tablet Rowan 1, signing out everyone on it",
+    ),
+    "user.pin": (
+        entry("user.pin", 3, "user", "3", None),
+        "Niamh Byrne chose a new PIN for the quick switch on ward tablets",
+    ),
 }
 
 

@@ -14,6 +14,8 @@ from carelog.accounts.roles import ALL_STAFF
 from carelog.audit.actor import current_actor
 from carelog.errors import FieldError
 from carelog.local_time import local_clock
+from carelog.tablets import enrolment, pins
+from carelog.tablets.forms import SwitchForm
 from carelog.web.fields import show_field_error
 from carelog.web.policy import public, roles
 
@@ -68,7 +70,10 @@ def sign_in():
         return redirect(url_for("home.index"))
     form = SignInForm()
     if form.validate_on_submit():
-        result = staff_accounts.sign_in(form.username.data, form.password.data, current_actor())
+        tablet = enrolment.this_tablet()
+        result = staff_accounts.sign_in(
+            form.username.data, form.password.data, current_actor(), tablet.id if tablet else None
+        )
         if result.user is not None:
             session.clear()  # a new session at sign-in: nothing carries over from before
             result.user.login_token = result.token
@@ -77,17 +82,29 @@ def sign_in():
         if result.wait is not None:
             minutes = max(1, math.ceil(result.wait.total_seconds() / 60))
             flash(TOO_MANY_TRIES.format(minutes=minutes), "error")
-            page = render_template("accounts/sign_in.html", form=form)
-            return page, 429, {"Retry-After": str(math.ceil(result.wait.total_seconds()))}
+            retry_after = str(math.ceil(result.wait.total_seconds()))
+            return _sign_in_page(form), 429, {"Retry-After": retry_after}
         if result.locked_until is not None:
             flash(LOCKED.format(until=local_clock(result.locked_until)), "error")
         else:
             flash(AWAITING_APPROVAL if result.awaiting_approval else SIGN_IN_FAILED, "error")
-        return render_template("accounts/sign_in.html", form=form), 200
+        return _sign_in_page(form), 200
     reason = g.get("signed_out_for") or request.args.get("reason")
     if reason in SIGNED_OUT_MESSAGES:
         flash(SIGNED_OUT_MESSAGES[reason], "info")
-    return render_template("accounts/sign_in.html", form=form)
+    return _sign_in_page(form)
+
+
+def _sign_in_page(form: SignInForm) -> str:
+    """The sign-in form; on an enrolled tablet, the quick switch by PIN above it."""
+    tablet = enrolment.this_tablet()
+    switch_form = None
+    if tablet is not None:
+        switch_form = SwitchForm(formdata=None)
+        switch_form.user_id.choices = [(u.id, u.full_name) for u in pins.who_may_switch(tablet)]
+    return render_template(
+        "accounts/sign_in.html", form=form, tablet=tablet, switch_form=switch_form
+    )
 
 
 @bp.post("/sign-out")

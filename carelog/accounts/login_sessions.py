@@ -16,19 +16,22 @@ from carelog.accounts.models import LoginSession, User
 from carelog.database import existing, utcnow, write_transaction
 from carelog.extensions import db, login_manager
 from carelog.ops import health
+from carelog.tablets.models import Tablet
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_login_session(user: User) -> str:
+def start_login_session(user: User, tablet_id: int | None = None, method: str = "password") -> str:
     """Record a new sign-in session for the user and return its secret token."""
     token = secrets.token_urlsafe(32)
     db.session.add(
         LoginSession(
             token_hash=_token_hash(token),
             user_id=user.id,
+            tablet_id=tablet_id,
+            method=method,
             ip=request.remote_addr,
             user_agent=request.headers.get("User-Agent", "")[:300],
         )
@@ -51,6 +54,15 @@ def end_all_login_sessions(user_id: int, reason: str) -> None:
         update(LoginSession)
         .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
         .values(ended_at=utcnow(), end_reason=reason)
+    )
+
+
+def method_of(token: str | None) -> str | None:
+    """How a live sign-in session was started: "password" or "pin" (None if not found)."""
+    if not token:
+        return None
+    return db.session.scalar(
+        select(LoginSession.method).where(LoginSession.token_hash == _token_hash(token))
     )
 
 
@@ -92,6 +104,10 @@ def load_user_from_session(token: str) -> User | None:
                 db.session.execute(
                     update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
                 )
+                if login.tablet_id is not None:
+                    db.session.execute(
+                        update(Tablet).where(Tablet.id == login.tablet_id).values(last_seen_at=now)
+                    )
         except DBAPIError as error:
             # On a full disk reads go on: the idle clock keeps its last value meanwhile.
             if not health.is_storage_fault(error):

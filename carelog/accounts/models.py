@@ -48,6 +48,10 @@ class User(UserMixin, Model):
     # Set when someone else chose the password (an admin): its owner chooses their own at the
     # next sign-in, before anything else, so that nobody else knows it.
     must_choose_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A PIN for the quick switch on an enrolled ward tablet, hashed like a password. Wrong PINs
+    # since the last full sign-in: at the limit, only the password opens the account again.
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_failures: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ward: Mapped[Ward | None] = relationship()
@@ -84,8 +88,14 @@ class LoginSession(Model):
     end_reason: Mapped[str | None] = mapped_column(String(20))
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    # The enrolled tablet it was started on (revoking the tablet ends it), and how: a full
+    # sign-in with the password, or a quick switch by PIN.
+    tablet_id: Mapped[int | None] = mapped_column(ForeignKey("tablet.id"))
+    method: Mapped[str] = mapped_column(String(10), default="password", server_default="password")
 
     user: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_login_session_tablet_user", "tablet_id", "user_id"),)
 
 
 class SignInFailure(Model):

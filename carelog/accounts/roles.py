@@ -34,6 +34,8 @@ ADMINS = frozenset({Role.ADMIN})
 ACCESS_APPROVERS = frozenset({Role.ADMIN, Role.CARE_MANAGER})
 # A locked-out nurse asks whoever is at hand: a care manager on the ward, or an admin.
 UNLOCKERS = frozenset({Role.ADMIN, Role.CARE_MANAGER})
+# Ward tablets are enrolled and revoked by whoever runs the ward or the accounts.
+TABLET_KEEPERS = frozenset({Role.ADMIN, Role.CARE_MANAGER})
 
 
 @dataclass(frozen=True)
@@ -50,3 +52,4 @@ class RoleSets:
     ADMINS: frozenset[Role] = ADMINS
     ACCESS_APPROVERS: frozenset[Role] = ACCESS_APPROVERS
     UNLOCKERS: frozenset[Role] = UNLOCKERS
+    TABLET_KEEPERS: frozenset[Role] = TABLET_KEEPERS

@@ -24,6 +24,8 @@ ACCOUNT_FIELDS_HIDDEN = (
     "locked_until",
     "failures_counted_from",
     "must_choose_password",
+    "pin_hash",
+    "pin_failures",
 )
 
 
@@ -144,6 +146,7 @@ def set_password(actor: Actor, user_id: int, password: str) -> None:
         user.failed_sign_ins = 0
         user.locked_until = None
         user.must_choose_password = actor.user_id is not None and actor.user_id != user.id
+        user.pin_hash = None  # a new password starts afresh: the owner chooses a new PIN too
         login_sessions.end_all_login_sessions(user.id, "password")
         chain.record(session, actor, "user.password", "user", user.id)
 
@@ -199,7 +202,7 @@ class SignIn:
     locked_until: datetime | None = None  # the right password, for a locked account
 
 
-def sign_in(username: str, password: str, where: Actor) -> SignIn:
+def sign_in(username: str, password: str, where: Actor, tablet_id: int | None = None) -> SignIn:
     """Check a password, counting failures per account in the database and locking it out.
 
     A client throttled for too many failures is refused before any password is hashed."""
@@ -234,10 +237,12 @@ def sign_in(username: str, password: str, where: Actor) -> SignIn:
             user.failed_sign_ins = 0
             user.locked_until = None
             user.failures_counted_from = now
+            user.pin_failures = 0  # the password sets a PIN blocked by wrong tries working again
             if passwords.needs_rehash(user.password_hash):
                 user.password_hash = passwords.hash_password(password)
-            token = login_sessions.start_login_session(user)
-            chain.record(session, actor, "auth.sign_in", "user", user.id)
+            token = login_sessions.start_login_session(user, tablet_id)
+            at_tablet = {"tablet_id": tablet_id} if tablet_id else None
+            chain.record(session, actor, "auth.sign_in", "user", user.id, new=at_tablet)
             return SignIn(user, token)
         reason = "locked" if locked else ("inactive" if not user.active else "password")
         chain.record(session, actor, "auth.sign_in_failed", "user", user.id, new={"why": reason})

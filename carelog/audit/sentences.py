@@ -149,6 +149,16 @@ def _ward(entry: AuditEntry, verb: str) -> str:
     return f"{verb} {(entry.new or {}).get('name', 'a')} ward"
 
 
+def _tablet(entry: AuditEntry) -> str:
+    name = (entry.new or {}).get("name") or (entry.new or {}).get("tablet")
+    return f"the tablet {name}" if name else "a ward tablet"
+
+
+def _from_whom(entry: AuditEntry, names: Names) -> str:
+    before = (entry.new or {}).get("from_user_id")
+    return f" from {names.user(before)}" if before else ""
+
+
 SENTENCES: dict[str, Callable[[AuditEntry, Names], str]] = {
     "auth.sign_in": lambda e, n: "signed in",
     "auth.sign_out": _signed_out,
@@ -162,6 +172,10 @@ SENTENCES: dict[str, Callable[[AuditEntry, Names], str]] = {
         "was refused sign-in from one address for "
         f"{(e.new or {}).get('minutes', 'some')} minutes after too many failures"
     ),
+    "auth.switch": lambda e, n: f"took over {_tablet(e)} by PIN" + _from_whom(e, n),
+    "auth.pin_failed": lambda e, n: f"typed a wrong PIN on {_tablet(e)}",
+    "tablet.enrol": lambda e, n: f"enrolled {_tablet(e)} on {n.ward((e.new or {}).get('ward_id'))}",
+    "tablet.revoke": lambda e, n: f"revoked {_tablet(e)}, signing out everyone on it",
     "session.record": _session_recorded,
     "session.follow_up": lambda e, n: (
         f"added how {n.resident(e.resident_id)} slept the night after a massage"
@@ -197,6 +211,7 @@ SENTENCES: dict[str, Callable[[AuditEntry, Names], str]] = {
         if str(e.actor_id) == str(e.entity_id)
         else f"set a new password for {n.user(e.entity_id)}, to be replaced at their next sign-in"
     ),
+    "user.pin": lambda e, n: "chose a new PIN for the quick switch on ward tablets",
     "user.unlock": lambda e, n: f"unlocked the account of {n.user(e.entity_id)}",
     "user.deactivate": lambda e, n: f"deactivated the account of {n.user(e.entity_id)}",
     "user.reactivate": lambda e, n: f"reactivated the account of {n.user(e.entity_id)}",
@@ -211,6 +226,10 @@ ACTION_LABELS = {
     "auth.sign_in_failed": "Sign-in failed",
     "auth.locked_out": "Account locked",
     "auth.throttled": "Sign-in refused (too many failures)",
+    "auth.switch": "Switched nurse by PIN",
+    "auth.pin_failed": "Wrong PIN",
+    "tablet.enrol": "Tablet enrolled",
+    "tablet.revoke": "Tablet revoked",
     "session.record": "Session recorded",
     "session.follow_up": "Next-morning sleep added",
     "session.correction": "Session corrected",
@@ -231,6 +250,7 @@ ACTION_LABELS = {
     "user.create": "Account created",
     "user.update": "Account changed",
     "user.password": "Password changed",
+    "user.pin": "PIN chosen",
     "user.unlock": "Account unlocked",
     "user.deactivate": "Account deactivated",
     "user.reactivate": "Account reactivated",

@@ -4,6 +4,26 @@
   "use strict";
   var body = document.body;
   var userId = body.dataset.user;
+
+  // ---- Switch nurse: tapping a name moves straight to the PIN ------------------------------
+  document.querySelectorAll("[data-switch]").forEach(function (form) {
+    var pin = form.querySelector("input[name=pin]");
+    form.querySelectorAll("[data-switch-name]").forEach(function (name) {
+      name.addEventListener("change", function () { if (pin) { pin.value = ""; pin.focus(); } });
+    });
+  });
+
+  // ---- Back after a switch never shows the last nurse's page ------------------------------
+  // A page kept in the browser's back-forward cache belongs to whoever was signed in when it
+  // was drawn: if that is not who is signed in now, ask the server for it again.
+  var WHO = "carelog:who";
+  try { window.sessionStorage.setItem(WHO, userId || ""); } catch (e) { /* storage blocked */ }
+  window.addEventListener("pageshow", function (event) {
+    var now = null;
+    try { now = window.sessionStorage.getItem(WHO); } catch (e) { return; }
+    if (event.persisted && now !== (userId || "")) { window.location.reload(); }
+    else { try { window.sessionStorage.setItem(WHO, userId || ""); } catch (e) { /* blocked */ } }
+  });
   if (!userId) { return; }
 
   // ---- Idle sign-out and keep-alive -------------------------------------------------------

@@ -19,6 +19,7 @@ from carelog.reports.pdf.formatting import number, signed
 from carelog.residents.badges import communication_badge, precaution_badges
 from carelog.residents.plan import communication_needs, days_short, plan_lines
 from carelog.residents.vocabulary import DECIDER_WORDS
+from carelog.tablets.enrolment import has_tablet_cookie
 
 ROLE_SETS = RoleSets()  # one instance: the sets never change
 
@@ -65,6 +66,7 @@ def register(app: Flask) -> None:
     app.add_template_global(rating_cell, "rating_cell")
     app.add_template_global(sentences.sentence, "audit_sentence")
     app.add_template_global(changes, "audit_changes")
+    app.add_template_global(has_tablet_cookie, "on_tablet")
 
     @app.context_processor
     def home_settings() -> dict:
