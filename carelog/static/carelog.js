@@ -9,8 +9,10 @@
   document.querySelectorAll("[data-switch]").forEach(function (form) {
     var pin = form.querySelector("input[name=pin]");
     form.querySelectorAll("[data-switch-name]").forEach(function (name) {
-      name.addEventListener("change", function () { if (pin) { pin.value = ""; pin.focus(); } });
+      // click, not change: after a wrong PIN her name is still chosen, and a tap must still work
+      name.addEventListener("click", function () { if (pin) { pin.value = ""; pin.focus(); } });
     });
+    if (pin && form.querySelector("[data-switch-name]:checked")) { pin.focus(); }
   });
 
   // ---- Back after a switch never shows the last nurse's page ------------------------------

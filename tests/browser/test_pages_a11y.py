@@ -84,6 +84,20 @@ def _empty_consent(page: Page) -> None:
     page.locator(".error").first.wait_for()
 
 
+def _enrol_this_tablet(page: Page) -> None:
+    if page.locator("#name").count():
+        page.fill("#name", "Rowan tablet 1")
+        page.select_option("#ward_id", label="Rowan")
+        page.get_by_role("button", name="Enrol this tablet").tap()
+        page.locator(".flash-success").wait_for()
+
+
+def _switch_nurse(page: Page) -> None:
+    _enrol_this_tablet(page)
+    page.get_by_role("link", name="Switch nurse").tap()
+    page.get_by_role("heading", name="Switch nurse").wait_for()
+
+
 SCREENS = [
     Screen(None, "sign-in", "/auth/sign-in"),
     Screen(None, "sign-in-failed", "/auth/sign-in", _wrong_password),
@@ -129,6 +143,9 @@ SCREENS = [
     Screen("admin", "edit-user", "/admin/users/{nurse_id}"),
     Screen("admin", "wards", "/admin/wards"),
     Screen("admin", "ward-form", "/admin/wards/{rowan_id}"),
+    Screen("manager", "tablets", "/tablets/", _enrol_this_tablet),
+    Screen("manager", "switch-nurse", "/tablets/", _switch_nurse),
+    Screen("nurse", "pin-form", "/tablet/pin"),
 ]
 
 
