@@ -5,7 +5,7 @@ from carelog.audit.models import AuditEntry
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.dashboard.models import OverrideAcknowledgement
 from carelog.reports.models import ReportJob
-from carelog.residents.models import Consent, Resident
+from carelog.residents.models import Consent, Resident, ResidentPhoto
 from carelog.tablets.models import Tablet
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "OverrideAcknowledgement",
     "ReportJob",
     "Resident",
+    "ResidentPhoto",
     "Tablet",
     "User",
     "Ward",

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
+from PIL import Image
 from sqlalchemy import func, select
 
 from carelog.accounts.models import LoginSession, User, Ward
@@ -27,7 +28,8 @@ from carelog.audit.models import AuditEntry
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.database import utcnow
 from carelog.extensions import db
-from carelog.residents.models import Consent, Resident
+from carelog.residents.models import Consent, Resident, ResidentPhoto
+from carelog.tablets.models import Tablet
 from tests.conftest import PASSWORDS, StaffClient
 from tests.helpers.pages import flashes, local_minute
 from tests.helpers.records import (
@@ -41,7 +43,10 @@ from tests.helpers.records import (
     user_id,
 )
 
-TABLES = (User, Ward, Resident, Consent, CareSession, CareSessionVersion, AuditEntry, LoginSession)
+TABLES = (
+    User, Ward, Resident, Consent, CareSession, CareSessionVersion, AuditEntry, LoginSession,
+    Tablet, ResidentPhoto,
+)  # fmt: skip
 HUGE_ID = 10**20  # beyond any database integer
 
 # ----- values -----------------------------------------------------------------------------------
@@ -446,6 +451,82 @@ def test_the_follow_up_form(app):
         check(app, nurse, url, with_csrf(data, csrf, token, f"{prefix}csrf_token"))
 
     run()
+
+
+# ----- tablets, PINs and photos -----------------------------------------------------------------
+
+
+def _small_photo(size: tuple[int, int], fmt: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (120, 90, 60)).save(out, fmt)
+    return out.getvalue()
+
+
+def test_the_tablet_pin_and_photo_forms(app):
+    """Enrol, revoke, a PIN, a switch and a photo upload or take-down, with any input and any
+    file (an image, part of one, a decompression bomb, random bytes): no 5xx, nothing half saved."""
+    from tests.test_photos import bomb_png
+
+    manager, manager_token = signed_in_client(app, "manager")
+    nurse, nurse_token = signed_in_client(app, "nurse")
+    ward = nurse_ward(app)
+    enrolled = manager.post(
+        "/tablets/enrol", data={"name": "Tablet A", "ward_id": ward, "csrf_token": manager_token}
+    )
+    assert enrolled.status_code == 303
+    tablet = StaffClient(app.test_client())
+    tablet.set_cookie("carelog_tablet", manager.get_cookie("carelog_tablet").value)
+    assert tablet.sign_in("nurse").status_code == 303
+    tablet_token = tablet.csrf_token("/")
+    tablet.post("/tablet/pin", data={"pin": "4827", "again": "4827", "csrf_token": tablet_token})
+    with app.app_context():
+        tablets = db.session.scalars(select(Tablet.id)).all()
+    people = [p.id for p in residents_where(app, ward)]
+    files = st.one_of(
+        st.sampled_from([_small_photo((640, 480), "JPEG"), _small_photo((50, 900), "PNG")]),
+        st.sampled_from([_small_photo((640, 480), "JPEG")[:700], bomb_png(), b""]),
+        st.binary(max_size=2000),
+    ).map(lambda data: (io.BytesIO(data), "photo.jpg"))
+    photo = {
+        "photo": files,
+        "agreed_by": choice("resident", "representative"),
+        "agreed": choice("y", "y", ""),
+        "reason": words(300),
+    }
+    pins = st.one_of(choice("4827", "1234", "0000", "90417"), st.text(characters, max_size=8))
+    reason = form_body({"reason": words(300)})
+    manager_routes = st.one_of(
+        st.tuples(st.just("/tablets/enrol"), form_body({"name": words(80), "ward_id": ids(ward)})),
+        st.tuples(ids(*tablets).map("/tablets/{}/revoke".format), reason),
+        st.tuples(ids(*people).map("/residents/{}/photo/edit".format), form_body(photo)),
+        st.tuples(ids(*people).map("/residents/{}/photo/remove".format), reason),
+    )
+    nurse_routes = st.one_of(
+        st.tuples(st.just("/tablet/pin"), form_body({"pin": pins, "again": pins})),
+    )
+    switch = {"user_id": ids(user_id(app, "nurse"), user_id(app, "nurse2")), "pin": pins}
+
+    @settings(max_examples=120, **SETTINGS)
+    @given(route=manager_routes, csrf=csrf_modes)
+    def as_manager(route, csrf):
+        url, data = route
+        check(app, manager, url, with_csrf(data, csrf, manager_token))
+
+    @settings(max_examples=40, **SETTINGS)
+    @given(route=nurse_routes, csrf=csrf_modes)
+    def as_nurse(route, csrf):
+        url, data = route
+        check(app, nurse, url, with_csrf(data, csrf, nurse_token))
+
+    @settings(max_examples=40, **SETTINGS)
+    @given(data=form_body(switch), csrf=csrf_modes)
+    def on_the_tablet(data, csrf):
+        response = tablet.post("/tablet/switch", data=with_csrf(data, csrf, tablet_token))
+        assert response.status_code < 500
+
+    as_manager()
+    as_nurse()
+    on_the_tablet()
 
 
 # ----- the crashes the generated input found, pinned down ---------------------------------------

@@ -34,6 +34,7 @@ AUDITOR_POSTS = {
     "reports.start_batch",
     "auditor.verify_report",
     "auth.choose_password",  # their own password, when an admin has set one; else back home
+    "tablets.switch",  # public: on a browser that is no enrolled tablet it only redirects
 }  # starts or reads; changes no record
 
 

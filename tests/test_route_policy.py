@@ -76,6 +76,9 @@ POLICY: dict[str, set[str] | str] = {
     "tablets.revoke": {MANAGER, ADMIN},
     "tablets.choose_pin": {NURSE, MANAGER},
     "tablets.switch": EVERYONE,
+    "photos.show": {NURSE, MANAGER, AUDITOR},
+    "photos.edit": {MANAGER},
+    "photos.remove": {MANAGER},
 }
 
 SAMPLE_ARGS = {

@@ -179,6 +179,12 @@ CASES = {
         entry("tablet.revoke", 2, "tablet", "1", None, new={"name": "Rowan 1", "ward_id": 1}),
         "Morgan Okafor revoked the tablet Rowan 1, signing out everyone on it",
     ),
+    "resident.photo": (
+        entry(
+            "resident.photo", 2, "resident", "7", 7, new={"photo_id": 3, "agreed_by": "resident"}
+        ),
+        "Morgan Okafor added a photo of Peggy (Margaret Hughes)",
+    ),
     "user.pin": (
         entry("user.pin", 3, "user", "3", None),
         "Niamh Byrne chose a new PIN for the quick switch on ward tablets",

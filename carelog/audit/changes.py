@@ -29,7 +29,13 @@ OTHER_LABELS = {
     "month": "Month",
     "page": "Page",
     "why": "Why",
+    "photo_id": "Photo",
+    "agreed_by": "Agreed to by",
+    "sha256": "Photo fingerprint (SHA-256)",
+    "tablet": "Tablet",
+    "from_user_id": "Took over from",
 }
+HIDDEN_TOO = {"tablet_id"}  # the tablet is named beside it
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,14 @@ def _words(key: str, value: Any, names: Names) -> str:
         return "yes" if value else "no"
     if key == "ward_id":
         return names.ward(value).removesuffix(" ward")
+    if key == "from_user_id":
+        return names.user(value)
+    if key == "photo_id":
+        return f"photo no. {value}"
+    if key == "agreed_by":
+        return {"resident": "the resident", "representative": "their representative"}.get(
+            str(value), str(value)
+        )
     if key in CODED_FIELDS:
         codes = str(value).split(",") if key == "observations" else [str(value)]
         return ", ".join(words_for(CODED_FIELDS[key], c) for c in codes)
@@ -79,7 +93,7 @@ def changes(entry: AuditEntry, names: Names) -> list[Change]:
             found.append(Change(_label(rating), before, after))
     rated = {f"{r}_{p}" for r in RATINGS for p in ("value", "status", "rater")}
     for key in [*new, *(k for k in old if k not in new)]:
-        if key in HIDDEN or key in rated:
+        if key in HIDDEN or key in HIDDEN_TOO or key in rated:
             continue
         before = _words(key, old[key], names) if key in old else None
         after = _words(key, new[key], names) if key in new else "—"

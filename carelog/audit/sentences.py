@@ -189,6 +189,11 @@ SENTENCES: dict[str, Callable[[AuditEntry, Names], str]] = {
     ),
     "resident.admit": lambda e, n: f"admitted {n.resident(e.resident_id)}",
     "resident.update": lambda e, n: f"changed the record of {n.resident(e.resident_id)}",
+    "resident.photo": lambda e, n: (
+        f"added a photo of {n.resident(e.resident_id)}"
+        if (e.new or {}).get("photo_id")
+        else f"took down the photo of {n.resident(e.resident_id)}"
+    ),
     "resident.depart": lambda e, n: f"recorded that {n.resident(e.resident_id)} left the home",
     "resident.view": _viewed,
     "consent.record": _consent,
@@ -237,6 +242,7 @@ ACTION_LABELS = {
     "session.override_acknowledged": "Override acknowledged",
     "resident.admit": "Resident admitted",
     "resident.update": "Resident's record changed",
+    "resident.photo": "Photo changed",
     "resident.depart": "Resident left",
     "resident.view": "Record opened",
     "consent.record": "Consent decision recorded",

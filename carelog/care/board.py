@@ -65,6 +65,7 @@ RESIDENT_SHOWN = (
     Resident.defer_until,
     Resident.avoid_left_hand,
     Resident.avoid_right_hand,
+    Resident.photo_id,
     Resident.light_pressure_only,
     Resident.allergies,
     Resident.plan_days,

@@ -16,6 +16,7 @@ from carelog.audit.actor import Actor
 from carelog.database import clock_at
 from carelog.extensions import db
 from carelog.local_time import home_zone, local_today
+from carelog.ops.demo_photos import add_demo_photo
 from carelog.residents import records
 from carelog.residents.vocabulary import ConsentDecider
 
@@ -238,3 +239,5 @@ def _admit(actor: Actor, plan: _ResidentPlan, ward_ids: list[int]) -> None:
 def _decide(actor: Actor, plan: _ResidentPlan, decided: date) -> None:
     assert plan.consent is not None
     records.record_consent(actor, plan.resident_id, {**plan.consent, "decided_on": decided})
+    initials = plan.values["given_name"][0] + plan.values["family_name"][0]
+    add_demo_photo(actor, plan.index, plan.resident_id, initials)

@@ -244,6 +244,7 @@ class ResidentReport:
     excluded_days: tuple[tuple[str, int], ...] = ()  # days left out of "planned", and why
     plan: tuple[tuple[str, str], ...] = ()  # the person-centred plan in force, (label, words)
     communication: tuple[tuple[str, str], ...] = ()  # communication needs in force, likewise
+    photo: bytes | None = None  # the JPEG the record showed at the end of the period (if any)
     report_id: str = ""  # printed on every page; the download's audit entry names it
     verify_url: str = ""  # the integrity page for this report, printed as a QR code
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from carelog.accounts.models import User, Ward
 from carelog.audit import chain
-from carelog.database import existing
+from carelog.database import existing, utcnow
 from carelog.extensions import db
 from carelog.local_time import home_zone, local, local_today, month_bounds
 from carelog.reports import document as rm
@@ -33,7 +33,7 @@ from carelog.reports.rows import (
     sleep_nights,
 )
 from carelog.residents import history
-from carelog.residents.models import Resident
+from carelog.residents.models import Resident, ResidentPhoto
 from carelog.residents.plan import communication_needs, plan_lines
 
 
@@ -104,6 +104,17 @@ def _generated(user_name: str):
     )
 
 
+def _photos(photo_ids) -> dict[int, bytes]:
+    """The photos the reports show, in one query."""
+    wanted = {int(i) for i in photo_ids if i}
+    if not wanted:
+        return {}
+    found = db.session.execute(
+        select(ResidentPhoto.id, ResidentPhoto.jpeg).where(ResidentPhoto.id.in_(wanted))
+    )
+    return dict(found.tuples().all())
+
+
 def build(
     month: Month, generated_by: str, ward_id: int | None = None, resident_id: int | None = None
 ) -> list[rm.ResidentReport]:
@@ -124,10 +135,22 @@ def build(
     ward_names: dict[int, str] = dict(db.session.execute(select(Ward.id, Ward.name)).tuples().all())
     start, end = month_bounds(month)
     until = _figures_to(month)
+    standing = {
+        person.id: history.in_force(versions[person.id], start) or chain.snapshot(person)
+        for person in people
+    }
+    # The photo is the one the record showed at the end of what the report covers: it
+    # identifies the person the sessions were given to, as staff saw them then.
+    shown_until = min(end, utcnow())
+    photo_of = {
+        person.id: (history.in_force(versions[person.id], shown_until) or {}).get("photo_id")
+        for person in people
+    }
+    photos = _photos(photo_of.values())
     reports = []
     for person in people:
         rows = sessions.get(person.id, [])
-        facts = history.in_force(versions[person.id], start) or chain.snapshot(person)
+        facts = standing[person.id]
         plan = planning(person, month, versions[person.id], until)
         reports.append(
             rm.ResidentReport(
@@ -152,6 +175,7 @@ def build(
                 usual_product=facts.get("preferred_product") or "",
                 plan=tuple((line.label, line.text) for line in plan_lines(facts)),
                 communication=tuple((line.label, line.text) for line in communication_needs(facts)),
+                photo=photos.get(photo_of[person.id] or 0),
                 fact_changes=_fact_changes(person, month, versions[person.id], ward_names),
                 sessions=tuple(
                     session_row(

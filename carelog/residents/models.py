@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     ForeignKey,
+    LargeBinary,
     String,
     Subquery,
     Text,
@@ -68,6 +69,9 @@ class Resident(Model):
     communication_sight: Mapped[str | None] = mapped_column(String(300))
     communication_language: Mapped[str | None] = mapped_column(String(300))
     communication_understanding: Mapped[str | None] = mapped_column(String(300))
+    # The photo that identifies the resident now (none until they or their representative agree);
+    # every photo ever shown is kept in resident_photo, and each version records which it was.
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("resident_photo.id", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ward: Mapped[Ward] = relationship()
@@ -179,3 +183,20 @@ class ResidentVersion(Model):
     values: Mapped[dict] = mapped_column(JSON)
 
     recorded_by: Mapped[User | None] = relationship()
+
+
+class ResidentPhoto(Model):
+    """A photo that identifies a resident: resized, stripped of metadata, never changed or
+    deleted (a new photo, or none, is a new version of the resident's record)."""
+
+    __table_args__ = (CheckConstraint("agreed_by IN ('resident','representative')", "agreed_by"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int]
+    height: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    agreed_by: Mapped[str] = mapped_column(String(20))  # who agreed to the photo being kept
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)

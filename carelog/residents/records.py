@@ -88,7 +88,7 @@ def _refuse(problem: FieldError | None) -> None:
         raise ResidentError(problem.field, problem.message)
 
 
-def _keep_version(session, actor: Actor, resident: Resident, action: str, reason=None) -> None:
+def keep_version(session, actor: Actor, resident: Resident, action: str, reason=None) -> None:
     """Add the record as it now stands to its history (resident_version)."""
     latest = session.scalar(
         select(func.max(ResidentVersion.version_no)).where(
@@ -135,7 +135,7 @@ def admit(actor: Actor, values: dict) -> Resident:
         resident = Resident(**values)
         session.add(resident)
         session.flush()
-        _keep_version(session, actor, resident, "admit")
+        keep_version(session, actor, resident, "admit")
         chain.record(
             session,
             actor,
@@ -163,7 +163,7 @@ def update(actor: Actor, resident_id: int, values: dict, reason: str | None) -> 
         session.flush()
         before, after = chain.changed(old, chain.snapshot(resident))
         if after:
-            _keep_version(session, actor, resident, "update", reason)
+            keep_version(session, actor, resident, "update", reason)
             chain.record(
                 session,
                 actor,
@@ -187,7 +187,7 @@ def record_departure(actor: Actor, resident_id: int, departed_on: date, reason: 
         old = {"departed_on": resident.departed_on, "departure_reason": resident.departure_reason}
         resident.departed_on = departed_on
         resident.departure_reason = reason.strip()
-        _keep_version(session, actor, resident, "depart", reason)
+        keep_version(session, actor, resident, "depart", reason)
         chain.record(
             session,
             actor,

@@ -13,7 +13,7 @@ import socket
 from urllib.parse import unquote_to_bytes
 
 from flask import abort, current_app, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 METHODS_WITH_A_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 INCOMPLETE = (
@@ -33,8 +33,13 @@ def _read_whole_body() -> None:
         sock.settimeout(current_app.config["CARELOG_BODY_SECONDS"])
     try:
         body = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        limit = _upload_limit()
+        if limit:  # a file too large: say how large one may be
+            abort(413, description=f"The file is too large: send one of at most {limit >> 20} MB.")
+        raise
     except HTTPException:
-        raise  # too large (413): answered as such
+        raise
     except Exception:  # noqa: BLE001 - a timeout, a reset, a malformed chunk: all mean "not whole"
         current_app.logger.info("request body unreadable: %s", request.path, exc_info=True)
         abort(400, description=INCOMPLETE)

@@ -3,9 +3,10 @@ admission and departure, and what changed during the month."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
-from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, Image, Paragraph, Table, TableStyle
 
 from carelog.care.vocabulary import words_for
 from carelog.reports.document import Consent, ResidentReport
@@ -86,15 +87,37 @@ def header(report: ResidentReport, width: float) -> list[Flowable]:
             ]
         )
     )
-    return [
+    title = [
         p(
             f"Hand massage monthly record: {fmt.month_label(report.month, report.figures_to)}",
             st.TITLE,
         ),
         p(f"{report.home_name} · {report.ward_name}", st.SUBTITLE, NAME_LIMIT * 2),
-        table,
-        *fact_changes(report),
     ]
+    return [*with_photo(title, report.photo, width), table, *fact_changes(report)]
+
+
+PHOTO_SIDE = 62  # points: about 22 mm, enough to recognise a face on paper
+
+
+def with_photo(title: list[Flowable], photo: bytes | None, width: float) -> list[Flowable]:
+    """The title, with the resident's photo beside it when the record had one."""
+    if not photo:
+        return title
+    picture = Image(io.BytesIO(photo), width=PHOTO_SIDE, height=PHOTO_SIDE, kind="proportional")
+    block = Table([[title, picture]], colWidths=[width - PHOTO_SIDE - 6, PHOTO_SIDE + 6])
+    block.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
+    return [block]
 
 
 def stay_text(report: ResidentReport) -> str:
