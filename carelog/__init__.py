@@ -65,7 +65,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from carelog.care import board_views, correction_views, session_views
     from carelog.dashboard import views as dashboard_views
     from carelog.reports import views as report_views
-    from carelog.residents import photo_views
+    from carelog.residents import card_views, photo_views
     from carelog.residents import views as resident_views
     from carelog.tablets import views as tablet_views
     from carelog.web import filters, home_views
@@ -77,6 +77,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         admin_views.bp,
         resident_views.bp,
         photo_views.bp,
+        card_views.bp,
         board_views.bp,
         session_views.bp,
         correction_views.bp,

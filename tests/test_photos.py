@@ -149,7 +149,10 @@ def test_a_refused_upload_says_why_and_saves_nothing(app, signed_in, data, field
     response = upload(manager, person.id, data or photo_bytes(), **fields)
     assert response.status_code == 422
     assert words in " ".join(field_errors(response.get_data(as_text=True), field))
-    assert (count(app, ResidentPhoto), len(audit_entries(app, "resident.photo", person.id))) == before
+    assert (
+        count(app, ResidentPhoto),
+        len(audit_entries(app, "resident.photo", person.id)),
+    ) == before
     with app.app_context():
         assert db.session.get(Resident, person.id).photo_id is None
 

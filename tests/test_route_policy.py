@@ -79,6 +79,9 @@ POLICY: dict[str, set[str] | str] = {
     "photos.show": {NURSE, MANAGER, AUDITOR},
     "photos.edit": {MANAGER},
     "photos.remove": {MANAGER},
+    "cards.scan": {NURSE, MANAGER},
+    "cards.open_card": {NURSE, MANAGER},
+    "cards.ward_cards": {MANAGER},
 }
 
 SAMPLE_ARGS = {
@@ -90,6 +93,7 @@ SAMPLE_ARGS = {
     "request_id": 1,
     "filename": "carelog.css",
     "tablet_id": 1,
+    "code": "R1-000000",
 }
 
 

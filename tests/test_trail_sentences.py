@@ -185,6 +185,10 @@ CASES = {
         ),
         "Morgan Okafor added a photo of Peggy (Margaret Hughes)",
     ),
+    "cards.print": (
+        entry("cards.print", 2, "ward", "1", None, new={"ward_id": 1, "residents": 12}),
+        "Morgan Okafor printed the door cards of Rowan ward",
+    ),
     "user.pin": (
         entry("user.pin", 3, "user", "3", None),
         "Niamh Byrne chose a new PIN for the quick switch on ward tablets",

@@ -194,6 +194,7 @@ SENTENCES: dict[str, Callable[[AuditEntry, Names], str]] = {
         if (e.new or {}).get("photo_id")
         else f"took down the photo of {n.resident(e.resident_id)}"
     ),
+    "cards.print": lambda e, n: f"printed the door cards of {n.ward(e.entity_id)}",
     "resident.depart": lambda e, n: f"recorded that {n.resident(e.resident_id)} left the home",
     "resident.view": _viewed,
     "consent.record": _consent,
@@ -243,6 +244,7 @@ ACTION_LABELS = {
     "resident.admit": "Resident admitted",
     "resident.update": "Resident's record changed",
     "resident.photo": "Photo changed",
+    "cards.print": "Door cards printed",
     "resident.depart": "Resident left",
     "resident.view": "Record opened",
     "consent.record": "Consent decision recorded",

@@ -574,6 +574,112 @@
     });
   }
 
+  // ---- Door cards: a scanner that types, the search box, or the tablet's camera -----------
+  var CARD = /R\d{1,12}-[0-9a-f]{6}/i;
+  var scanButton = document.querySelector("[data-camera-scan]");
+  function openCard(text) {
+    window.location.assign(scanButton.dataset.scanUrl + "?code=" + encodeURIComponent(text.trim()));
+  }
+  function loadDecoder() {
+    if (window.jsQR) { return Promise.resolve(); }
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = scanButton.dataset.decoderUrl;
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+  function qrReader() {
+    // The browser's own detector where there is one (Android); jsQR, served by carelog, elsewhere.
+    if ("BarcodeDetector" in window) {
+      var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      return Promise.resolve(function (video) {
+        return detector.detect(video).then(function (codes) {
+          return codes.length ? codes[0].rawValue : null;
+        }, function () { return null; });
+      });
+    }
+    return loadDecoder().then(function () {
+      var canvas = document.createElement("canvas");
+      var context = canvas.getContext("2d", { willReadFrequently: true });
+      return function (video) {
+        if (!video.videoWidth) { return Promise.resolve(null); }
+        canvas.width = video.videoWidth;
+        canvas.height = video.videoHeight;
+        context.drawImage(video, 0, 0);
+        var frame = context.getImageData(0, 0, canvas.width, canvas.height);
+        var found = window.jsQR(frame.data, frame.width, frame.height, { inversionAttempts: "dontInvert" });
+        return Promise.resolve(found ? found.data : null);
+      };
+    });
+  }
+  function scanWithCamera() {
+    var dialog = document.getElementById("camera-scan");
+    var video = dialog.querySelector("video");
+    var status = dialog.querySelector("[data-camera-status]");
+    var stream = null;
+    var stopped = false;
+    function stop() {
+      stopped = true;
+      if (stream) { stream.getTracks().forEach(function (track) { track.stop(); }); }
+      if (dialog.open) { dialog.close(); }
+    }
+    dialog.querySelector("[data-camera-close]").onclick = stop;
+    dialog.addEventListener("close", stop, { once: true });
+    dialog.showModal();
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      status.textContent = "This browser cannot use the camera: type the code printed under the square into the search box.";
+      return;
+    }
+    function look(read) {
+      if (stopped) { return; }
+      read(video).then(function (text) {
+        if (text && CARD.test(text)) { stop(); openCard(text); return; }
+        window.setTimeout(function () { look(read); }, 150);
+      });
+    }
+    qrReader().then(function (read) {
+      return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
+        .then(function (opened) {
+          stream = opened;
+          if (stopped) { stop(); return; }
+          video.srcObject = opened;
+          return video.play().then(function () { look(read); });
+        });
+    }).catch(function () {
+      status.textContent = "The camera could not be opened. Allow carelog to use it, or type the code printed under the square into the search box.";
+    });
+  }
+  if (scanButton) {
+    scanButton.addEventListener("click", scanWithCamera);
+    var cardSearch = document.getElementById("board-search");
+    if (cardSearch) {
+      cardSearch.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && CARD.test(cardSearch.value)) {
+          event.preventDefault();
+          openCard(cardSearch.value);
+        }
+      });
+    }
+    // A scanner that types, with nothing focused: its keys come faster than anyone types.
+    var scanned = "";
+    var lastKeyAt = 0;
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { return; }
+      var now = Date.now();
+      if (now - lastKeyAt > 100) { scanned = ""; }
+      lastKeyAt = now;
+      if (event.key === "Enter") {
+        if (CARD.test(scanned)) { event.preventDefault(); openCard(scanned); }
+        scanned = "";
+      } else if (event.key.length === 1) {
+        scanned += event.key;
+      }
+    });
+  }
+
   document.querySelectorAll("form[data-draft]").forEach(function (form) {
     var timerRoot = form.querySelector("[data-timer]");
     if (timerRoot) { form.timer = new Timer(timerRoot, form); }

@@ -19,7 +19,7 @@ def set_security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
     if request.endpoint not in PUBLIC_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
     if request.is_secure:

@@ -53,7 +53,7 @@ def enrol(page: Page, server) -> None:
 def choose_pin(page: Page, server, username: str, pin: str) -> None:
     """A full sign-in on the tablet, then the nurse chooses her PIN."""
     sign_in(page, server, username)
-    page.get_by_role("link", name="PIN", exact=True).tap()
+    page.get_by_role("link", name="My PIN").tap()
     page.fill("#pin", pin)
     page.fill("#again", pin)
     page.get_by_role("button", name="Save my PIN").tap()

@@ -179,6 +179,7 @@ CELL = style("cell", 8, leading=9.6)
 
 
 CELL_BOLD = style("cell-bold", 8, bold=True, leading=9.6)
+CARD_NAME = style("card-name", 15, bold=True, leading=18)  # a door card: read from a step away
 
 
 CELL_RIGHT = style("cell-right", 8, leading=9.6, align=TA_RIGHT)
