@@ -70,6 +70,9 @@ def test_the_wheel_carries_templates_static_files_and_migrations(installed):
     assert (templates / "care" / "board.html").is_file()
     assert len(list((migrations / "versions").glob("*.py"))) >= 4
     assert (static / "carelog.css").is_file()
+    assert (static / "vendor" / "jsqr" / "jsQR.js").is_file()  # the door cards' QR decoder
+    assert (static / "vendor" / "jsqr" / "LICENSE").is_file()
+    assert (templates / "tablets" / "switch.html").is_file()
 
 
 def test_the_installed_app_migrates_loads_the_demo_and_serves_the_sign_in_page(installed):

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired
 
 from carelog.accounts.roles import CLINICAL_READERS, MANAGERS
 from carelog.audit.actor import current_actor
+from carelog.audit.reads import record_form_opened
 from carelog.errors import FieldError
 from carelog.residents import photos
 from carelog.residents.photo_image import MAX_UPLOAD_BYTES
@@ -82,6 +83,7 @@ def edit(resident_id: int):
     page = render_template(
         "residents/photo.html", resident=resident, form=form, remove_form=RemovePhotoForm()
     )
+    record_form_opened(resident.id, "photo")
     return page, status
 
 
