@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, StringField
@@ -53,9 +53,12 @@ class RemovePhotoForm(FlaskForm):
 @bp.get("/<int:resident_id>/photo")
 @roles(CLINICAL_READERS)
 def show(resident_id: int):
-    """The photo shown now, as a JPEG; never kept by the browser (no-store, like every page)."""
+    """The photo shown now (or, with ?v=, one the record showed before), as a JPEG; never kept
+    by the browser (no-store, like every page)."""
     resident = resident_or_404(resident_id)
-    jpeg = photos.photo_jpeg(resident.id, resident.photo_id) if resident.photo_id else None
+    asked = request.args.get("v", "")
+    photo_id = int(asked) if asked.isdigit() and len(asked) < 12 else resident.photo_id
+    jpeg = photos.photo_jpeg(resident.id, photo_id) if photo_id else None  # only this resident's
     if jpeg is None:
         abort(404, description="There is no photo of this resident.")
     return jpeg, 200, {"Content-Type": "image/jpeg"}

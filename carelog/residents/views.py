@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -18,6 +20,7 @@ from carelog.reports.on_screen import resident_charts
 from carelog.reports.trend_data import resident_trend
 from carelog.reports.trends import TIMES_OF_DAY
 from carelog.residents import records
+from carelog.residents.as_of import NotOnRecord, RecordAsOf, record_as_of
 from carelog.residents.forms import ConsentForm, DepartureForm, PlanForm, ResidentForm
 from carelog.residents.models import Resident
 from carelog.residents.visibility import resident_or_404, visible_to_current_user
@@ -57,15 +60,25 @@ def show(resident_id: int):
         abort(400, description="Charts cover 1, 3, 6 or 12 months.")
     resident = resident_or_404(resident_id)
     today = local_today()
+    shown: Resident | RecordAsOf = resident
+    day = today
+    if request.args.get("as_of"):
+        try:
+            day = date.fromisoformat(request.args["as_of"])
+            shown = record_as_of(resident, day, today)
+        except ValueError as problem:
+            words = str(problem) if isinstance(problem, NotOnRecord) else "Give a date."
+            abort(400, description=words)
     page = render_template(
         "residents/show.html",
-        resident=resident,
-        consent=resident.current_consent,
-        today=today,
-        charts=resident_charts(resident, int(months), today),
+        resident=shown,
+        consent=shown.consent_on(day),
+        today=day,
+        as_of=day if shown is not resident else None,
+        charts=resident_charts(resident, int(months), day),
         month_choices=span.CHOICES,
     )
-    record_view(resident_id, "details")
+    record_view(resident_id, f"details as of {day}" if shown is not resident else "details")
     return page
 
 
