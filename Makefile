@@ -41,7 +41,8 @@ system-packages:
 test: $(VENV)/.installed system-packages
 	$(BIN)/ruff check carelog tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -m "not serial" -n 2 --durations=15
+	$(BIN)/pytest -m "not serial and not browser" -n 2 --durations=15
+	$(BIN)/pytest -m browser -n 2 --durations=10
 	$(BIN)/pytest -m serial --durations=10
 
 bench: $(VENV)/.installed system-packages

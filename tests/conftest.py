@@ -23,10 +23,12 @@ PASSWORDS = {name: password for name, _, _, _, password in demo.DEMO_ACCOUNTS}
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _database_numbers = itertools.count()
 
-# Tests that time things, load the machine or drive a browser run alone, after the parallel run
-# (`make test` runs `-m "not serial"` on two workers, then `-m serial` on one).
+# `make test` runs in three parts: the request tests on two workers (`-m "not serial and not
+# browser"`); the browser tests, two Chromiums at a time (`-m browser`: their clocks are faked
+# and they wait for what they expect to see, so they time nothing); then, alone, the tests that
+# time things or load the machine (`-m serial`).
+BROWSER = "tests/browser/"
 SERIAL = (
-    "tests/browser/",
     "tests/test_load.py",
     "tests/test_crash_durability.py",
     "tests/test_faults.py",
@@ -48,6 +50,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.nodeid.startswith(SERIAL):
             item.add_marker(pytest.mark.serial)
+        if item.nodeid.startswith(BROWSER):
+            item.add_marker(pytest.mark.browser)
 
 
 def pytest_generate_tests(metafunc):
