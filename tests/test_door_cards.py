@@ -91,3 +91,21 @@ def test_the_manager_prints_a_wards_door_cards(app, signed_in, tmp_path):
     [entry] = audit_entries(app, "cards.print")
     assert entry.new == {"ward_id": ward, "residents": len(people)}
     assert entry.actor_id == user_id(app, "manager")
+
+
+def test_a_name_with_markup_prints_as_written(app, signed_in, tmp_path):
+    person = residents_where(app, nurse_ward(app))[0]
+    with app.app_context():
+        records.update(actor(app, "manager"), person.id, {"preferred_name": "<b>Bee"}, "Her wish")
+    response = signed_in("manager").get(f"/cards/ward/{nurse_ward(app)}.pdf")
+    assert response.status_code == 200
+    pdf = tmp_path / "cards.pdf"
+    pdf.write_bytes(response.data)
+    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "<b>Bee" in words
+
+
+def test_the_board_has_one_camera_dialog_and_a_plain_title(app, signed_in):
+    page = signed_in("nurse").get("/ward/").get_data(as_text=True)
+    assert re.search(r"<title>\w+ board · carelog</title>", page)
+    assert page.count('id="camera-scan"') == 1

@@ -484,15 +484,25 @@ def test_the_tablet_pin_and_photo_forms(app):
     manager, manager_token = signed_in_client(app, "manager")
     nurse, nurse_token = signed_in_client(app, "nurse")
     ward = nurse_ward(app)
-    enrolled = manager.post(
-        "/tablets/enrol", data={"name": "Tablet A", "ward_id": ward, "csrf_token": manager_token}
+    # Enrolled by another sign-in: revoking the tablet ends the sign-in that enrolled it.
+    enroller, enroller_token = signed_in_client(app, "manager")
+    enrolled = enroller.post(
+        "/tablets/enrol", data={"name": "Tablet A", "ward_id": ward, "csrf_token": enroller_token}
     )
     assert enrolled.status_code == 303
     tablet = StaffClient(app.test_client())
-    tablet.set_cookie("carelog_tablet", manager.get_cookie("carelog_tablet").value)
+    tablet.set_cookie("carelog_tablet", enroller.get_cookie("carelog_tablet").value)
     assert tablet.sign_in("nurse").status_code == 303
     tablet_token = tablet.csrf_token("/")
-    tablet.post("/tablet/pin", data={"pin": "4827", "again": "4827", "csrf_token": tablet_token})
+    tablet.post(
+        "/tablet/pin",
+        data={
+            "password": PASSWORDS["nurse"],
+            "pin": "4827",
+            "again": "4827",
+            "csrf_token": tablet_token,
+        },
+    )
     with app.app_context():
         tablets = db.session.scalars(select(Tablet.id)).all()
     people = [p.id for p in residents_where(app, ward)]
@@ -515,8 +525,12 @@ def test_the_tablet_pin_and_photo_forms(app):
         st.tuples(ids(*people).map("/residents/{}/photo/edit".format), form_body(photo)),
         st.tuples(ids(*people).map("/residents/{}/photo/remove".format), reason),
     )
+    passwords = choice(PASSWORDS["nurse"], "a guess")
     nurse_routes = st.one_of(
-        st.tuples(st.just("/tablet/pin"), form_body({"pin": pins, "again": pins})),
+        st.tuples(
+            st.just("/tablet/pin"),
+            form_body({"password": passwords, "pin": pins, "again": pins}),
+        ),
     )
     switch = {"user_id": ids(user_id(app, "nurse"), user_id(app, "nurse2")), "pin": pins}
 

@@ -85,12 +85,15 @@ def test_a_day_the_record_cannot_show_is_refused_in_words(app, signed_in, as_of,
     assert words in text(response)
 
 
-def test_an_earlier_photo_is_served_only_for_its_own_resident(app, signed_in):
+def test_an_earlier_photo_is_served_for_its_own_resident_to_readers_of_history(app, signed_in):
     first, second = plain_residents(app, nurse_ward(app))[:2]
     manager = actor(app, "manager")
     with app.app_context():
         old = photos.add_photo(manager, first.id, photo_bytes(), "resident", "Agreed")
         photos.add_photo(manager, first.id, photo_bytes((900, 900)), "resident", "A better one")
-    nurse = signed_in("nurse")
-    assert nurse.get(f"/residents/{first.id}/photo?v={old}").status_code == 200
-    assert nurse.get(f"/residents/{second.id}/photo?v={old}").status_code == 404
+    reader = signed_in("manager")
+    assert reader.get(f"/residents/{first.id}/photo?v={old}").status_code == 200
+    assert reader.get(f"/residents/{second.id}/photo?v={old}").status_code == 404
+    assert reader.get(f"/residents/{first.id}/photo?v=%C2%B2").status_code == 404  # "²"
+    # A photo no longer shown (it may have been taken down) is not for the ward's nurses.
+    assert signed_in("nurse").get(f"/residents/{first.id}/photo?v={old}").status_code == 404

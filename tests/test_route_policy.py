@@ -74,7 +74,7 @@ POLICY: dict[str, set[str] | str] = {
     "tablets.index": {MANAGER, ADMIN},
     "tablets.enrol": {MANAGER, ADMIN},
     "tablets.revoke": {MANAGER, ADMIN},
-    "tablets.choose_pin": {NURSE, MANAGER},
+    "tablets.choose_pin": {NURSE},
     "tablets.switch": EVERYONE,
     "photos.show": {NURSE, MANAGER, AUDITOR},
     "photos.edit": {MANAGER},

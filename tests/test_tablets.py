@@ -17,7 +17,7 @@ from carelog.extensions import db
 from carelog.tablets.enrolment import COOKIE
 from carelog.tablets.models import Tablet
 from carelog.tablets.pins import pin_problem
-from tests.conftest import StaffClient
+from tests.conftest import PASSWORDS, StaffClient
 from tests.helpers.pages import field_errors, flashes, text
 from tests.helpers.records import audit_entries, nurse_ward, user_id
 
@@ -54,7 +54,8 @@ def enrolled_tablet(app, ward: int, name: str = "Rowan tablet 1") -> StaffClient
 
 def full_sign_in_and_pin(tablet: StaffClient, username: str, pin: str = PIN) -> None:
     assert tablet.sign_in(username, password_of(username)).status_code == 303
-    response = tablet.submit("/tablet/pin", {"pin": pin, "again": pin})
+    password = password_of(username) or PASSWORDS[username]
+    response = tablet.submit("/tablet/pin", {"password": password, "pin": pin, "again": pin})
     assert response.status_code == 303, text(response)
 
 
@@ -214,10 +215,74 @@ def test_five_wrong_pins_require_the_password(app):
         assert response.status_code == 422, attempt
     assert "Too many wrong PINs" in text(response)
     assert switch(tablet, app, "nurse", PIN).status_code == 422  # even the right one now
-    assert len(audit_entries(app, "auth.pin_failed")) == 5
+    failed = audit_entries(app, "auth.pin_failed")
+    assert len(failed) == 5 and all(e.actor_id is None for e in failed)  # the typist is unknown
+    assert len(audit_entries(app, "auth.pin_blocked")) == 1
     assert tablet.sign_in("nurse").status_code == 303
     tablet.submit("/auth/sign-out", page="/")
     assert switch(tablet, app, "nurse", PIN).status_code == 303
+
+
+def test_the_right_pin_does_not_forgive_the_wrong_ones_before_it(app):
+    """Wrong PINs count until the next password sign-in: a guesser gets five in all, not five
+    between each time the nurse uses her own PIN."""
+    ward = nurse_ward(app)
+    tablet = enrolled_tablet(app, ward)
+    full_sign_in_and_pin(tablet, "nurse")
+    tablet.submit("/auth/sign-out", page="/")
+    for _ in range(3):
+        assert switch(tablet, app, "nurse", "9137").status_code == 422
+    assert switch(tablet, app, "nurse", PIN).status_code == 303
+    tablet.submit("/auth/sign-out", page="/")
+    for _ in range(2):
+        assert switch(tablet, app, "nurse", "9137").status_code == 422
+    assert switch(tablet, app, "nurse", PIN).status_code == 422
+
+
+def test_a_tablet_with_too_many_wrong_pins_waits(app):
+    """Wrong PINs for several nurses on one tablet add up, as failed sign-ins from one address
+    do: after CARELOG_SIGN_IN_CLIENT_LIMIT of them the tablet takes passwords only for a while."""
+    app.config["CARELOG_SIGN_IN_CLIENT_LIMIT"] = 6
+    ward = nurse_ward(app)
+    for name in ("extra1", "extra2"):
+        add_nurse(app, name, ward)
+    tablet = enrolled_tablet(app, ward)
+    for name in ("extra1", "extra2"):
+        full_sign_in_and_pin(tablet, name, "90417")
+        tablet.submit("/auth/sign-out", page="/")
+    for name in ("extra1", "extra2", "extra1", "extra2", "extra1", "extra2"):
+        assert switch(tablet, app, name, "9137").status_code == 422
+    response = switch(tablet, app, "extra1", "90417")
+    assert response.status_code == 422
+    assert "Too many wrong PINs on this tablet" in text(response)
+
+
+def test_a_pin_session_ends_when_the_pin_would_stop_working(app):
+    """Switched in 11 hours after her password sign-in, her session ends an hour later, not
+    twelve: a PIN never stretches the password's hours."""
+    import time_machine
+
+    ward = nurse_ward(app)
+    tablet = enrolled_tablet(app, ward)
+    full_sign_in_and_pin(tablet, "nurse")
+    tablet.submit("/auth/sign-out", page="/")
+    with app.app_context():
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.user_id == user_id(app, "nurse"))
+            .values(started_at=utcnow() - timedelta(hours=11))
+        )
+        db.session.commit()
+    assert switch(tablet, app, "nurse").status_code == 303
+    [pin_session] = live_sessions(app, "nurse")
+    assert pin_session.method == "pin"
+    began = utcnow()
+    for minutes in (10, 20, 30, 40, 50, 58):  # in use all along: never idle
+        with time_machine.travel(began + timedelta(minutes=minutes), tick=False):
+            assert tablet.get("/ward/").status_code == 200, minutes
+    with time_machine.travel(began + timedelta(minutes=62), tick=False):
+        response = tablet.get("/ward/")
+        assert response.status_code == 302 and "/auth/sign-in" in response.location
 
 
 def test_a_pin_is_chosen_only_after_a_full_sign_in_and_stored_hashed(app):
@@ -236,18 +301,32 @@ def test_a_pin_is_chosen_only_after_a_full_sign_in_and_stored_hashed(app):
     assert response.status_code == 303
     shown = tablet.get(response.location, follow_redirects=True).get_data(as_text=True)
     assert "Sign in with your password" in " ".join(flashes(shown))
-    refused = tablet.submit("/tablet/pin", {"pin": "90417", "again": "90417"}, page="/")
+    refused = tablet.submit(
+        "/tablet/pin",
+        {"password": PASSWORDS["nurse"], "pin": "90417", "again": "90417"},
+        page="/",
+    )
     assert refused.status_code == 303 and len(audit_entries(app, "user.pin")) == 1
 
 
-def test_an_easy_pin_is_refused_with_a_reason(signed_in, app):
+def test_an_easy_pin_or_a_wrong_password_is_refused_with_a_reason(signed_in, app):
     nurse = signed_in("nurse")
-    response = nurse.submit("/tablet/pin", {"pin": "1111", "again": "1111"})
+    password = PASSWORDS["nurse"]
+    response = nurse.submit("/tablet/pin", {"password": password, "pin": "1111", "again": "1111"})
     assert response.status_code == 200
     assert "one digit repeated" in " ".join(field_errors(response.get_data(as_text=True), "pin"))
-    response = nurse.submit("/tablet/pin", {"pin": PIN, "again": "4828"})
+    response = nurse.submit("/tablet/pin", {"password": password, "pin": PIN, "again": "4828"})
     assert "differ" in " ".join(field_errors(response.get_data(as_text=True), "again"))
+    # Someone at a tablet she left signed in cannot choose her PIN without her password.
+    response = nurse.submit("/tablet/pin", {"password": "a guess", "pin": PIN, "again": PIN})
+    said = " ".join(field_errors(response.get_data(as_text=True), "password"))
+    assert "not your password" in said
     assert audit_entries(app, "user.pin") == []
+
+
+def test_care_managers_have_no_pin(signed_in):
+    """A PIN would open a care manager's powers too: they sign in with their password."""
+    assert signed_in("manager").get("/tablet/pin").status_code == 403
 
 
 def test_revoking_a_tablet_ends_every_session_on_it_and_refuses_its_cookie(app, signed_in):
@@ -295,6 +374,33 @@ def test_enrolling_needs_a_name_and_a_real_ward(app, signed_in):
         assert response.status_code == 422, data
         assert manager.get_cookie(COOKIE) is None
     assert audit_entries(app, "tablet.enrol") == []
+
+
+def test_enrolling_makes_the_managers_own_sign_in_one_on_the_tablet(app, signed_in):
+    """Revoking the tablet signs out the manager who enrolled it from it too, and a browser
+    already enrolled is not enrolled a second time."""
+    ward = nurse_ward(app)
+    tablet = StaffClient(app.test_client())
+    assert tablet.sign_in("manager").status_code == 303
+    tablet.submit("/tablets/enrol", {"name": "Rowan 1", "ward_id": ward}, page="/tablets/")
+    again = tablet.submit("/tablets/enrol", {"name": "Rowan 2", "ward_id": ward}, page="/tablets/")
+    assert again.status_code == 422 and "already enrolled as Rowan 1" in text(again)
+    with app.app_context():
+        tablet_id = db.session.scalar(select(Tablet.id))
+    signed_in("admin").submit(f"/tablets/{tablet_id}/revoke", {"reason": "Lost"}, page="/tablets/")
+    assert tablet.get("/tablets/").status_code == 302
+
+
+def test_a_deactivated_nurse_needs_her_password_again(app):
+    ward = nurse_ward(app)
+    tablet = enrolled_tablet(app, ward)
+    full_sign_in_and_pin(tablet, "nurse")
+    tablet.submit("/auth/sign-out", page="/")
+    admin = Actor(user_id(app, "admin"), "admin")
+    with app.app_context():
+        staff_accounts.set_active(admin, user_id(app, "nurse"), False, "Left")
+        staff_accounts.set_active(admin, user_id(app, "nurse"), True, "Came back")
+    assert switch(tablet, app, "nurse").status_code == 422
 
 
 def test_an_admins_password_reset_clears_the_pin(app):

@@ -15,6 +15,7 @@ from carelog.extensions import db
 from carelog.residents.models import Resident
 from tests.helpers.records import earlier_today, record_given
 
+AT_ROWAN_1 = {"tablet_id": 1, "tablet": "Rowan 1"}
 NAMES = Names(
     users={1: "Ada Admin", 2: "Morgan Okafor", 3: "Niamh Byrne"},
     usernames={"admin": "Ada Admin", "manager": "Morgan Okafor", "nurse": "Niamh Byrne"},
@@ -168,8 +169,16 @@ CASES = {
         "Niamh Byrne took over the tablet Rowan 1 by PIN from Morgan Okafor",
     ),
     "auth.pin_failed": (
-        entry("auth.pin_failed", 3, "user", "3", None, new={"tablet_id": 1, "tablet": "Rowan 1"}),
-        "Niamh Byrne typed a wrong PIN on the tablet Rowan 1",
+        entry(
+            "auth.pin_failed", None, "user", "3", None, new={"tablet_id": 1, "tablet": "Rowan 1"}
+        ),
+        "Someone typed a wrong PIN for Niamh Byrne on the tablet Rowan 1",
+    ),
+    "auth.pin_blocked": (
+        entry(
+            "auth.pin_blocked", None, "user", "3", None, new={"tablet_id": 1, "tablet": "Rowan 1"}
+        ),
+        "Someone stopped the PIN of Niamh Byrne with too many wrong tries on the tablet Rowan 1",
     ),
     "tablet.enrol": (
         entry("tablet.enrol", 2, "tablet", "1", None, new={"name": "Rowan 1", "ward_id": 1}),

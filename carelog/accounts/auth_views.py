@@ -59,6 +59,8 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    if "\\" in target:  # browsers read "/\\evil.example" as "//evil.example"
+        return None
     return target
 
 
@@ -72,7 +74,10 @@ def sign_in():
     if form.validate_on_submit():
         tablet = enrolment.this_tablet()
         result = staff_accounts.sign_in(
-            form.username.data, form.password.data, current_actor(), tablet.id if tablet else None
+            form.username.data,
+            form.password.data,
+            current_actor(),
+            (tablet.id, tablet.name) if tablet else None,
         )
         if result.user is not None:
             session.clear()  # a new session at sign-in: nothing carries over from before

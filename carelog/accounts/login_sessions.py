@@ -23,7 +23,12 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_login_session(user: User, tablet_id: int | None = None, method: str = "password") -> str:
+def start_login_session(
+    user: User,
+    tablet_id: int | None = None,
+    method: str = "password",
+    ends_at: datetime | None = None,
+) -> str:
     """Record a new sign-in session for the user and return its secret token."""
     token = secrets.token_urlsafe(32)
     db.session.add(
@@ -32,6 +37,7 @@ def start_login_session(user: User, tablet_id: int | None = None, method: str = 
             user_id=user.id,
             tablet_id=tablet_id,
             method=method,
+            ends_at=ends_at,
             ip=request.remote_addr,
             user_agent=request.headers.get("User-Agent", "")[:300],
         )
@@ -45,6 +51,15 @@ def end_login_session(token: str, reason: str) -> None:
         update(LoginSession)
         .where(LoginSession.token_hash == _token_hash(token), LoginSession.ended_at.is_(None))
         .values(ended_at=utcnow(), end_reason=reason)
+    )
+
+
+def attach_to_tablet(token: str, tablet_id: int) -> None:
+    """Count a sign-in as one on a tablet (the one that enrolled it)."""
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.token_hash == _token_hash(token))
+        .values(tablet_id=tablet_id)
     )
 
 
@@ -72,13 +87,15 @@ def _session_expired(login: LoginSession, now: datetime) -> str | None:
         return "idle"
     if now - login.started_at > timedelta(hours=config["CARELOG_MAX_SESSION_HOURS"]):
         return "expired"
+    if login.ends_at is not None and now > login.ends_at:
+        return "expired"
     return None
 
 
 # Built once: every request runs it, and a prebuilt statement skips rebuilding its cache key.
 _LOGIN_BY_TOKEN = (
     select(LoginSession)
-    .options(joinedload(LoginSession.user))
+    .options(joinedload(LoginSession.user), joinedload(LoginSession.tablet))
     .where(LoginSession.token_hash == bindparam("token_hash"))
 )
 
@@ -89,6 +106,8 @@ def load_user_from_session(token: str) -> User | None:
     login = db.session.scalar(_LOGIN_BY_TOKEN, {"token_hash": _token_hash(token)})
     if login is None or login.ended_at is not None or not login.user.active:
         return None
+    if login.tablet is not None and login.tablet.revoked_at is not None:
+        return None  # its tablet was revoked: every session on it ends at once
     now = utcnow()
     reason = _session_expired(login, now)
     if reason:

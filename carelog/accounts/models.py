@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false
@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carelog.database import utcnow
 from carelog.extensions import Model
+
+if TYPE_CHECKING:
+    from carelog.tablets.models import Tablet
 
 
 class Ward(Model):
@@ -92,8 +95,12 @@ class LoginSession(Model):
     # sign-in with the password, or a quick switch by PIN.
     tablet_id: Mapped[int | None] = mapped_column(ForeignKey("tablet.id"))
     method: Mapped[str] = mapped_column(String(10), default="password", server_default="password")
+    # A session started by PIN ends when the PIN stops working: its nurse's last full sign-in on
+    # the tablet, plus the PIN's hours.
+    ends_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+    tablet: Mapped[Tablet | None] = relationship()
 
     __table_args__ = (Index("ix_login_session_tablet_user", "tablet_id", "user_id"),)
 

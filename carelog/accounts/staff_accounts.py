@@ -178,6 +178,7 @@ def set_active(actor: Actor, user_id: int, active: bool, reason: str) -> None:
         user.active = active
         if not active:
             login_sessions.end_all_login_sessions(user.id, "deactivated")
+            user.pin_hash = None  # reactivated, the account starts again from its password
         action = "user.reactivate" if active else "user.deactivate"
         chain.record(
             session,
@@ -202,7 +203,9 @@ class SignIn:
     locked_until: datetime | None = None  # the right password, for a locked account
 
 
-def sign_in(username: str, password: str, where: Actor, tablet_id: int | None = None) -> SignIn:
+def sign_in(
+    username: str, password: str, where: Actor, tablet: tuple[int, str] | None = None
+) -> SignIn:
     """Check a password, counting failures per account in the database and locking it out.
 
     A client throttled for too many failures is refused before any password is hashed."""
@@ -240,8 +243,8 @@ def sign_in(username: str, password: str, where: Actor, tablet_id: int | None = 
             user.pin_failures = 0  # the password sets a PIN blocked by wrong tries working again
             if passwords.needs_rehash(user.password_hash):
                 user.password_hash = passwords.hash_password(password)
-            token = login_sessions.start_login_session(user, tablet_id)
-            at_tablet = {"tablet_id": tablet_id} if tablet_id else None
+            token = login_sessions.start_login_session(user, tablet[0] if tablet else None)
+            at_tablet = {"tablet_id": tablet[0], "tablet": tablet[1]} if tablet else None
             chain.record(session, actor, "auth.sign_in", "user", user.id, new=at_tablet)
             return SignIn(user, token)
         reason = "locked" if locked else ("inactive" if not user.active else "password")

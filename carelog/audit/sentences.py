@@ -23,6 +23,10 @@ from carelog.extensions import db
 from carelog.residents.models import Resident
 
 COMMAND_LINE = "The command line"
+# Attempts whose author is not known: the trail says "Someone".
+SOMEONE = frozenset(
+    {"auth.sign_in_failed", "auth.throttled", "auth.pin_failed", "auth.pin_blocked"}
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def who(entry: AuditEntry, names: Names) -> str:
         return names.user(entry.actor_id)
     if entry.actor in names.usernames:
         return names.usernames[entry.actor]
-    if entry.action in ("auth.sign_in_failed", "auth.throttled"):
+    if entry.action in SOMEONE:
         return "Someone"
     return COMMAND_LINE if entry.actor in (None, "", "command-line", "demo-seed") else entry.actor
 
@@ -173,7 +177,10 @@ SENTENCES: dict[str, Callable[[AuditEntry, Names], str]] = {
         f"{(e.new or {}).get('minutes', 'some')} minutes after too many failures"
     ),
     "auth.switch": lambda e, n: f"took over {_tablet(e)} by PIN" + _from_whom(e, n),
-    "auth.pin_failed": lambda e, n: f"typed a wrong PIN on {_tablet(e)}",
+    "auth.pin_failed": lambda e, n: f"typed a wrong PIN for {n.user(e.entity_id)} on {_tablet(e)}",
+    "auth.pin_blocked": lambda e, n: (
+        f"stopped the PIN of {n.user(e.entity_id)} with too many wrong tries on {_tablet(e)}"
+    ),
     "tablet.enrol": lambda e, n: f"enrolled {_tablet(e)} on {n.ward((e.new or {}).get('ward_id'))}",
     "tablet.revoke": lambda e, n: f"revoked {_tablet(e)}, signing out everyone on it",
     "session.record": _session_recorded,
@@ -234,6 +241,7 @@ ACTION_LABELS = {
     "auth.throttled": "Sign-in refused (too many failures)",
     "auth.switch": "Switched nurse by PIN",
     "auth.pin_failed": "Wrong PIN",
+    "auth.pin_blocked": "PIN stopped (too many wrong tries)",
     "tablet.enrol": "Tablet enrolled",
     "tablet.revoke": "Tablet revoked",
     "session.record": "Session recorded",

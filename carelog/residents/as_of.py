@@ -14,6 +14,8 @@ from carelog.local_time import local_day_bounds
 from carelog.residents import history
 from carelog.residents.models import Consent, Resident
 
+_COLUMNS = frozenset(Resident.__table__.columns.keys()) - {"id", "created_at"}
+
 
 class RecordAsOf:
     """Reads like a Resident (pages and badges take either), with every value as it stood.
@@ -42,6 +44,8 @@ class RecordAsOf:
             raise AttributeError(name)
         if name in self._values:
             return self._values[name]
+        if name in _COLUMNS:
+            return None  # a column the record did not have yet (a version made before it)
         found = inspect.getattr_static(Resident, name, None)
         if isinstance(found, property):
             return found.fget(self)  # type: ignore[misc]

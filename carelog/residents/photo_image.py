@@ -46,6 +46,8 @@ def prepared_photo(data: bytes) -> PreparedPhoto:
             if image.width * image.height > MAX_PIXELS:
                 raise PhotoError("This image has too many pixels to be a photo. Use another.")
             image.seek(0)
+            if image.format in ("JPEG", "MPO"):
+                image.draft("RGB", (SIDE * 2, SIDE * 2))  # decode at a fraction of full size
             image.load()
             upright = ImageOps.exif_transpose(image)
             upright = upright.convert("RGB")

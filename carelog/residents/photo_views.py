@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, StringField
 from wtforms.validators import DataRequired
 
-from carelog.accounts.roles import CLINICAL_READERS, MANAGERS
+from carelog.accounts.roles import CLINICAL_READERS, MANAGERS, REPORT_READERS
 from carelog.audit.actor import current_actor
 from carelog.audit.reads import record_form_opened
 from carelog.errors import FieldError
@@ -34,7 +35,8 @@ class PhotoForm(FlaskForm):
         validators=[required("Say who agreed to the photo.")],
     )
     agreed = BooleanField(
-        "They agreed to this photo being kept and shown to staff to identify them",
+        "They agreed to this photo being kept and shown to identify them: on the board, the "
+        "session form, their reports and the door card by their room",
         validators=[DataRequired("A photo is kept only once they have agreed.")],
     )
     reason = StringField(
@@ -56,8 +58,15 @@ def show(resident_id: int):
     """The photo shown now (or, with ?v=, one the record showed before), as a JPEG; never kept
     by the browser (no-store, like every page)."""
     resident = resident_or_404(resident_id)
+    # An earlier photo (?v=, for the record as it stood on a past day) only for those who read
+    # the record's history: a photo taken down when agreement was withdrawn is not for the ward.
     asked = request.args.get("v", "")
-    photo_id = int(asked) if asked.isdigit() and len(asked) < 12 else resident.photo_id
+    photo_id = resident.photo_id
+    if asked:
+        valid = asked.isascii() and asked.isdigit() and len(asked) < 12
+        photo_id = int(asked) if valid else None
+        if photo_id != resident.photo_id and current_user.role not in REPORT_READERS:
+            photo_id = None
     jpeg = photos.photo_jpeg(resident.id, photo_id) if photo_id else None  # only this resident's
     if jpeg is None:
         abort(404, description="There is no photo of this resident.")

@@ -75,6 +75,7 @@ def show(resident_id: int):
         consent=shown.consent_on(day),
         today=day,
         as_of=day if shown is not resident else None,
+        latest_day=today,
         charts=resident_charts(resident, int(months), day),
         month_choices=span.CHOICES,
     )

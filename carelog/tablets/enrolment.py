@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from carelog.accounts import login_sessions
 from carelog.accounts.models import LoginSession, Ward
 from carelog.audit import chain
 from carelog.audit.actor import Actor
@@ -30,8 +31,16 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def enrol(actor: Actor, name: str, ward_id: int) -> tuple[Tablet, str]:
-    """Enrol the tablet in hand to a ward; the secret returned goes into its cookie only."""
+def enrol(
+    actor: Actor, name: str, ward_id: int, sign_in_token: str | None = None
+) -> tuple[Tablet, str]:
+    """Enrol the tablet in hand to a ward; the secret returned goes into its cookie only. The
+    sign-in that enrols it becomes one of its sessions (revoking the tablet ends it too)."""
+    here = this_tablet()
+    if here is not None:
+        raise TabletError(
+            None, f"This browser is already enrolled as {here.name}: revoke it first."
+        )
     token = secrets.token_urlsafe(32)
     with write_transaction(db.session) as session:
         if session.get(Ward, ward_id) is None:
@@ -44,6 +53,8 @@ def enrol(actor: Actor, name: str, ward_id: int) -> tuple[Tablet, str]:
         )
         session.add(tablet)
         session.flush()
+        if sign_in_token:
+            login_sessions.attach_to_tablet(sign_in_token, tablet.id)
         new = {"name": tablet.name, "ward_id": ward_id}
         chain.record(session, actor, "tablet.enrol", "tablet", tablet.id, new=new)
     return tablet, token

@@ -7,6 +7,7 @@ from wtforms import PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import ValidationError
 
 from carelog.tablets.pins import pin_problem
+from carelog.web.boundary import record_id
 from carelog.web.fields import max_length, required
 
 
@@ -29,8 +30,11 @@ class RevokeForm(FlaskForm):
 
 
 class PinForm(FlaskForm):
-    """A PIN of 4 to 6 digits, typed twice."""
+    """A PIN of 4 to 6 digits, typed twice, confirmed with the password."""
 
+    password = PasswordField(
+        "Your password", validators=[required("Type your password."), max_length(200)]
+    )
     pin = PasswordField(
         "New PIN (4 to 6 digits)", validators=[required("Type a PIN of 4 to 6 digits.")]
     )
@@ -51,7 +55,7 @@ class SwitchForm(FlaskForm):
 
     user_id = RadioField(
         "Who is taking the tablet?",
-        coerce=int,
+        coerce=record_id,
         validate_choice=False,  # whether this person may switch here is the use case's answer
         validators=[required("Tap your name.")],
     )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from carelog.accounts import login_sessions
 from carelog.accounts.models import Ward
-from carelog.accounts.roles import CARERS, TABLET_KEEPERS
+from carelog.accounts.roles import NURSES, TABLET_KEEPERS
 from carelog.audit.actor import current_actor
 from carelog.errors import FieldError
 from carelog.extensions import db
@@ -54,7 +54,9 @@ def enrol():
     form = _enrol_form()
     if form.validate_on_submit():
         try:
-            tablet, token = enrolment.enrol(current_actor(), form.name.data, form.ward_id.data)
+            tablet, token = enrolment.enrol(
+                current_actor(), form.name.data, form.ward_id.data, current_user.login_token
+            )
         except FieldError as error:
             show_field_error(form, error)
         else:
@@ -93,7 +95,7 @@ def revoke(tablet_id: int):
 
 
 @bp.route("/tablet/pin", methods=["GET", "POST"])
-@roles(CARERS)
+@roles(NURSES)
 def choose_pin():
     """Choose a PIN for the quick switch; only right after a full sign-in with the password."""
     if login_sessions.method_of(current_user.login_token) != "password":
@@ -102,7 +104,7 @@ def choose_pin():
     form = PinForm()
     if form.validate_on_submit():
         try:
-            pins.set_pin(current_actor(), form.pin.data)
+            pins.set_pin(current_actor(), form.password.data, form.pin.data)
         except FieldError as error:
             show_field_error(form, error)
         else:
@@ -134,8 +136,8 @@ def switch():
             flash(f"Signed in as {result.user.full_name}.", "success")
             return redirect(url_for("home.index"), 303)
         if result.tries_left:
-            left = f"{result.problem} {result.tries_left} tries left."
-            form.pin.errors = [*form.pin.errors, left]
+            tries = "1 try" if result.tries_left == 1 else f"{result.tries_left} tries"
+            form.pin.errors = [*form.pin.errors, f"{result.problem} {tries} left."]
         else:
             flash(result.problem or "", "error")
             people = pins.who_may_switch(tablet)
@@ -143,3 +145,13 @@ def switch():
         return render_template("tablets/switch.html", form=form, tablet=tablet), 422
     status = 422 if form.is_submitted() else 200
     return render_template("tablets/switch.html", form=form, tablet=tablet), status
+
+
+@bp.app_context_processor
+def pin_settings() -> dict:
+    """The PIN's hours and tries, as every page that explains them says them."""
+    config = current_app.config
+    return {
+        "pin_hours": config["CARELOG_PIN_HOURS"],
+        "pin_attempts": config["CARELOG_PIN_ATTEMPTS"],
+    }

@@ -46,6 +46,7 @@ def upgrade():
         batch_op.add_column(
             sa.Column('method', sa.String(length=10), server_default='password', nullable=False)
         )
+        batch_op.add_column(sa.Column('ends_at', sa.DateTime(), nullable=True))
         batch_op.create_foreign_key(
             op.f('fk_login_session_tablet_id_tablet'), 'tablet', ['tablet_id'], ['id']
         )
@@ -56,6 +57,7 @@ def downgrade():
     with op.batch_alter_table('login_session') as batch_op:
         batch_op.drop_index('ix_login_session_tablet_user')
         batch_op.drop_constraint(op.f('fk_login_session_tablet_id_tablet'), type_='foreignkey')
+        batch_op.drop_column('ends_at')
         batch_op.drop_column('method')
         batch_op.drop_column('tablet_id')
     with op.batch_alter_table('user') as batch_op:

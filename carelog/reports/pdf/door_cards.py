@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
@@ -55,7 +56,7 @@ class CardFlowable(Flowable):
                 PHOTO_SIDE,
                 preserveAspectRatio=True,
             )
-        name = Paragraph(card.name, st.CARD_NAME)
+        name = Paragraph(escape(card.name), st.CARD_NAME)
         _, used = name.wrap(CARD_WIDTH - QR_SIDE - 13 * mm, 30 * mm)
         text_top = top - (PHOTO_SIDE + 3 * mm if card.photo else 0)
         name.drawOn(canvas, left, text_top - used)
@@ -95,5 +96,5 @@ def render_door_cards(cards: list[DoorCard], title: str, page_size: str = "A4") 
         return out.getvalue()
     table = Table(rows, colWidths=[CARD_WIDTH + GAP] * 2, rowHeights=CARD_HEIGHT + GAP)
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-    document.build([Paragraph(title, st.H2), table])
+    document.build([Paragraph(escape(title), st.H2), table])
     return out.getvalue()
