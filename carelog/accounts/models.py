@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false
@@ -11,9 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carelog.database import utcnow
 from carelog.extensions import Model
-
-if TYPE_CHECKING:
-    from carelog.tablets.models import Tablet
 
 
 class Ward(Model):
@@ -100,7 +97,8 @@ class LoginSession(Model):
     ends_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
-    tablet: Mapped[Tablet | None] = relationship()
+    # By name: the tablets capability builds on accounts, never the other way round.
+    tablet = relationship("Tablet")
 
     __table_args__ = (Index("ix_login_session_tablet_user", "tablet_id", "user_id"),)
 
