@@ -69,6 +69,17 @@ def signed_in_as(tablet: StaffClient) -> str:
     return text(tablet.get("/", follow_redirects=True))
 
 
+def signed_in_with_password(app, username: str, ago: timedelta) -> None:
+    """Move the user's sign-ins back in time, as if her password sign-in was `ago`."""
+    with app.app_context():
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.user_id == user_id(app, username))
+            .values(started_at=utcnow() - ago)
+        )
+        db.session.commit()
+
+
 def live_sessions(app, username: str) -> list[LoginSession]:
     with app.app_context():
         found = list(
@@ -187,13 +198,7 @@ def test_a_pin_expires_twelve_hours_after_the_last_full_sign_in_on_that_tablet(a
     tablet = enrolled_tablet(app, ward)
     full_sign_in_and_pin(tablet, "nurse")
     tablet.submit("/auth/sign-out", page="/")
-    with app.app_context():
-        db.session.execute(
-            update(LoginSession)
-            .where(LoginSession.user_id == user_id(app, "nurse"))
-            .values(started_at=utcnow() - timedelta(hours=12, minutes=1))
-        )
-        db.session.commit()
+    signed_in_with_password(app, "nurse", ago=timedelta(hours=12, minutes=1))
     response = switch(tablet, app, "nurse")
     assert response.status_code == 422
     said = " ".join(flashes(response.get_data(as_text=True)))
@@ -266,13 +271,7 @@ def test_a_pin_session_ends_when_the_pin_would_stop_working(app):
     tablet = enrolled_tablet(app, ward)
     full_sign_in_and_pin(tablet, "nurse")
     tablet.submit("/auth/sign-out", page="/")
-    with app.app_context():
-        db.session.execute(
-            update(LoginSession)
-            .where(LoginSession.user_id == user_id(app, "nurse"))
-            .values(started_at=utcnow() - timedelta(hours=11))
-        )
-        db.session.commit()
+    signed_in_with_password(app, "nurse", ago=timedelta(hours=11))
     assert switch(tablet, app, "nurse").status_code == 303
     [pin_session] = live_sessions(app, "nurse")
     assert pin_session.method == "pin"

@@ -21,14 +21,6 @@ class EnrolForm(FlaskForm):
     ward_id = SelectField("Ward it stays on", coerce=int, validate_choice=True)
 
 
-class RevokeForm(FlaskForm):
-    """Revoking a tablet says why (lost, broken, moved to another home)."""
-
-    reason = StringField(
-        "Reason", validators=[required("Say why, in a few words."), max_length(300)]
-    )
-
-
 class PinForm(FlaskForm):
     """A PIN of 4 to 6 digits, typed twice, confirmed with the password."""
 

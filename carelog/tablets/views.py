@@ -7,13 +7,14 @@ from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from carelog.accounts import login_sessions
+from carelog.accounts.forms import ReasonForm
 from carelog.accounts.models import Ward
 from carelog.accounts.roles import NURSES, TABLET_KEEPERS
 from carelog.audit.actor import current_actor
 from carelog.errors import FieldError
 from carelog.extensions import db
 from carelog.tablets import enrolment, pins
-from carelog.tablets.forms import EnrolForm, PinForm, RevokeForm, SwitchForm
+from carelog.tablets.forms import EnrolForm, PinForm, SwitchForm
 from carelog.web.fields import show_field_error
 from carelog.web.policy import public, roles
 
@@ -43,7 +44,7 @@ def index():
         tablets=enrolment.tablets(),
         here=here,
         form=_enrol_form(),
-        revoke_form=RevokeForm(),
+        revoke_form=ReasonForm(),
     )
 
 
@@ -70,7 +71,7 @@ def enrol():
         tablets=enrolment.tablets(),
         here=enrolment.this_tablet(),
         form=form,
-        revoke_form=RevokeForm(),
+        revoke_form=ReasonForm(),
     )
     return page, 422
 
@@ -79,7 +80,7 @@ def enrol():
 @roles(TABLET_KEEPERS)
 def revoke(tablet_id: int):
     """Revoke a tablet, ending every session on it; the reason is kept."""
-    form = RevokeForm()
+    form = ReasonForm()
     if not form.validate_on_submit():
         flash("Say why the tablet is revoked, in a few words.", "error")
         return redirect(url_for("tablets.index"), 303)
