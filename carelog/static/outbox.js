@@ -140,9 +140,13 @@
     });
   }
   function sendOne(entry) {
+    // The form's token belonged to the sign-in it was typed in; she may have signed in again
+    // since (after an idle sign-out): send it with this page's, which is hers too.
+    var fields = new URLSearchParams(entry.body);
+    if (body.dataset.csrf) { fields.set("csrf_token", body.dataset.csrf); }
     return fetch(entry.url, {
       method: "POST",
-      body: entry.body,
+      body: fields.toString(),
       headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Carelog-Outbox": "1" },
       credentials: "same-origin"
     }).then(function (response) {

@@ -118,3 +118,37 @@ def test_a_session_refused_after_the_connection_returns_needs_attention(live_ser
     # Her form opens as it now must: closed to a massage, open to "declined" or "not done".
     expect(page.locator("main")).to_contain_text("The session form is closed while")
     expect(page.locator("[data-outbox-attention] li")).to_have_count(0)
+
+
+def test_an_entry_waits_out_a_server_that_is_down_and_a_sign_in_that_ended(
+    live_server, page, tablet
+):
+    """The server unreachable, then her sign-in ended (idle) before it came back: the entry
+    waits, and is sent when she signs in again, under her name, once."""
+    ngozi = live_server.resident_id("Ngozi Adeyemi")
+    sign_in(page, live_server, "nurse")
+    open_form(page, "Ngozi Adeyemi")
+    page.get_by_text("Resident declined…").tap()
+    tablet.set_offline(True)
+    page.get_by_role("button", name="Save: declined").tap()
+    expect(page.locator(WAITING)).to_contain_text("1 entry waiting to send")
+
+    tablet.route("**/session/declined", lambda route: route.abort("connectionrefused"))
+    tablet.set_offline(False)  # the Wi-Fi is back, the server is not
+    page.get_by_role("button", name="Send now").tap()
+    expect(page.locator(WAITING)).to_have_text("1 entry waiting to send")
+    assert live_server.count_sessions(ngozi) == 0
+
+    live_server.age_sign_ins("nurse", minutes=20)  # her sign-in ends while she waits
+    tablet.unroute("**/session/declined")
+    page.goto(f"{live_server.url}/ward/")
+    page.wait_for_url("**/auth/sign-in**")
+    sign_in(page, live_server, "nurse")
+    expect(page.locator("[data-outbox]")).to_be_hidden()
+    assert sessions_soon(live_server, ngozi, 1) == 1
+    with live_server.app.app_context():
+        from carelog.care.models import CareSession
+
+        saved = db.session.scalar(select(CareSession).where(CareSession.resident_id == ngozi))
+        nurse = db.session.scalar(select(User.id).where(User.username == "nurse"))
+        assert saved.recorded_by_id == nurse
