@@ -15,6 +15,7 @@ from tests.helpers.records import (
     consent_valid,
     nurse_ward,
     plain_residents,
+    refuses_from,
     today,
 )
 from tests.test_photos import photo_bytes
@@ -35,14 +36,8 @@ def test_the_page_as_of_yesterday_shows_yesterdays_record(app, signed_in):
              "plan_likes": "Radio 4 in the afternoon"},
             "Moved to a quieter room",
         )  # fmt: skip
-        records.record_consent(
-            manager,
-            person.id,
-            {"decided_by": "resident", "decision_maker": None, "consent_given": False,
-             "decided_on": today(app), "review_on": today(app) + timedelta(days=90),
-             "scope_hands": "both", "scope_products": None, "notes": None},
-        )  # fmt: skip
         photo_id = photos.add_photo(manager, person.id, photo_bytes(), "resident", "Agreed")
+    refuses_from(app, person.id, today(app))
     reader = signed_in("nurse")
     yesterday = today(app) - timedelta(days=1)
 

@@ -20,6 +20,7 @@ from tests.helpers.records import (
     local_time,
     nurse_ward,
     record_given,
+    refuses_from,
     today,
     ward_id,
 )
@@ -49,12 +50,7 @@ def _admit_with_history(app) -> int:
              "sessions_per_week": 2, "allergies": "Nut oil"},
             "Moved after a fall; GP advised light pressure",
         )  # fmt: skip
-        records.record_consent(
-            manager, resident_id,
-            {"decided_by": "resident", "decision_maker": None, "consent_given": False,
-             "decided_on": today(app), "review_on": today(app) + timedelta(days=90),
-             "scope_hands": "both"},
-        )  # fmt: skip
+    refuses_from(app, resident_id, today(app))
     return resident_id
 
 
@@ -351,13 +347,7 @@ def test_planned_leaves_out_days_without_consent_and_everything_adds_up(app):
     month = _months_back(app, 1)
     resident_id = _admitted_on(app, month.first_day)
     refused_on = month.first_day + timedelta(days=14)
-    with app.app_context():
-        records.record_consent(
-            actor(app, "manager"), resident_id,
-            {"decided_by": "resident", "decision_maker": None, "consent_given": False,
-             "decided_on": refused_on, "review_on": refused_on + timedelta(days=90),
-             "scope_hands": "both"},
-        )  # fmt: skip
+    refuses_from(app, resident_id, refused_on)
     for offset in (1, 3, 5):
         record_given(app, resident_id, local_time(app, month.first_day + timedelta(days=offset)))
     nurse = user_id(app, "nurse")

@@ -34,18 +34,22 @@ def _enrol_form() -> EnrolForm:
     return form
 
 
+def _tablets_page(form: EnrolForm) -> str:
+    """The list of tablets with the enrol form (fresh, or as sent with its errors)."""
+    return render_template(
+        "tablets/index.html",
+        tablets=enrolment.tablets(),
+        here=enrolment.this_tablet(),
+        form=form,
+        revoke_form=ReasonForm(),
+    )
+
+
 @bp.get("/tablets/")
 @roles(TABLET_KEEPERS)
 def index():
     """Every tablet, its ward, who enrolled it and when it was last used; enrol this one."""
-    here = enrolment.this_tablet()
-    return render_template(
-        "tablets/index.html",
-        tablets=enrolment.tablets(),
-        here=here,
-        form=_enrol_form(),
-        revoke_form=ReasonForm(),
-    )
+    return _tablets_page(_enrol_form())
 
 
 @bp.post("/tablets/enrol")
@@ -66,14 +70,7 @@ def enrol():
             response = redirect(url_for("tablets.index"), 303)
             enrolment.remember_tablet(response, token)
             return response
-    page = render_template(
-        "tablets/index.html",
-        tablets=enrolment.tablets(),
-        here=enrolment.this_tablet(),
-        form=form,
-        revoke_form=ReasonForm(),
-    )
-    return page, 422
+    return _tablets_page(form), 422
 
 
 @bp.post("/tablets/<int:tablet_id>/revoke")

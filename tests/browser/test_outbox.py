@@ -4,19 +4,16 @@ the connection returns; a refusal is listed with the server's words."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from carelog.accounts.models import User
-from carelog.audit.actor import Actor
 from carelog.extensions import db
-from carelog.local_time import local_today
-from carelog.residents import records
 from tests.browser.conftest import screenshot, sign_in
 from tests.browser.steps import reveal
 from tests.browser.test_nurse_flow import fill_after, fill_before, open_form
+from tests.helpers.records import refuses_from, today
 
 WAITING = "[data-outbox-count]"
 
@@ -32,15 +29,21 @@ def sessions_soon(server, resident_id: int, expected: int, seconds: float = 10) 
     return server.count_sessions(resident_id)
 
 
-def test_a_decline_saved_offline_is_sent_once_when_the_connection_returns(
-    live_server, page, tablet
-):
-    ngozi = live_server.resident_id("Ngozi Adeyemi")
-    sign_in(page, live_server, "nurse")
+def decline_saved_offline(page, tablet, server) -> None:
+    """The nurse taps "declined" for Ngozi and saves it with the Wi-Fi down."""
+    sign_in(page, server, "nurse")
     open_form(page, "Ngozi Adeyemi")
     page.get_by_text("Resident declined…").tap()
     tablet.set_offline(True)
     page.get_by_role("button", name="Save: declined").tap()
+    expect(page.locator(WAITING)).to_contain_text("1 entry waiting to send")
+
+
+def test_a_decline_saved_offline_is_sent_once_when_the_connection_returns(
+    live_server, page, tablet
+):
+    ngozi = live_server.resident_id("Ngozi Adeyemi")
+    decline_saved_offline(page, tablet, live_server)
     expect(page.locator(".outbox-notice")).to_contain_text("waiting to send")
     expect(page.locator(WAITING)).to_have_text("Offline. 1 entry waiting to send")
     page.get_by_role("button", name="Save: declined").tap()  # tapped again: still one entry
@@ -57,12 +60,7 @@ def test_a_decline_saved_offline_is_sent_once_when_the_connection_returns(
 
 def test_two_tabs_sending_the_same_entry_record_it_once(live_server, page, tablet):
     ngozi = live_server.resident_id("Ngozi Adeyemi")
-    sign_in(page, live_server, "nurse")
-    open_form(page, "Ngozi Adeyemi")
-    page.get_by_text("Resident declined…").tap()
-    tablet.set_offline(True)
-    page.get_by_role("button", name="Save: declined").tap()
-    expect(page.locator(WAITING)).to_contain_text("1 entry waiting to send")
+    decline_saved_offline(page, tablet, live_server)
 
     # Hold every send until both tabs have sent the entry, then let them through together.
     held = []
@@ -99,15 +97,7 @@ def test_a_session_refused_after_the_connection_returns_needs_attention(live_ser
     expect(page.locator(WAITING)).to_contain_text("1 entry waiting to send")
 
     # Meanwhile the care manager records that Peggy no longer consents.
-    with live_server.app.app_context():
-        manager = db.session.scalar(select(User).where(User.username == "manager"))
-        records.record_consent(
-            Actor(manager.id, manager.username),
-            peggy,
-            {"decided_by": "resident", "decision_maker": None, "consent_given": False,
-             "decided_on": local_today(), "review_on": local_today() + timedelta(days=90),
-             "scope_hands": "both", "scope_products": None, "notes": None},
-        )  # fmt: skip
+    refuses_from(live_server.app, peggy, today(live_server.app))
     tablet.set_offline(False)
     attention = page.locator("[data-outbox-attention] li")
     expect(attention).to_contain_text("Peggy Hughes")
@@ -126,12 +116,7 @@ def test_an_entry_waits_out_a_server_that_is_down_and_a_sign_in_that_ended(
     """The server unreachable, then her sign-in ended (idle) before it came back: the entry
     waits, and is sent when she signs in again, under her name, once."""
     ngozi = live_server.resident_id("Ngozi Adeyemi")
-    sign_in(page, live_server, "nurse")
-    open_form(page, "Ngozi Adeyemi")
-    page.get_by_text("Resident declined…").tap()
-    tablet.set_offline(True)
-    page.get_by_role("button", name="Save: declined").tap()
-    expect(page.locator(WAITING)).to_contain_text("1 entry waiting to send")
+    decline_saved_offline(page, tablet, live_server)
 
     tablet.route("**/session/declined", lambda route: route.abort("connectionrefused"))
     tablet.set_offline(False)  # the Wi-Fi is back, the server is not

@@ -325,6 +325,16 @@ def admit_consenting(app, given_name: str, family_name: str, room: str, admitted
         return person.id
 
 
+def refuses_from(app, resident_id: int, day: date) -> None:
+    """Record, as the care manager, that the resident does not consent from `day` on."""
+    with app.app_context():
+        records.record_consent(
+            actor(app, "manager"), resident_id,
+            {"decided_by": "resident", "decision_maker": None, "consent_given": False,
+             "decided_on": day, "review_on": day + timedelta(days=90), "scope_hands": "both"},
+        )  # fmt: skip
+
+
 def add_residents_with_sessions(app, ward: int, how_many: int) -> None:
     """Admit residents to the ward with consent and a few sessions each, through the use cases."""
     manager = actor(app, "manager")
