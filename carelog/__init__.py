@@ -64,6 +64,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from carelog.audit import views as audit_views
     from carelog.care import board_views, correction_views, session_views
     from carelog.dashboard import views as dashboard_views
+    from carelog.offline import views as offline_views
     from carelog.reports import views as report_views
     from carelog.residents import card_views, photo_views
     from carelog.residents import views as resident_views
@@ -85,6 +86,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         report_views.bp,
         dashboard_views.bp,
         tablet_views.bp,
+        offline_views.bp,
     ):
         app.register_blueprint(blueprint)
 

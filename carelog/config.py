@@ -36,6 +36,8 @@ def defaults(instance_path: str) -> dict:
         "CARELOG_SIGN_IN_CLIENT_LIMIT": 20,  # failed sign-ins from one address within the window
         "CARELOG_SIGN_IN_WINDOW_MINUTES": 15,
         "CARELOG_LATE_ENTRY_HOURS": 2,
+        # How far a tablet's clock may be off for an entry saved offline still to be believed.
+        "CARELOG_TABLET_CLOCK_MINUTES": 10,
         # A second session of the same kind for a resident this soon asks "record another?"
         "CARELOG_REPEAT_WINDOW_MINUTES": 120,
         "CARELOG_NOT_MASSAGED_DAYS": 14,  # the manager's page lists residents without one this long

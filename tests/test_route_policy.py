@@ -82,6 +82,15 @@ POLICY: dict[str, set[str] | str] = {
     "cards.scan": {NURSE, MANAGER},
     "cards.open_card": {NURSE, MANAGER},
     "cards.ward_cards": {MANAGER},
+    # Working offline: the page shells and the service worker hold no one's data; an entry
+    # from the outbox carries its nurse's signature, whoever is signed in (or nobody).
+    "offline.service_worker": EVERYONE,
+    "offline.board_shell": EVERYONE,
+    "offline.session_shell": EVERYONE,
+    "offline.unavailable": EVERYONE,
+    "offline.ping": EVERYONE,
+    "offline.receive_entry": EVERYONE,
+    "offline.roster": {NURSE, MANAGER},
 }
 
 SAMPLE_ARGS = {

@@ -152,3 +152,13 @@ def ask_to_sign_in():
         return jsonify(error="Sign in first", message="Your session has ended."), 401
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.sign_in", next=target, reason=g.get("signed_out_for")))
+
+
+def login_session_of(user: User) -> LoginSession | None:
+    """The live sign-in session a signed-in user's request came with."""
+    token = getattr(user, "login_token", None)
+    if not token:
+        return None
+    return db.session.scalar(
+        select(LoginSession).where(LoginSession.token_hash == _token_hash(token))
+    )

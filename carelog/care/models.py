@@ -211,6 +211,9 @@ class CareSessionVersion(Model):
     content_digest: Mapped[str] = mapped_column(String(64))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # For an entry saved on a tablet offline and sent later: when the tablet saved it (by the
+    # tablet's clock). created_at is when the server received it; occurred_at when care happened.
+    saved_on_tablet_at: Mapped[datetime | None]
 
     occurred_at: Mapped[datetime]
     duration_minutes: Mapped[int | None]

@@ -34,6 +34,17 @@ from carelog.residents.models import Resident
 
 
 @dataclass(frozen=True)
+class SavedOffline:
+    """An entry a tablet saved offline and sent later: when the tablet says it saved it, and the
+    time the late-entry rule judges by (that, kept within the nurse's sign-in and not after the
+    server received it: a tablet's clock is not trusted beyond that)."""
+
+    on_tablet_at: datetime
+    judged_at: datetime
+    sent_by_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Saved:
     """A saved (or already saved) version; replay is True when the key had been used."""
 
@@ -81,6 +92,7 @@ def record_session(
     content: SessionContent,
     submitted: Mapping[str, Any],
     now: datetime | None = None,
+    offline: SavedOffline | None = None,
 ) -> Saved:
     """Save a new session (given, declined or not done) exactly once per submission key.
 
@@ -89,6 +101,7 @@ def record_session(
     taken, so that writers queue only for the inserts; a double tap that slips past the replay
     check meanwhile meets the unique submission key there, and is answered as a replay.
     `now` is the server clock; only the demo seeder passes one, to lay down past months.
+    An entry saved offline (`offline`) is judged late by when the tablet saved it.
     """
     now = now or utcnow()
     # The resident is part of what was submitted: the same key for someone else is no replay.
@@ -99,7 +112,7 @@ def record_session(
     resident = db.session.get(Resident, resident_id)
     if resident is None:
         raise CareError("resident", "There is no such resident.")
-    late = check_timing(content, now, resident)
+    late = check_timing(content, offline.judged_at if offline else now, resident)
     check_ratings(content)
     check_precautions(content, resident, may_override_a_stop(actor))
     if not content.repeat_confirmed:
@@ -113,7 +126,7 @@ def record_session(
                 return saved
             raise
     try:
-        return _insert_new(actor, resident_id, key, content, late, digest, now)
+        return _insert_new(actor, resident_id, key, content, late, digest, now, offline)
     except IntegrityError:
         # A concurrent request with the same key committed first: answer as a replay.
         db.session.rollback()
@@ -144,7 +157,12 @@ def _insert_new(
     late: bool,
     digest: str,
     now: datetime,
+    offline: SavedOffline | None = None,
 ) -> Saved:
+    noted: dict[str, Any] = {"version": 1, "outcome": content.outcome, "digest": digest}
+    if offline:
+        noted["saved_on_tablet"] = offline.on_tablet_at.isoformat(timespec="seconds")
+        noted["sent_by"] = offline.sent_by_id
     with write_transaction(db.session) as session:
         inserted: CursorResult = session.execute(
             insert(_SESSIONS),
@@ -167,6 +185,7 @@ def _insert_new(
                 "created_by_id": actor.user_id,
                 "created_at": now,
                 "late": late,
+                "saved_on_tablet_at": offline.on_tablet_at if offline else None,
                 **content.columns(),
             },
         )
@@ -177,6 +196,6 @@ def _insert_new(
             "care_session",
             session_id,
             resident_id=resident_id,
-            new={"version": 1, "outcome": content.outcome, "digest": digest},
+            new=noted,
         )
         return Saved(session_id, 1)

@@ -11,16 +11,10 @@ from carelog.accounts.roles import CARERS, CLINICAL_READERS
 from carelog.audit.actor import current_actor
 from carelog.audit.reads import record_form_opened, record_view
 from carelog.care import amendments, queries, recording, rules
-from carelog.care.forms import (
-    DeclinedForm,
-    NotDoneForm,
-    SessionForm,
-    new_submission_key,
-    session_content,
-)
+from carelog.care.entries import entry_content, submitted
+from carelog.care.forms import DeclinedForm, NotDoneForm, SessionForm, new_submission_key
 from carelog.care.models import CareSession, CareSessionVersion, SessionContent
 from carelog.care.versions import comparison
-from carelog.care.vocabulary import Outcome
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.local_time import local, local_today
@@ -30,11 +24,6 @@ from carelog.web.fields import show_field_error
 from carelog.web.policy import roles
 
 bp = Blueprint("sessions", __name__)
-
-
-def _submitted(form) -> dict:
-    """What the client sent, to recognise a replay of the same submission."""
-    return {k: v for k, v in form.data.items() if k not in ("csrf_token", "submission_key")}
 
 
 def _present_or_404(resident_id: int):
@@ -96,7 +85,7 @@ def _save(resident, key: str, content: SessionContent, form):
     """Save through the use case; refusals go back to the form next to their field."""
     try:
         saved = recording.record_session(
-            current_actor(), resident.id, key, content, _submitted(form)
+            current_actor(), resident.id, key, content, submitted(form)
         )
         return _saved(saved, key)
     except rules.SubmissionConflict as error:
@@ -128,29 +117,8 @@ def new(resident_id: int):
     form = SessionForm()
     if not form.validate_on_submit():
         return _render_form(resident, form)
-    content = session_content(form, given_by_id=current_user.id)
+    content = entry_content(form, given_by_id=current_user.id)
     return _save(resident, form.submission_key.data, content, form)
-
-
-def _no_session_content(
-    outcome: Outcome,
-    assent: str | None,
-    reason: str | None,
-    not_done_reason: str | None,
-    note: str | None,
-    repeat_confirmed: bool,
-) -> SessionContent:
-    return SessionContent(
-        repeat_confirmed=repeat_confirmed,
-        occurred_at=utcnow().replace(microsecond=0),
-        given_by_id=current_user.id,
-        precautions_confirmed=False,
-        assent=assent,
-        outcome=outcome.value,
-        outcome_reason=reason,
-        not_done_reason=not_done_reason,
-        note=note,
-    )
 
 
 @bp.post("/residents/<int:resident_id>/session/declined")
@@ -161,10 +129,7 @@ def declined(resident_id: int):
     form = DeclinedForm()
     if not form.validate_on_submit():
         return _render_form(resident, _fresh_session_form(resident), declined=form)
-    note = (form.decline_note.data or "").strip() or None
-    content = _no_session_content(
-        Outcome.DECLINED, "declined", None, None, note, form.repeat_confirmed.data
-    )
+    content = entry_content(form, given_by_id=current_user.id)
     return _save(resident, form.submission_key.data, content, form)
 
 
@@ -176,10 +141,7 @@ def not_done(resident_id: int):
     form = NotDoneForm()
     if not form.validate_on_submit():
         return _render_form(resident, _fresh_session_form(resident), not_done=form)
-    reason = (form.other_reason.data or "").strip() or None
-    content = _no_session_content(
-        Outcome.NOT_DONE, None, reason, form.not_done_reason.data, None, form.repeat_confirmed.data
-    )
+    content = entry_content(form, given_by_id=current_user.id)
     return _save(resident, form.submission_key.data, content, form)
 
 

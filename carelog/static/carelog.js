@@ -53,6 +53,7 @@
     // End the session on the server too, then show the sign-in page. Drafts stay on the
     // tablet for this nurse; only the Sign out button clears them.
     signingOut = true;
+    if (window.carelogForget) { window.carelogForget(); }  // the roster and her key, not drafts
     var done = function () { window.location.assign(body.dataset.signInUrl); };
     var form = new FormData();
     form.append("csrf_token", body.dataset.csrf);

@@ -1,0 +1,49 @@
+// carelog's service worker: keeps the app's own files and the offline page shells, so the
+// board and the session forms open with no connection. It keeps no one's data: the roster and
+// the outbox live in the page's storage, and pages with resident data are never cached.
+"use strict";
+var VERSION = {{ version|tojson }};
+var CACHE = "carelog-shell-" + VERSION;
+var URLS = {{ urls|tojson }};
+var BOARD = /^\/ward\/?$/;
+var SESSION_FORM = /^\/residents\/\d+\/session$/;
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(caches.open(CACHE).then(function (cache) {
+    return cache.addAll(URLS.map(function (url) { return new Request(url, { cache: "reload" }); }));
+  }).then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) {
+      return name.indexOf("carelog-shell-") === 0 && name !== CACHE;
+    }).map(function (name) { return caches.delete(name); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+function shellFor(path) {
+  if (BOARD.test(path)) { return "/offline/board"; }
+  if (SESSION_FORM.test(path)) { return "/offline/session"; }
+  return "/offline/unavailable";
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  var url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) { return; }
+  if (request.mode === "navigate") {
+    // Always the server's page when it answers; the shell only when it cannot be reached.
+    event.respondWith(fetch(request).catch(function () {
+      return caches.open(CACHE).then(function (cache) { return cache.match(shellFor(url.pathname)); });
+    }));
+    return;
+  }
+  if (URLS.indexOf(url.pathname) !== -1) {
+    event.respondWith(caches.open(CACHE).then(function (cache) {
+      return cache.match(url.pathname).then(function (kept) {
+        return kept || fetch(request);
+      });
+    }));
+  }
+});
