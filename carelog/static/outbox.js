@@ -383,5 +383,5 @@
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(function () { /* no offline pages then */ });
   }
-  forgotten.then(function () { return refreshRoster(false); }).then(send);
+  forgotten.then(show).then(function () { return refreshRoster(false); }).then(send);
 })();

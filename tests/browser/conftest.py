@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
@@ -155,23 +155,37 @@ def module_server(browser_template, tmp_path_factory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless (Playwright cannot download its own browsers here)."""
+def playwright_driver() -> Iterator[Playwright]:
+    """One Playwright per test process (a second in the same thread is refused)."""
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver) -> Iterator[Browser]:
+    """Debian's Chromium, headless (Playwright cannot download its own browsers here)."""
+    chromium = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+TABLET_OPTIONS = {"viewport": PORTRAIT, "has_touch": True, "locale": "en-GB",
+                  "timezone_id": "Europe/London"}  # fmt: skip
+
+
+def persistent_tablet(playwright_driver: Playwright, profile: Path) -> BrowserContext:
+    """A tablet whose browser keeps its profile on disk: closing and launching it again is a
+    browser restart (cookies, storage, the service worker and its caches as a tablet keeps them)."""
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, **TABLET_OPTIONS
+    )
+    context.set_default_timeout(10_000)
+    return context
 
 
 def new_tablet(browser: Browser, **options) -> BrowserContext:
     """A browser context shaped like a 10-inch ward tablet held upright."""
-    context = browser.new_context(
-        viewport=PORTRAIT,
-        has_touch=True,
-        locale="en-GB",
-        timezone_id="Europe/London",
-        **options,
-    )
+    context = browser.new_context(**TABLET_OPTIONS, **options)
     context.set_default_timeout(10_000)
     return context
 
