@@ -42,7 +42,7 @@ test: $(VENV)/.installed system-packages
 	$(BIN)/ruff check carelog tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -m "not serial and not browser" -n 2 --durations=15
-	$(BIN)/pytest -m browser -n 2 --durations=10
+	$(BIN)/pytest -m "browser and not serial" -n 2 --durations=10
 	$(BIN)/pytest -m serial --durations=10
 
 bench: $(VENV)/.installed system-packages

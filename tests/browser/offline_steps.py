@@ -106,7 +106,9 @@ def decline(page: Page, name: str, note: str = "") -> None:
 def not_done(page: Page, name: str, reason: str) -> None:
     """From the board: the resident, "Not done…", other, the reason, save."""
     open_on_board(page, name)
-    page.get_by_text("Not done…").tap()
+    details = page.locator("details").filter(has=page.locator("#not_done_reason-group"))
+    if not details.evaluate("d => d.open"):  # open already for a resident not to be massaged
+        page.get_by_text("Not done…").tap()
     page.locator("#not_done_reason-group").get_by_text("Other", exact=True).tap()
     page.fill("#other_reason", reason)
     page.get_by_role("button", name="Save: not done").tap()
