@@ -34,6 +34,9 @@ AUDITOR_POSTS = {
     "reports.start_batch",
     "auditor.verify_report",
     "auth.choose_password",  # their own password, when an admin has set one; else back home
+    # An entry from a tablet's outbox is the signing nurse's whoever is signed in; without one
+    # it is refused 400 (tests/test_offline.py: a forged or foreign one saves nothing).
+    "offline.receive_entry",
     "tablets.switch",  # public: on a browser that is no enrolled tablet it only redirects
 }  # starts or reads; changes no record
 

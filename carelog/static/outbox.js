@@ -305,8 +305,9 @@
       var hers = waiting.filter(function (e) { return e.user === userId; }).length;
       var attention = entries.filter(function (e) { return e.state === "attention" && e.user === userId; });
       var mine = pending(userId);
-      panel.hidden = !waiting.length && !attention.length && navigator.onLine && !shell;
+      panel.hidden = false;  // every page says whether the tablet is online and what waits
       panel.classList.toggle("offline", !navigator.onLine || !!shell);
+      panel.classList.toggle("quiet", !waiting.length && !attention.length && navigator.onLine && !shell);
       var words = "Nothing waiting to send";
       if (waiting.length) {
         words = waiting.length + (waiting.length === 1 ? " entry" : " entries") + " waiting to send" +
@@ -315,8 +316,21 @@
         words = attention.length + (attention.length === 1 ? " entry needs" : " entries need") + " attention";
       }
       panel.querySelector("[data-outbox-count]").textContent =
-        (navigator.onLine ? (shell ? "The server cannot be reached. " : "") : "Offline. ") + words;
+        (navigator.onLine ? (shell ? "The server cannot be reached. " : "Online. ") : "Offline. ") + words;
       panel.querySelector("[data-outbox-send]").hidden = !waiting.length;
+      var reload = panel.querySelector("[data-outbox-reload]");
+      if (shell && navigator.onLine && !reload) {
+        // A page drawn on the tablet: once there is a connection, the server's page is better.
+        reload = document.createElement("button");
+        reload.type = "button";
+        reload.className = "button secondary";
+        reload.dataset.outboxReload = "";
+        reload.textContent = "Try the connection again";
+        reload.addEventListener("click", function () { window.location.reload(); });
+        panel.querySelector("p").appendChild(reload);
+      } else if (reload && !navigator.onLine) {
+        reload.remove();
+      }
       var list = panel.querySelector("[data-outbox-attention]");
       list.textContent = "";
       attention.forEach(function (entry) {

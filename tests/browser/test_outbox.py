@@ -108,7 +108,7 @@ def test_two_tabs_and_a_double_send_now_record_it_once(live_server, page, tablet
     page.wait_for_timeout(1500)
     assert live_server.count_sessions(ngozi) == 1
     second.reload()
-    expect(second.locator(WAITING)).to_be_hidden()
+    expect(second.locator(WAITING)).to_have_text("Online. Nothing waiting to send")
 
 
 def test_two_tabs_sending_at_once_without_web_locks_record_it_once(live_server, page, tablet):
