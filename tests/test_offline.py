@@ -336,3 +336,25 @@ def test_the_page_shells_hold_no_ones_data(app, signed_in):
 def test_whatever_arrives_is_answered_4xx_never_500(app, client, body):
     status, answer = tablet.send(client, body)
     assert 400 <= status < 500 and answer["error"]
+
+
+def test_next_morning_sleep_saved_offline_is_added_to_yesterdays_session(app, signed_in, client):
+    from tests.helpers.records import local_time, record_given, today
+
+    person = _someone(app)
+    session_id = record_given(app, person, local_time(app, today(app) - timedelta(days=1)))
+    nurse = signed_in("nurse")
+    kept = tablet.roster(nurse)
+    [asked] = [f for f in kept["follow_ups"] if f["session"] == session_id]
+    fields = {"sleep_after": "7", "sleep_after_rater": "self", "expected_version": "1"}
+    other = plain_residents(app, nurse_ward(app))[1].id
+    wrong = tablet.entry(kept, other, "sleep", fields, session=session_id)
+    _refused(app, client, wrong, 404, "no such session")
+    body = tablet.entry(kept, asked["resident"], "sleep", fields, session=session_id)
+    assert tablet.send(client, body)[0] == 201
+    assert tablet.send(client, body)[0] == 200  # a resend is a replay
+    version = _version(app, body["id"])
+    assert (version.session_id, version.version_no, version.kind) == (session_id, 2, "follow_up")
+    assert version.sleep_after_value == 7 and version.saved_on_tablet_at is not None
+    assert version.created_by_id == user_id(app, "nurse")
+    assert not [f for f in tablet.roster(nurse)["follow_ups"] if f["session"] == session_id]

@@ -13,7 +13,7 @@ from carelog.audit import chain
 from carelog.audit.actor import Actor
 from carelog.care.fingerprints import content_digest, version_digest
 from carelog.care.models import CareSession, CareSessionVersion, SessionContent, standing_at
-from carelog.care.recording import Saved, replay_of
+from carelog.care.recording import Saved, SavedOffline, replay_of
 from carelog.care.rules import (
     CareError,
     check_precautions,
@@ -36,10 +36,12 @@ def add_version(
     expected_version: int,
     now: datetime | None = None,
     submitted: Mapping[str, Any] | None = None,
+    offline: SavedOffline | None = None,
 ) -> Saved:
     """Add a version (follow-up, correction or void) on top of the current one.
 
-    `submitted` is what the client sent, for recognising a replay (default: the changes).
+    `submitted` is what the client sent, for recognising a replay (default: the changes);
+    `offline`, when a tablet saved it with no connection and sent it later.
     """
     with write_transaction(db.session) as session:
         care_session = session.get(CareSession, session_id)
@@ -58,7 +60,10 @@ def add_version(
                 "Open it again to see the latest version.",
             )
         old = {k: getattr(current, k) for k in changes}
-        new = {k: getattr(content, k) for k in changes}
+        new: dict[str, Any] = {k: getattr(content, k) for k in changes}
+        if offline:
+            new["saved_on_tablet"] = offline.on_tablet_at.isoformat(timespec="seconds")
+            new["sent_by"] = offline.sent_by_id
         version_no = care_session.current_version + 1
         session.add(
             CareSessionVersion(
@@ -70,6 +75,7 @@ def add_version(
                 content_digest=digest,
                 created_by_id=actor.user_id,
                 created_at=now or utcnow(),
+                saved_on_tablet_at=offline.on_tablet_at if offline else None,
                 late=current.late,
                 **content.columns(),
             )
@@ -100,8 +106,10 @@ def record_sleep_after(
     rater: str | None,
     expected_version: int,
     now: datetime | None = None,
+    offline: SavedOffline | None = None,
 ) -> Saved:
-    """Add the next morning's sleep rating to a session as a follow-up version."""
+    """Add the next morning's sleep rating to a session as a follow-up version; one saved on a
+    tablet offline counts as asked when the tablet saved it."""
     changes = {"sleep_after_value": value, "sleep_after_status": status, "sleep_after_rater": rater}
     replay = replay_of(db.session, key, version_digest(changes, VersionKind.FOLLOW_UP, None))
     if replay:
@@ -114,7 +122,8 @@ def record_sleep_after(
     if care_session.current.sleep_after_status is not None:
         raise CareError("session", "Sleep for that night is already recorded.")
     night = local_date(care_session.current.occurred_at)
-    if local_date(now or utcnow()) != night + timedelta(days=1):
+    asked = offline.judged_at if offline else (now or utcnow())
+    if local_date(asked) != night + timedelta(days=1):
         raise CareError(
             "session",
             f"This asks about the night of {night:%A %-d %B}: it can only be recorded as "
@@ -122,7 +131,15 @@ def record_sleep_after(
         )
     check_ratings(care_session.current_content.changed(**changes))
     return add_version(
-        actor, session_id, key, VersionKind.FOLLOW_UP, changes, None, expected_version, now
+        actor,
+        session_id,
+        key,
+        VersionKind.FOLLOW_UP,
+        changes,
+        None,
+        expected_version,
+        now,
+        offline=offline,
     )
 
 

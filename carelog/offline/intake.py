@@ -21,8 +21,10 @@ from werkzeug.datastructures import MultiDict
 from carelog.accounts.models import LoginSession, User
 from carelog.accounts.roles import CARERS, Role
 from carelog.audit.actor import Actor
-from carelog.care import recording, rules
+from carelog.care import amendments, recording, rules
 from carelog.care.entries import ENTRY_FORMS, entry_content, submitted
+from carelog.care.forms import SleepFollowUpForm, rating_content
+from carelog.care.models import CareSession
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.offline import keys
@@ -30,6 +32,7 @@ from carelog.offline.roster import sign_in_ends_at
 from carelog.residents.models import Resident
 
 MAX_FIELDS = 80
+SLEEP = "sleep"  # next-morning sleep, added to yesterday's session
 
 
 class Refused(Exception):
@@ -48,6 +51,7 @@ class Entry:
     user_id: int
     login_id: int
     resident_id: int
+    session_id: int | None  # for next-morning sleep: the session it is about
     kind: str
     fields: MultiDict
     saved_at: datetime
@@ -85,8 +89,8 @@ def _parsed(outer_key: str, payload: bytes) -> Entry:
         raise Refused(400, "The entry is not readable or has no key.") from None
     if key != outer_key:
         raise Refused(400, "The entry's key was changed after it was sealed.")
-    if data.get("kind") not in ENTRY_FORMS:
-        raise Refused(400, "The entry is not a session, a decline or a not-done.")
+    if data.get("kind") not in (*ENTRY_FORMS, SLEEP):
+        raise Refused(400, "The entry is not a session, a decline, a not-done or a sleep rating.")
     fields = data.get("fields")
     if (
         not isinstance(fields, list)
@@ -107,6 +111,7 @@ def _parsed(outer_key: str, payload: bytes) -> Entry:
         user_id=_number(data.get("user"), "nurse"),
         login_id=_number(data.get("login"), "sign-in"),
         resident_id=_number(data.get("resident"), "resident"),
+        session_id=_number(data.get("session"), "session") if data["kind"] == SLEEP else None,
         kind=data["kind"],
         fields=MultiDict(fields),
         saved_at=saved_at,
@@ -150,7 +155,15 @@ def _resident(entry: Entry, user: User) -> Resident:
 
 
 def _form(entry: Entry):
-    form = ENTRY_FORMS[entry.kind](formdata=entry.fields, meta={"csrf": False})
+    if entry.kind == SLEEP:
+        # The board's follow-up cards name their fields after the session (s12-sleep_after).
+        prefix = f"s{entry.session_id}"
+        named = any(name.startswith(prefix + "-") for name in entry.fields)
+        form = SleepFollowUpForm(
+            formdata=entry.fields, prefix=prefix if named else "", meta={"csrf": False}
+        )
+    else:
+        form = ENTRY_FORMS[entry.kind](formdata=entry.fields, meta={"csrf": False})
     form.submission_key.data = entry.key
     if not form.validate():
         words = [
@@ -159,6 +172,25 @@ def _form(entry: Entry):
         ]
         raise Refused(422, " ".join(w for w in words if w)[:500])
     return form
+
+
+def _sleep(actor, entry: Entry, resident: Resident, form, received, offline) -> recording.Saved:
+    """Next-morning sleep, for a session of the resident the entry names."""
+    care_session = db.session.get(CareSession, entry.session_id)
+    if care_session is None or care_session.resident_id != resident.id:
+        raise Refused(404, "There is no such session for this resident.")
+    rating = rating_content(form, "sleep_after")
+    return amendments.record_sleep_after(
+        actor,
+        care_session.id,
+        entry.key,
+        rating["sleep_after_value"],
+        rating["sleep_after_status"],
+        rating["sleep_after_rater"],
+        int(form.expected_version.data or 0),
+        now=received,
+        offline=offline,
+    )
 
 
 def receive(body: object) -> recording.Saved:
@@ -177,7 +209,10 @@ def receive(body: object) -> recording.Saved:
         user_agent=request.headers.get("User-Agent", ""),
     )
     sender = current_user.id if current_user.is_authenticated else None
+    offline = recording.SavedOffline(entry.saved_at, judged, sender)
     try:
+        if entry.kind == SLEEP:
+            return _sleep(actor, entry, resident, form, received, offline)
         return recording.record_session(
             actor,
             resident.id,
@@ -185,7 +220,7 @@ def receive(body: object) -> recording.Saved:
             entry_content(form, given_by_id=user.id, occurred_at=judged),
             submitted(form),
             now=received,
-            offline=recording.SavedOffline(entry.saved_at, judged, sender),
+            offline=offline,
         )
     except rules.SubmissionConflict as error:
         raise Refused(409, error.message, error.saved_session_id) from None

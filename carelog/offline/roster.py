@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from carelog.accounts.models import LoginSession, User
 from carelog.care import rules
-from carelog.care.board import board
+from carelog.care.board import board, follow_ups
 from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.local_time import local_today
@@ -93,4 +93,15 @@ def roster_for(user: User, login: LoginSession) -> dict:
         "ward": user.ward.name if user.ward else "",
         "idle_minutes": current_app.config["CARELOG_IDLE_MINUTES"],
         "residents": [_resident(r, rows.get(r.id), today) for r in ordered],
+        "follow_ups": [
+            {
+                "session": version.session_id,
+                "version": version.version_no,
+                "resident": resident.id,
+                "name": resident.display_name,
+                "room": resident.room,
+                "massage_at": _ms(version.occurred_at),
+            }
+            for resident, version in (follow_ups(user.ward_id, today) if user.ward_id else [])
+        ],
     }

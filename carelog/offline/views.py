@@ -23,7 +23,12 @@ NO_ONE = SimpleNamespace(
 )
 
 # What the service worker keeps, so the board and the session form open with no connection.
-SHELLS = ("offline.board_shell", "offline.session_shell", "offline.unavailable")
+SHELLS = (
+    "offline.board_shell",
+    "offline.session_shell",
+    "offline.follow_ups_shell",
+    "offline.unavailable",
+)
 STATIC_FILES = (
     "carelog.css",
     "carelog.js",
@@ -85,6 +90,17 @@ def session_shell():
         # No one's precautions: the tablet marks them from the roster.
         resident=NO_ONE,
         consent=None,
+    )
+
+
+@bp.get("/offline/follow-ups")
+@public
+def follow_ups_shell():
+    """Next-morning sleep drawn on the tablet from its roster: no one's data is in this page."""
+    from carelog.care.forms import SleepFollowUpForm
+
+    return render_template(
+        "offline/follow_ups.html", form=SleepFollowUpForm(formdata=None, meta={"csrf": False})
     )
 
 

@@ -49,7 +49,43 @@
     return list;
   }
 
+  var pending = {};
+  try { pending = JSON.parse(window.localStorage.getItem("carelog:pending:" + roster.user.id) || "{}"); } catch (e) { pending = {}; }
+  var askedAlready = Object.keys(pending).map(function (k) { return pending[k].session; });
+  var toAsk = (roster.follow_ups || []).filter(function (f) { return askedAlready.indexOf(f.session) === -1; });
+
+  if (page === "follow-ups") {
+    var holder = document.querySelector("[data-follow-up-list]");
+    var card = document.querySelector("template[data-follow-up-card]");
+    toAsk.forEach(function (ask) {
+      var copy = card.content.cloneNode(true);
+      copy.querySelector("[data-card-name]").textContent = ask.name;
+      copy.querySelector("[data-card-room]").textContent = ask.room;
+      var at = new Date(ask.massage_at);
+      copy.querySelector("[data-card-when]").textContent =
+        at.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" }) + " " + clock(ask.massage_at);
+      var form = copy.querySelector("form");
+      form.dataset.entryKind = "sleep";
+      form.dataset.resident = String(ask.resident);
+      form.dataset.session = String(ask.session);
+      form.dataset.after = "/ward/follow-ups";
+      form.dataset.residentName = ask.name;
+      form.action = "/ward/follow-ups/" + ask.session;
+      form.elements.namedItem("expected_version").value = String(ask.version);
+      form.querySelector("button[type=submit]").textContent = "Save sleep for " + ask.name;
+      holder.appendChild(copy);
+    });
+    document.querySelector("[data-follow-up-none]").hidden = toAsk.length > 0;
+    return;
+  }
+
   if (page === "board") {
+    if (toAsk.length) {
+      var ask = document.querySelector("[data-follow-up-link]");
+      ask.querySelector("a").textContent = toAsk.length + " resident" + (toAsk.length === 1 ? "" : "s") +
+        " to ask how they slept after a massage";
+      ask.hidden = false;
+    }
     var board = document.querySelector("[data-roster-board]");
     roster.residents.forEach(function (resident) {
       var row = el("li", "board-row state-" + resident.state + (resident.stop.length ? " board-stop" : ""));

@@ -159,7 +159,7 @@
     return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
   }
   function kindWords(kind) {
-    return { session: "Session", declined: "Declined", not_done: "Not done" }[kind] || "Entry";
+    return { session: "Session", declined: "Declined", not_done: "Not done", sleep: "Sleep" }[kind] || "Entry";
   }
   function complain(form, words) {
     var notice = form.querySelector(".outbox-problem") || document.createElement("p");
@@ -190,8 +190,9 @@
       var kind = form.dataset.entryKind;
       var mine = pending(userId);
       var now = Date.now();
+      var session = form.dataset.session ? Number(form.dataset.session) : undefined;
       var earlier = Object.keys(mine).map(function (k) { return mine[k]; }).filter(function (p) {
-        return p.resident === resident && p.kind === kind && now - p.savedAt < REPEAT_MS;
+        return kind !== "sleep" && p.resident === resident && p.kind === kind && now - p.savedAt < REPEAT_MS;
       })[0];
       var fields = [];
       new FormData(form).forEach(function (value, name) {
@@ -205,7 +206,7 @@
       if (!keyField.value) { keyField.value = freshKey(); }
       var payload = JSON.stringify({
         v: 1, id: keyField.value, user: Number(userId), login: signing.login, resident: resident,
-        kind: kind, fields: fields, saved_at: now
+        session: session, kind: kind, fields: fields, saved_at: now
       });
       return subtle.sign("HMAC", signing.key, new TextEncoder().encode(payload)).then(function (signature) {
         return seal(kept.seal_key, JSON.stringify({ payload: payload, signature: b64(signature) }));
@@ -213,12 +214,12 @@
         return putEntry({ key: keyField.value, user: userId, state: "waiting", savedAt: now, sealed: sealed });
       }).then(function () {
         var person = kept.residents.filter(function (r) { return r.id === resident; })[0];
-        mine[keyField.value] = { resident: resident, name: person ? person.name : "", kind: kind, savedAt: now };
+        mine[keyField.value] = { resident: resident, name: person ? person.name : "", kind: kind, session: session, savedAt: now };
         setPending(userId, mine);
         store.removeItem("carelog:draft:" + userId + ":" + form.dataset.draft);
         store.setItem(FLASH, kindWords(kind) + (person ? " for " + person.name : "") +
           " saved on this tablet at " + clock(now) + ", waiting to send. It is sent by itself when the connection returns.");
-        window.location.assign("/ward/");
+        window.location.assign(form.dataset.after || "/ward/");
         return true;
       });
     });
@@ -340,7 +341,7 @@
           " saved " + clock(entry.savedAt) + ": " + (about.message || "refused by the server.") + " ";
         if (about.resident) {
           var open = document.createElement("a");
-          open.href = "/residents/" + about.resident + "/session";
+          open.href = about.kind === "sleep" ? "/ward/follow-ups" : "/residents/" + about.resident + "/session";
           open.textContent = "Open and fix";
           open.addEventListener("click", function () {
             var map = pending(userId); delete map[entry.key]; setPending(userId, map);

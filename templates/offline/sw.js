@@ -7,6 +7,7 @@ var CACHE = "carelog-shell-" + VERSION;
 var URLS = {{ urls|tojson }};
 var BOARD = /^\/ward\/?$/;
 var SESSION_FORM = /^\/residents\/\d+\/session$/;
+var FOLLOW_UPS = /^\/ward\/follow-ups$/;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
@@ -25,6 +26,7 @@ self.addEventListener("activate", function (event) {
 function shellFor(path) {
   if (BOARD.test(path)) { return "/offline/board"; }
   if (SESSION_FORM.test(path)) { return "/offline/session"; }
+  if (FOLLOW_UPS.test(path)) { return "/offline/follow-ups"; }
   return "/offline/unavailable";
 }
 

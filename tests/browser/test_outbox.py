@@ -212,3 +212,33 @@ def test_an_entry_waits_out_a_server_that_is_down_and_a_sign_in_that_ended(
         saved = db.session.scalar(select(CareSession).where(CareSession.resident_id == ngozi))
         nurse = db.session.scalar(select(User.id).where(User.username == "nurse"))
         assert saved.recorded_by_id == nurse
+
+
+def test_next_morning_sleep_is_asked_and_kept_offline(live_server, page, tablet):
+    session_id = live_server.given_session_yesterday("Ngozi Adeyemi")
+    signed_in_ready(page, live_server)
+    go_offline(tablet, page)
+    page.get_by_role("link", name="1 resident to ask how they slept after a massage").tap()
+    page.wait_for_url("**/ward/follow-ups")
+    card = page.locator("section.panel").filter(has_text="Ngozi Adeyemi")
+    card.locator(".scale").get_by_text("7", exact=True).tap()
+    card.locator(".rater").get_by_text("The resident", exact=True).tap()
+    card.get_by_role("button", name="Save sleep for Ngozi Adeyemi").tap()
+    expect(page.locator(".outbox-notice")).to_contain_text("Sleep for Ngozi Adeyemi saved")
+    expect(page.get_by_text("Nothing to follow up on this tablet.")).to_be_visible()
+    expect(page.locator(WAITING)).to_have_text("Offline. 1 entry waiting to send")
+
+    tablet.set_offline(False)
+    with live_server.app.app_context():
+
+        def sleep_recorded():
+            db.session.rollback()  # a new read: SQLite shows a transaction its first snapshot
+            return db.session.get(CareSession, session_id).current_version == 2
+
+        until(sleep_recorded, what="the follow-up version", page=page)
+        version = db.session.scalar(
+            select(CareSessionVersion).where(
+                CareSessionVersion.session_id == session_id, CareSessionVersion.version_no == 2
+            )
+        )
+        assert version.sleep_after_value == 7 and version.saved_on_tablet_at is not None
