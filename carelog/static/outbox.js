@@ -250,6 +250,7 @@
   // ---- Sending ----------------------------------------------------------------------------------
   var pausedUntil = 0;
   var sending = false;
+  var reached = false;  // the server answered this page's last try (a kept page starts without)
   function settle(entry, message) {
     var mine = entry.user === userId ? pending(userId) : null;
     if (message === null) {
@@ -267,6 +268,7 @@
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       credentials: "same-origin"
     }).then(function (response) {
+      reached = true;
       if (response.status === 200 || response.status === 201) { return settle(entry, null).then(function () { return true; }); }
       if (response.status === 429 || response.status >= 500) {
         var wait = Number(response.headers.get("Retry-After")) || 5;
@@ -277,11 +279,14 @@
       return response.json().catch(function () { return {}; }).then(function (answer) {
         return settle(entry, answer.error || ("Refused by the server (" + response.status + ")."));
       }).then(function () { return true; });
-    }, function () { return false; });  // no connection after all: it waits
+    }, function () { reached = false; return false; });  // no connection after all: it waits
   }
   function sendAll() {
     return allEntries().then(function (entries) {
       var waiting = entries.filter(function (e) { return e.state === "waiting"; });
+      if (!waiting.length && shell) {  // a kept page with nothing to send: is the server back?
+        return reachable().then(function (up) { reached = up; });
+      }
       return waiting.reduce(function (going, entry) {
         return going.then(function (on) { return on ? sendOne(entry) : false; });
       }, Promise.resolve(true));
@@ -317,16 +322,16 @@
         words = attention.length + (attention.length === 1 ? " entry needs" : " entries need") + " attention";
       }
       panel.querySelector("[data-outbox-count]").textContent =
-        (navigator.onLine ? (shell ? "The server cannot be reached. " : "Online. ") : "Offline. ") + words;
+        (navigator.onLine ? (shell ? (reached ? "Connected again. " : "No answer from the server. ") : "Online. ") : "Offline. ") + words;
       panel.querySelector("[data-outbox-send]").hidden = !waiting.length;
       var reload = panel.querySelector("[data-outbox-reload]");
-      if (shell && navigator.onLine && !reload) {
+      if (shell && navigator.onLine && reached && !reload) {
         // A page drawn on the tablet: once there is a connection, the server's page is better.
         reload = document.createElement("button");
         reload.type = "button";
         reload.className = "button secondary";
         reload.dataset.outboxReload = "";
-        reload.textContent = "Try the connection again";
+        reload.textContent = "Open the live page";
         reload.addEventListener("click", function () { window.location.reload(); });
         panel.querySelector("p").appendChild(reload);
       } else if (reload && !navigator.onLine) {

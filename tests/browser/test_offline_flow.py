@@ -285,7 +285,7 @@ def test_the_server_stopped_rather_than_the_wifi(browser_template, tmp_path, bro
         expect(page).to_have_title(re.compile("offline"))
         decline(page, "Peggy Hughes", "while the server was down")
         expect(page.locator(WAITING)).to_have_text(
-            "The server cannot be reached. 2 entries waiting to send"
+            "No answer from the server. 2 entries waiting to send"
         )
         assert _sessions(server) == 0
 
