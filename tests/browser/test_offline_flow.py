@@ -361,3 +361,28 @@ class _Running:
     def start(self) -> None:
         self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
         self._run()
+
+
+def test_the_pages_kept_for_offline_are_accessible(live_server, page, tablet):
+    """axe-core on the board, session form and sleep follow-ups drawn on the tablet offline."""
+    from tests.browser.test_pages_a11y import describe, serious_violations
+
+    live_server.given_session_yesterday("Edith Marsh")
+    sign_in(page, live_server, "nurse")
+    page.goto(live_server.url + "/ward/")
+    ready_to_work_offline(page)
+    go_offline(tablet, page)
+    peggy = live_server.resident_id("Peggy Hughes")
+    agnes = live_server.resident_id("Agnes Byrne")
+    for name, path in (
+        ("board", "/ward/"),
+        ("session-form", f"/residents/{peggy}/session"),
+        ("session-form-stop", f"/residents/{agnes}/session"),
+        ("follow-ups", "/ward/follow-ups"),
+    ):
+        page.goto(live_server.url + path)
+        expect(page).to_have_title(re.compile("offline|Session ·"))
+        expect(page.locator("[data-roster-only]")).to_be_visible()
+        violations = serious_violations(page)
+        screenshot(page, f"offline-{name}", both=False)
+        assert not violations, f"{path}:\n{describe(violations)}"
