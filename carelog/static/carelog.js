@@ -53,13 +53,15 @@
     // End the session on the server too, then show the sign-in page. Drafts stay on the
     // tablet for this nurse; only the Sign out button clears them.
     signingOut = true;
-    if (window.carelogForget) { window.carelogForget(); }  // the roster and her key, not drafts
     var done = function () { window.location.assign(body.dataset.signInUrl); };
     var form = new FormData();
     form.append("csrf_token", body.dataset.csrf);
     form.append("reason", "idle");
-    fetch(body.dataset.signOutUrl, { method: "POST", body: form, credentials: "same-origin" })
-      .then(done, done);
+    // The roster and her signing key go first (outbox.js); drafts stay for her.
+    var forget = window.carelogForget ? window.carelogForget() : Promise.resolve();
+    forget.catch(function () { /* nothing kept */ }).then(function () {
+      return fetch(body.dataset.signOutUrl, { method: "POST", body: form, credentials: "same-origin" });
+    }).then(done, done);
   }, 5 * 1000);
 
   // ---- Drafts -----------------------------------------------------------------------------

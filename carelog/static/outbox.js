@@ -262,12 +262,17 @@
     return putEntry(entry);
   }
   function sendOne(entry) {
+    // A request that hangs (a dead connection) is given up after 20 s and tried again later.
+    var stop = new AbortController();
+    var timer = window.setTimeout(function () { stop.abort(); }, 20 * 1000);
     return fetch("/offline/entries", {
       method: "POST",
       body: JSON.stringify({ id: entry.key, sealed: entry.sealed }),
       headers: { "Content-Type": "application/json", Accept: "application/json" },
-      credentials: "same-origin"
+      credentials: "same-origin",
+      signal: stop.signal
     }).then(function (response) {
+      window.clearTimeout(timer);
       reached = true;
       if (response.status === 200 || response.status === 201) { return settle(entry, null).then(function () { return true; }); }
       if (response.status === 429 || response.status >= 500) {
@@ -279,7 +284,11 @@
       return response.json().catch(function () { return {}; }).then(function (answer) {
         return settle(entry, answer.error || ("Refused by the server (" + response.status + ")."));
       }).then(function () { return true; });
-    }, function () { reached = false; return false; });  // no connection after all: it waits
+    }, function () {  // no connection after all, or no answer: it waits
+      window.clearTimeout(timer);
+      reached = false;
+      return false;
+    });
   }
   function sendAll() {
     return allEntries().then(function (entries) {
