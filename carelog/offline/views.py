@@ -141,9 +141,8 @@ def receive_entry():
         if refusal.session_id:
             answer["url"] = url_for("sessions.show", session_id=refusal.session_id)
         return jsonify(answer), refusal.status
-    answer = {
-        "state": "saved",
-        "replay": saved.replay,
-        "url": url_for("sessions.show", session_id=saved.session_id),
-    }
-    return jsonify(answer), 200 if saved.replay else 201
+    return jsonify(
+        state="saved",
+        replay=saved.replay,
+        url=url_for("sessions.show", session_id=saved.session_id),
+    ), 200 if saved.replay else 201
