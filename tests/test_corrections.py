@@ -514,3 +514,23 @@ def test_entered_in_error_stays_visible_struck_through_and_leaves_the_board(
         )
     assert len(versions_of(app, session_id)) == 2
     assert chain_ok(app)
+
+
+def test_a_version_number_that_is_no_number_is_refused_not_500(app, signed_in, resident):
+    """ "²" is a digit to Python's isdigit() and not to int(): a tampered expected version on the
+    correction or entered-in-error form is refused in words, and nothing is saved."""
+    session_id = log_session(app, resident)
+    before = row_values(app, session_id)
+    nurse = signed_in("nurse")
+    for version in ("\u00b2", "abc", "9" * 40):
+        fields = correction_form(nurse, session_id)
+        fields.setlist("expected_version", [version])
+        fields.setlist("duration_minutes", [str(NEW_DURATION)])
+        fields.setlist("reason", [REASON])
+        assert nurse.post(f"/sessions/{session_id}/correct", data=fields).status_code < 500
+        voiding = void_form(nurse, session_id)
+        voiding.setlist("expected_version", [version])
+        voiding.setlist("reason", [REASON])
+        assert nurse.post(f"/sessions/{session_id}/void", data=voiding).status_code < 500
+    assert row_values(app, session_id) == before
+    assert current_version(app, session_id) == 1

@@ -311,7 +311,8 @@ def test_the_page_shells_hold_no_ones_data(app, signed_in):
     with app.app_context():
         names = [r.family_name for r in db.session.scalars(select(Resident))]
         full_name = db.session.get(User, user_id(app, "nurse")).full_name
-    for url in ("/offline/board", "/offline/session", "/offline/unavailable", "/sw.js"):
+    shells = ("/offline/board", "/offline/session", "/offline/follow-ups", "/offline/unavailable")
+    for url in (*shells, "/sw.js"):
         response = nurse.get(url)
         assert response.status_code == 200, url
         body = response.get_data(as_text=True)
@@ -358,3 +359,105 @@ def test_next_morning_sleep_saved_offline_is_added_to_yesterdays_session(app, si
     assert version.sleep_after_value == 7 and version.saved_on_tablet_at is not None
     assert version.created_by_id == user_id(app, "nurse")
     assert not [f for f in tablet.roster(nurse)["follow_ups"] if f["session"] == session_id]
+
+
+def test_her_answers_come_back_with_a_refusal_to_her_only(app, signed_in, client):
+    """Refused while she is signed in: the answers come back to put right on the form; to
+    anyone else (another nurse, nobody) only the reason."""
+    from tests.helpers.records import refuses_from, today
+
+    nurse = signed_in("nurse")
+    kept = tablet.roster(nurse)
+    person = _someone(app)
+    fields = _local_minute(app, utcnow()) + [[k, v] for k, v in FULL_SESSION.items()]
+    body = tablet.entry(kept, person, "session", fields)
+    refuses_from(app, person, today(app))
+    for sender in (client, signed_in("nurse2")):
+        status, answer = tablet.send(sender, body)
+        assert status == 422 and "consent" in answer["error"] and "answers" not in answer
+    status, answer = tablet.send(nurse, body)
+    assert status == 422 and ["product", FULL_SESSION["product"]] in answer["answers"]
+
+
+def test_care_after_the_resident_left_is_refused(app, signed_in, client):
+    from carelog.residents import records as resident_records
+    from tests.helpers.records import actor, today
+
+    kept = tablet.roster(signed_in("nurse"))
+    person = _someone(app)
+    yesterday = today(app) - timedelta(days=1)
+    with app.app_context():
+        resident_records.record_departure(actor(app, "manager"), person, yesterday, "Moved")
+    fields = _local_minute(app, utcnow()) + [[k, v] for k, v in FULL_SESSION.items()]
+    _refused(app, client, tablet.entry(kept, person, "session", fields), 422, "had left")
+
+
+def test_what_a_page_asks_by_itself_does_not_keep_a_sign_in_alive(app, signed_in):
+    nurse = signed_in("nurse")
+    kept = tablet.roster(nurse)
+    earlier = utcnow() - timedelta(minutes=5)
+    with app.app_context():
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.id == kept["login"])
+            .values(last_seen_at=earlier)
+        )
+        db.session.commit()
+
+    def last_seen():
+        with app.app_context():
+            return db.session.get(LoginSession, kept["login"]).last_seen_at
+
+    assert nurse.get("/offline/roster", headers={"X-Carelog-Background": "1"}).status_code == 200
+    assert abs((last_seen() - earlier).total_seconds()) < 1
+    assert nurse.get("/offline/roster").status_code == 200  # a page she opened: use
+    assert last_seen() > earlier + timedelta(minutes=4)
+
+
+def test_hostile_text_and_numbers_in_a_sealed_entry_are_refused_not_500(app, signed_in, client):
+    kept = tablet.roster(signed_in("nurse"))
+    person = _someone(app)
+    for overrides in ({"user": 2**70}, {"login": 2**64}, {"resident": 10**30},
+                      {"saved_at": 10**40}, {"saved_at": -1}, {"session": 2**63}):  # fmt: skip
+        kind = "sleep" if "session" in overrides else "declined"
+        got, answer = tablet.send(client, tablet.entry(kept, person, kind, **overrides))
+        assert got == 400 and answer["error"], overrides
+    lone = tablet.sealed_text(kept, '{"payload": "\\ud800", "signature": "AA=="}')
+    assert tablet.send(client, lone)[0] == 400
+    for version in ("\u00b2", "1e3", "-1", "9" * 40):
+        fields = {"sleep_after": "7", "sleep_after_rater": "self", "expected_version": version}
+        body = tablet.entry(kept, person, "sleep", fields, session=1)
+        assert tablet.send(client, body)[0] in (404, 422), version
+
+
+_ROSTERS: dict[int, tuple[dict, int]] = {}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    kind=st.sampled_from(["session", "declined", "not_done", "sleep"]),
+    fields=st.lists(
+        st.tuples(
+            st.sampled_from(["occurred_at", "hands", "outcome", "decline_note", "not_done_reason",
+                             "other_reason", "sleep_after", "sleep_after_rater", "expected_version",
+                             "repeat_confirmed", "duration_minutes", "note", "relaxation_before"]),
+            st.text(max_size=30),
+        ),
+        max_size=12,
+    ),
+)  # fmt: skip
+def test_any_answers_in_a_properly_signed_entry_are_answered_never_500(
+    app, signed_in, client, kind, fields
+):
+    """Past the seal and the signature, whatever the answers: saved, or refused in words."""
+    if not hasattr(test_any_answers_in_a_properly_signed_entry_are_answered_never_500, "kept"):
+        test_any_answers_in_a_properly_signed_entry_are_answered_never_500.kept = (
+            tablet.roster(signed_in("nurse")),
+            _someone(app),
+        )
+    kept, person = test_any_answers_in_a_properly_signed_entry_are_answered_never_500.kept
+    body = tablet.entry(kept, person, kind, [list(pair) for pair in fields], session=1)
+    status, answer = tablet.send(client, body)
+    assert status in (200, 201) or (400 <= status < 500 and answer["error"]), (status, answer)

@@ -87,6 +87,7 @@ POLICY: dict[str, set[str] | str] = {
     "offline.service_worker": EVERYONE,
     "offline.board_shell": EVERYONE,
     "offline.session_shell": EVERYONE,
+    "offline.follow_ups_shell": EVERYONE,
     "offline.unavailable": EVERYONE,
     "offline.ping": EVERYONE,
     "offline.receive_entry": EVERYONE,

@@ -18,6 +18,8 @@ from carelog.extensions import db, login_manager
 from carelog.ops import health
 from carelog.tablets.models import Tablet
 
+BACKGROUND_HEADER = "X-Carelog-Background"
+
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -117,7 +119,9 @@ def load_user_from_session(token: str) -> User | None:
         return None
     user = login.user
     resolution = timedelta(seconds=current_app.config["CARELOG_LAST_SEEN_SECONDS"])
-    if now - login.last_seen_at > resolution:
+    # What a page asks for by itself (the outbox sending, the roster kept fresh) is not use:
+    # it must not keep an unattended sign-in alive past its idle limit.
+    if now - login.last_seen_at > resolution and not request.headers.get(BACKGROUND_HEADER):
         try:
             with write_transaction(db.session):
                 db.session.execute(

@@ -46,6 +46,14 @@ MOOD_CHOICES = [(str(n), word.capitalize()) for n, word in enumerate(MOOD.words,
 PICK_A_RATING = "Choose a rating, or say why there is none."
 
 
+def check_version_number(field) -> None:
+    """The version a form was drawn from: a small whole number in ASCII digits ("²" is a digit
+    to Python, not to int()); anything else means the page was tampered with or is stale."""
+    raw = field.data or ""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
+        raise ValidationError("This form is out of date. Reload the page and try again.")
+
+
 def new_submission_key() -> str:
     """A one-time key for a form, saved with the record it creates."""
     return str(uuid.uuid4())
@@ -218,8 +226,7 @@ class SleepFollowUpForm(SubmissionKeyMixin, FlaskForm):
     sleep_after_rater = rater_field()
 
     def validate_expected_version(self, field):
-        if not (field.data or "").isdigit():
-            raise ValidationError("This form is out of date. Reload the page and try again.")
+        check_version_number(field)
 
     def validate(self, extra_validators=None) -> bool:
         # Not validate_sleep_after_rater: Optional() stops the chain before it would run.
@@ -290,6 +297,10 @@ class CorrectionForm(SessionForm):
     """The session form again, with the reason for the correction."""
 
     expected_version = HiddenField()
+
+    def validate_expected_version(self, field):
+        check_version_number(field)
+
     reason = StringField(
         "Reason for the correction",
         validators=[
@@ -303,6 +314,10 @@ class VoidForm(SubmissionKeyMixin, FlaskForm):
     """Mark an entry as entered in error."""
 
     expected_version = HiddenField()
+
+    def validate_expected_version(self, field):
+        check_version_number(field)
+
     reason = StringField(
         "Why this entry is in error",
         validators=[InputRequired(message="Say why this entry is in error."), max_length(300)],

@@ -43,6 +43,10 @@ class Refused(Exception):
         self.status = status
         self.message = message
         self.session_id = session_id
+        # Set once the entry is known to be this nurse's: her answers may go back to her (only
+        # to her) so that she can open the form with them and put it right.
+        self.author_id: int | None = None
+        self.answers: list[tuple[str, str]] = []
 
 
 @dataclass(frozen=True)
@@ -72,12 +76,18 @@ def _opened(body: object) -> tuple[str, bytes, str]:
     payload, signature = plain.get("payload"), plain.get("signature")
     if not isinstance(payload, str) or not isinstance(signature, str):
         raise Refused(400, "The entry is not signed.")
-    return body["id"], payload.encode(), signature
+    try:
+        return body["id"], payload.encode(), signature
+    except UnicodeEncodeError:  # a lone surrogate: JSON allows "\ud800", UTF-8 does not
+        raise Refused(400, "The entry is not readable text.") from None
 
 
-def _number(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Refused(400, f"The entry's {what} is not a number.")
+LARGEST_ID = 2**31 - 1  # every id column's range on both databases
+
+
+def _number(value: object, what: str, largest: int = LARGEST_ID) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= largest:
+        raise Refused(400, f"The entry's {what} is not a number carelog knows.")
     return value
 
 
@@ -101,7 +111,7 @@ def _parsed(outer_key: str, payload: bytes) -> Entry:
         )
     ):
         raise Refused(400, "The entry's answers are not readable.")
-    saved_ms = _number(data.get("saved_at"), "time")
+    saved_ms = _number(data.get("saved_at"), "time", largest=2**53)
     try:
         saved_at = datetime.fromtimestamp(saved_ms / 1000, UTC)
     except (OverflowError, ValueError, OSError):
@@ -199,6 +209,15 @@ def receive(body: object) -> recording.Saved:
     outer_key, payload, signature = _opened(body)
     entry = _parsed(outer_key, payload)
     user, login = _author(entry, payload, signature)
+    try:
+        return _save(entry, user, login, received)
+    except Refused as refusal:
+        refusal.author_id = user.id
+        refusal.answers = list(entry.fields.items(multi=True))
+        raise
+
+
+def _save(entry: Entry, user: User, login: LoginSession, received: datetime) -> recording.Saved:
     judged = _judged_at(entry, login, received)
     resident = _resident(entry, user)
     form = _form(entry)

@@ -48,15 +48,16 @@ def _cached_urls() -> list[str]:
 
 
 def _version() -> str:
-    """Changes whenever a file the service worker keeps changes, so tablets fetch them again."""
+    """Changes whenever anything the service worker keeps changes (a static file, or a shell as
+    drawn: its templates, the form's fields and choices), so tablets fetch them all again."""
     memo = current_app.extensions.setdefault("carelog_offline", {})
     if "version" not in memo or current_app.debug:
         digest = hashlib.sha256()
-        folders = (Path(current_app.static_folder or ""), Path(current_app.root_path).parent)
+        static = Path(current_app.static_folder or "")
         for name in STATIC_FILES:
-            digest.update((folders[0] / name).read_bytes())
-        for template in sorted((folders[1] / "templates" / "offline").glob("*")):
-            digest.update(template.read_bytes())
+            digest.update((static / name).read_bytes())
+        for shell in (board_shell, session_shell, follow_ups_shell, unavailable):
+            digest.update(shell().encode())
         memo["version"] = digest.hexdigest()[:16]
     return memo["version"]
 
@@ -137,9 +138,11 @@ def receive_entry():
     try:
         saved = intake.receive(body)
     except intake.Refused as refusal:
-        answer = {"error": refusal.message}
+        answer: dict[str, object] = {"error": refusal.message}
         if refusal.session_id:
             answer["url"] = url_for("sessions.show", session_id=refusal.session_id)
+        if current_user.is_authenticated and current_user.id == refusal.author_id:
+            answer["answers"] = refusal.answers  # hers alone, to open the form with them again
         return jsonify(answer), refusal.status
     return jsonify(
         state="saved",

@@ -33,6 +33,21 @@
   var lastActivity = Date.now();
   var lastPing = Date.now();
   var PING_EVERY_MS = 60 * 1000;
+  // When she last touched the tablet, kept on it: a page kept for working offline, reopened
+  // after she walked away (a reload, the browser started again), signs out at once.
+  var ACTIVE = "carelog:active:" + userId;
+  var remembered = 0;
+  function rememberActivity() {
+    if (lastActivity - remembered < 10 * 1000) { return; }
+    remembered = lastActivity;
+    try { window.localStorage.setItem(ACTIVE, String(lastActivity)); } catch (e) { /* blocked */ }
+  }
+  if (body.dataset.offlinePage) {
+    var kept = 0;
+    try { kept = Number(window.localStorage.getItem(ACTIVE) || 0); } catch (e) { kept = 0; }
+    if (kept) { lastActivity = kept; }
+  }
+  rememberActivity();
 
   function keepAlive() {
     if (Date.now() - lastPing < PING_EVERY_MS) { return; }
@@ -43,12 +58,12 @@
       credentials: "same-origin"
     }).catch(function () { /* offline: drafts are kept on the tablet anyway */ });
   }
-  function activity() { lastActivity = Date.now(); keepAlive(); }
+  function activity() { lastActivity = Date.now(); rememberActivity(); keepAlive(); }
   ["pointerdown", "keydown", "input"].forEach(function (name) {
     document.addEventListener(name, activity, { passive: true });
   });
   var signingOut = false;
-  window.setInterval(function () {
+  function idleCheck() {
     if (signingOut || Date.now() - lastActivity < idleMs) { return; }
     // End the session on the server too, then show the sign-in page. Drafts stay on the
     // tablet for this nurse; only the Sign out button clears them.
@@ -62,7 +77,9 @@
     forget.catch(function () { /* nothing kept */ }).then(function () {
       return fetch(body.dataset.signOutUrl, { method: "POST", body: form, credentials: "same-origin" });
     }).then(done, done);
-  }, 5 * 1000);
+  }
+  window.setInterval(idleCheck, 5 * 1000);
+  window.setTimeout(idleCheck, 0);
 
   // ---- Drafts -----------------------------------------------------------------------------
   var PREFIX = "carelog:draft:" + userId + ":";

@@ -23,6 +23,9 @@
   var CURRENT = "carelog:current";
   var ROSTER = "carelog:roster:";
   var PENDING = "carelog:pending:";
+  var ACTIVE = "carelog:active:";  // when she last touched the tablet (carelog.js)
+  // Requests the page makes by itself: the server does not count them as use (idle limit).
+  var BACKGROUND = { "X-Carelog-Background": "1" };
   var FLASH = "carelog:flash";
   var EVERY_MS = 30 * 1000;
   var ROSTER_EVERY_MS = 60 * 1000;
@@ -73,7 +76,7 @@
     for (var i = store.length - 1; i >= 0; i--) {
       var name = store.key(i);
       if (!name) { continue; }
-      var owned = name.indexOf(ROSTER) === 0 || name.indexOf(PENDING) === 0;
+      var owned = name.indexOf(ROSTER) === 0 || name.indexOf(PENDING) === 0 || name.indexOf(ACTIVE) === 0;
       if (owned && name.slice(name.lastIndexOf(":") + 1) !== keep) { store.removeItem(name); }
     }
     if (!keep) { store.removeItem(CURRENT); }
@@ -96,6 +99,12 @@
   }
   document.querySelectorAll("form[data-clears-drafts]").forEach(function (form) {
     form.addEventListener("submit", function () { forgetAllBut(""); });
+  });
+  document.querySelectorAll("[data-offline-sign-out]").forEach(function (button) {
+    // On a page kept on the tablet: forget her roster and key here and now.
+    button.addEventListener("click", function () {
+      forgetAllBut("").then(function () { window.location.reload(); });
+    });
   });
 
   // ---- Crypto -------------------------------------------------------------------------------
@@ -135,8 +144,11 @@
     if (!carer || !subtle || !navigator.onLine) { return Promise.resolve(); }
     var kept = roster(userId);
     if (!force && kept && Date.now() - kept.fetchedAt < ROSTER_EVERY_MS) { return Promise.resolve(); }
-    return fetch("/offline/roster", { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : null; })
+    return fetch("/offline/roster", { credentials: "same-origin", headers: Object.assign({ Accept: "application/json" }, BACKGROUND) })
+      .then(function (response) {
+        if (response.status === 401 || response.status === 403) { return forgetAllBut("").then(function () { return null; }); }
+        return response.ok && !response.redirected ? response.json() : null;
+      })
       .then(function (fresh) {
         if (!fresh || String(fresh.user.id) !== userId) { return null; }
         var raw = unb64(fresh.signing_key);
@@ -226,9 +238,9 @@
   }
   function reachable() {
     if (!navigator.onLine) { return Promise.resolve(false); }
-    var stop = new AbortController();
+    var stop = window.AbortController ? new AbortController() : { signal: undefined, abort: function () {} };
     var timer = window.setTimeout(function () { stop.abort(); }, 4000);
-    return fetch("/offline/ping", { cache: "no-store", signal: stop.signal })
+    return fetch("/offline/ping", { cache: "no-store", signal: stop.signal, headers: BACKGROUND })
       .then(function (r) { return r.status === 204; }, function () { return false; })
       .then(function (up) { window.clearTimeout(timer); return up; });
   }
@@ -239,11 +251,15 @@
       if (form.dataset.busy) { return; }
       form.dataset.busy = "1";
       var done = function () { delete form.dataset.busy; };
-      if (shell) { saveOnTablet(form).then(done, done); return; }
+      var failed = function () {
+        done();
+        complain(form, "This tablet could not keep it (its browser lacks what is needed). What you entered is kept here: save again when the connection returns.");
+      };
+      if (shell) { saveOnTablet(form).then(done, failed); return; }
       reachable().then(function (up) {
         if (up) { form.submit(); return null; }
         return saveOnTablet(form);
-      }).then(done, done);
+      }).then(done, failed);
     });
   });
 
@@ -251,15 +267,25 @@
   var pausedUntil = 0;
   var sending = false;
   var reached = false;  // the server answered this page's last try (a kept page starts without)
-  function settle(entry, message) {
+  function settle(entry, message, answers) {
     var mine = entry.user === userId ? pending(userId) : null;
     if (message === null) {
       if (mine) { delete mine[entry.key]; setPending(userId, mine); }
       return dropEntry(entry.key);
     }
-    entry.state = "attention";
-    if (mine && mine[entry.key]) { mine[entry.key].message = message; setPending(userId, mine); }
-    return putEntry(entry);
+    if (mine && mine[entry.key]) {
+      mine[entry.key].message = message;
+      if (answers) { mine[entry.key].answers = answers; }
+      setPending(userId, mine);
+    }
+    // Only if it is still there: another tab may have had it confirmed meanwhile.
+    return inStore("entries", "readwrite", function (s) {
+      var request = s.get(entry.key);
+      request.onsuccess = function () {
+        if (request.result) { request.result.state = "attention"; s.put(request.result); }
+      };
+      return request;
+    });
   }
   function sendOne(entry) {
     // A request that hangs (a dead connection) is given up after 20 s and tried again later.
@@ -268,13 +294,20 @@
     return fetch("/offline/entries", {
       method: "POST",
       body: JSON.stringify({ id: entry.key, sealed: entry.sealed }),
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: Object.assign({ "Content-Type": "application/json", Accept: "application/json" }, BACKGROUND),
       credentials: "same-origin",
       signal: stop.signal
     }).then(function (response) {
       window.clearTimeout(timer);
+      var json = /application\/json/.test(response.headers.get("Content-Type") || "");
+      if (response.redirected || !json) { reached = false; return false; }  // not carelog answering
       reached = true;
-      if (response.status === 200 || response.status === 201) { return settle(entry, null).then(function () { return true; }); }
+      if (response.status === 200 || response.status === 201) {
+        return response.json().then(function (answer) {
+          if (answer.state !== "saved") { return false; }
+          return settle(entry, null).then(function () { return true; });
+        });
+      }
       if (response.status === 429 || response.status >= 500) {
         var wait = Number(response.headers.get("Retry-After")) || 5;
         pausedUntil = Date.now() + wait * 1000;
@@ -282,7 +315,7 @@
         return false;
       }
       return response.json().catch(function () { return {}; }).then(function (answer) {
-        return settle(entry, answer.error || ("Refused by the server (" + response.status + ")."));
+        return settle(entry, answer.error || ("Refused by the server (" + response.status + ")."), answer.answers);
       }).then(function () { return true; });
     }, function () {  // no connection after all, or no answer: it waits
       window.clearTimeout(timer);
@@ -352,12 +385,20 @@
         var about = mine[entry.key] || {};
         var item = document.createElement("li");
         item.textContent = kindWords(about.kind) + (about.name ? " for " + about.name : "") +
-          " saved " + clock(entry.savedAt) + ": " + (about.message || "refused by the server.") + " ";
+          " saved " + clock(entry.savedAt) + ": " + (about.message || "refused by the server; tap Send again to see why.") + " ";
         if (about.resident) {
           var open = document.createElement("a");
           open.href = about.kind === "sleep" ? "/ward/follow-ups" : "/residents/" + about.resident + "/session";
           open.textContent = "Open and fix";
           open.addEventListener("click", function () {
+            // Her answers come back as a draft of the form, to put right and save again.
+            var drafts = { session: "session-", declined: "declined-", not_done: "not-done-" };
+            if (about.answers && drafts[about.kind]) {
+              store.setItem("carelog:draft:" + userId + ":" + drafts[about.kind] + about.resident, JSON.stringify({
+                savedAt: Date.now(), url: open.getAttribute("href"), title: about.name,
+                submissionKey: entry.key, fields: about.answers, timer: null, step: "0"
+              }));
+            }
             var map = pending(userId); delete map[entry.key]; setPending(userId, map);
             dropEntry(entry.key);
           });
@@ -408,7 +449,13 @@
   window.addEventListener("online", function () { refreshRoster(true); send(); });
   window.addEventListener("offline", show);
   window.setInterval(function () { send(); }, EVERY_MS);
-  window.setInterval(function () { refreshRoster(false); }, ROSTER_EVERY_MS * 5);
+  var touched = Date.now();
+  ["pointerdown", "keydown"].forEach(function (name) {
+    document.addEventListener(name, function () { touched = Date.now(); }, { passive: true });
+  });
+  window.setInterval(function () {  // kept fresh while she uses the page, not while it lies idle
+    if (Date.now() - touched < ROSTER_EVERY_MS * 5) { refreshRoster(false); }
+  }, ROSTER_EVERY_MS);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(function () { /* no offline pages then */ });
   }

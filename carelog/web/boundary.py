@@ -42,7 +42,7 @@ def query_number(name: str, default: int | None = None, *, largest: int = MAX_ID
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= largest:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= largest:
         abort(400, description=f"“{name}” must be a whole number between 1 and {largest}.")
     return int(raw)
 

@@ -35,10 +35,16 @@ self.addEventListener("fetch", function (event) {
   var url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) { return; }
   if (request.mode === "navigate") {
-    // Always the server's page when it answers; the shell only when it cannot be reached.
-    event.respondWith(fetch(request).catch(function () {
+    // Always the server's page when it answers; the page kept on the tablet when it cannot be
+    // reached, or when a proxy in front of it says it is down (502, 503, 504).
+    var kept = function () {
       return caches.open(CACHE).then(function (cache) { return cache.match(shellFor(url.pathname)); });
-    }));
+    };
+    event.respondWith(fetch(request).then(function (response) {
+      return [502, 503, 504].indexOf(response.status) === -1 ? response : kept().then(function (shell) {
+        return shell || response;
+      });
+    }, kept));
     return;
   }
   if (URLS.indexOf(url.pathname) !== -1) {

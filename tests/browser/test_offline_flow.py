@@ -382,7 +382,7 @@ def test_the_pages_kept_for_offline_are_accessible(live_server, page, tablet):
     ):
         page.goto(live_server.url + path)
         expect(page).to_have_title(re.compile("offline|Session ·"))
-        expect(page.locator("[data-roster-only]")).to_be_visible()
+        expect(page.locator("main [data-roster-only]")).to_be_visible()
         violations = serious_violations(page)
         screenshot(page, f"offline-{name}", both=False)
         assert not violations, f"{path}:\n{describe(violations)}"

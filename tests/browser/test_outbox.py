@@ -242,3 +242,45 @@ def test_next_morning_sleep_is_asked_and_kept_offline(live_server, page, tablet)
             )
         )
         assert version.sleep_after_value == 7 and version.saved_on_tablet_at is not None
+
+
+def test_an_answer_that_is_not_carelogs_deletes_nothing(live_server, page, tablet):
+    """A Wi-Fi sign-up page (a captive portal) answers 200 with its own HTML: the entry waits."""
+    ngozi = live_server.resident_id("Ngozi Adeyemi")
+    signed_in_ready(page, live_server)
+    go_offline(tablet, page)
+    decline(page, "Ngozi Adeyemi")
+    portal = []
+
+    def captive(route):
+        portal.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<h1>Accept the terms</h1>")
+
+    tablet.route("**/offline/entries", captive)
+    tablet.set_offline(False)
+    until(lambda: len(portal) >= 1, what="a send to the portal", page=page)
+    page.wait_for_timeout(500)
+    assert [e["state"] for e in entries_on_tablet(page)] == ["waiting"]
+    tablet.unroute("**/offline/entries")
+    page.locator("[data-outbox-send]").evaluate("button => button.click()")
+    assert sessions_soon(live_server, ngozi, 1, page=page) == 1
+
+
+def test_a_kept_page_reopened_after_she_walked_away_signs_her_out(live_server, page, tablet):
+    """Offline, the browser reopened (or the page reloaded) after the idle time: her roster and
+    key are forgotten at once, and nobody can record in her name."""
+    signed_in_ready(page, live_server)
+    go_offline(tablet, page)
+    user = page.evaluate("() => document.body.dataset.user")
+    page.evaluate(
+        "(user) => localStorage.setItem('carelog:active:' + user, String(Date.now() - 16 * 60000))",
+        user,
+    )
+    page.reload()
+    expect(page.locator("[data-roster-missing]")).to_be_visible()
+    assert page.evaluate("(user) => localStorage.getItem('carelog:roster:' + user)", user) is None
+    until(lambda: page.evaluate(
+        """() => new Promise((ok) => { const r = indexedDB.open("carelog-offline");
+             r.onsuccess = () => { const q = r.result.transaction("keys").objectStore("keys")
+               .count(); q.onsuccess = () => { ok(q.result === 0); r.result.close(); }; }; })"""
+    ), what="her key forgotten", page=page)  # fmt: skip

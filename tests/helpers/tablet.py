@@ -78,6 +78,11 @@ def entry(
     return {"id": key, "sealed": seal(kept["seal_key"], sealed.encode())}
 
 
+def sealed_text(kept: dict, text: str) -> dict:
+    """Any text sealed as an entry's inside, to reach what comes after opening it."""
+    return {"id": str(uuid.uuid4()), "sealed": seal(kept["seal_key"], text.encode())}
+
+
 def send(client, body) -> tuple[int, dict]:
     """POST an entry as the outbox does; the status and the JSON answer."""
     response = client.post(
