@@ -5,6 +5,7 @@ rather than the Wi-Fi, and the same run without the outbox losing what was enter
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -12,6 +13,7 @@ import threading
 import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
@@ -102,7 +104,6 @@ def _make(page, made: list, username: str, names: list[str], how_many: int) -> N
             made.append((marker, username, name, "declined"))
 
 
-@pytest.mark.serial
 def test_three_nurses_make_200_entries_offline_and_each_arrives_once_as_theirs(
     live_server, playwright_driver, tmp_path
 ):
@@ -146,7 +147,8 @@ def test_three_nurses_make_200_entries_offline_and_each_arrives_once_as_theirs(
     assert held, "Niamh's entries waited for Sam's sign-in"
     released.append(True)
     for route in held:
-        route.continue_()
+        with contextlib.suppress(PlaywrightError):  # its page may have moved on meanwhile
+            route.continue_()
     until(lambda: _sessions(server) == 50, 60, "Niamh's 50", page=page)
 
     # Sam: 40 entries offline, the browser closed and opened again, 35 more, then idle.
