@@ -176,9 +176,10 @@ def _form(entry: Entry):
         form = ENTRY_FORMS[entry.kind](formdata=entry.fields, meta={"csrf": False})
     form.submission_key.data = entry.key
     if not form.validate():
+        fields = [getattr(form, name, None) if name else None for name in form.errors]
         words = [
-            f"{getattr(form, name).label.text}: {errors[0]}" if errors else ""
-            for name, errors in form.errors.items()
+            f"{field.label.text if field else 'The form'}: {errors[0]}" if errors else ""
+            for field, errors in zip(fields, form.errors.values(), strict=True)
         ]
         raise Refused(422, " ".join(w for w in words if w)[:500])
     return form
