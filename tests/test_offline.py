@@ -20,7 +20,7 @@ from carelog.database import utcnow
 from carelog.extensions import db
 from carelog.residents.models import Resident
 from tests.helpers import tablet
-from tests.helpers.pages import text
+from tests.helpers.pages import FULL_ANSWERS, text
 from tests.helpers.records import (
     audit_entries,
     nurse_ward,
@@ -29,24 +29,10 @@ from tests.helpers.records import (
     user_id,
 )
 
+# A full session's answers with no note (so that a late one is refused for want of one).
 FULL_SESSION = {
-    "precautions_confirmed": "y",
-    "relaxation_before": "3",
-    "relaxation_before_rater": "self",
-    "mood_before": "2",
-    "mood_before_rater": "self",
-    "sleep_before": "6",
-    "sleep_before_rater": "observer",
-    "duration_minutes": "10",
-    "relaxation_after": "7",
-    "relaxation_after_rater": "self",
-    "mood_after": "4",
-    "mood_after_rater": "self",
-    "hands": "both",
-    "pressure": "light",
+    **{name: value for name, value in FULL_ANSWERS.items() if name != "note"},
     "product": "Own fragrance-free emollient",
-    "assent": "agreed",
-    "outcome": "completed",
 }
 
 

@@ -19,16 +19,12 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from carelog import create_app
-from carelog.accounts import staff_accounts
 from carelog.accounts.models import User
-from carelog.accounts.roles import Role
 from carelog.audit import chain
-from carelog.audit.actor import Actor
 from carelog.care.models import CareSession, CareSessionVersion
 from carelog.extensions import db
 from carelog.residents.models import Resident
 from tests.browser.conftest import (
-    PASSWORDS,
     LiveServer,
     new_tablet,
     persistent_tablet,
@@ -46,7 +42,7 @@ from tests.browser.offline_steps import (
     stored,
     until,
 )
-from tests.browser.test_tablet_flow import choose_pin, enrol, who
+from tests.browser.test_tablet_flow import add_nurse, choose_pin, enrol, who
 from tests.conftest import app_config
 
 NURSES = {
@@ -56,18 +52,9 @@ NURSES = {
 
 
 def _add_nurses(server) -> None:
-    with server.app.app_context():
-        ward = db.session.scalar(select(User.ward_id).where(User.username == "nurse"))
-        for username, (full_name, password) in NURSES.items():
-            staff_accounts.create_user(
-                Actor(None, "command-line"),
-                username=username,
-                full_name=full_name,
-                role=Role.NURSE,
-                password=password,
-                ward_id=ward,
-            )
-            PASSWORDS.setdefault(username, password)
+    """Sam and Kit, two more nurses on Niamh's ward."""
+    for username, (full_name, password) in NURSES.items():
+        add_nurse(server, username, full_name, password)
 
 
 def _ward_names(server) -> list[str]:

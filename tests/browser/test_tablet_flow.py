@@ -21,11 +21,10 @@ from tests.browser.test_nurse_flow import fill_before, open_form
 EXTRA = ("sam", "Sam Carter", "sam-long-password-1")
 
 
-def add_rowan_nurse(server) -> None:
-    """A second nurse on the demo nurse's ward, made on the command line (no approval)."""
+def add_nurse(server, username: str, full_name: str, password: str) -> None:
+    """A nurse on the demo nurse's ward, made on the command line (no approval)."""
     with server.app.app_context():
         ward = db.session.scalar(select(User.ward_id).where(User.username == "nurse"))
-        username, full_name, password = EXTRA
         staff_accounts.create_user(
             Actor(None, "command-line"),
             username=username,
@@ -34,7 +33,12 @@ def add_rowan_nurse(server) -> None:
             password=password,
             ward_id=ward,
         )
-    PASSWORDS.setdefault(EXTRA[0], EXTRA[2])
+    PASSWORDS.setdefault(username, password)
+
+
+def add_rowan_nurse(server) -> None:
+    """Sam, a second nurse on the demo nurse's ward."""
+    add_nurse(server, *EXTRA)
 
 
 def enrol(page: Page, server) -> None:

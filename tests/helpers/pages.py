@@ -162,6 +162,28 @@ def open_session_form(staff, resident_id: int) -> tuple[str, PageForm]:
     return page, form_posting_to(page, session_url(resident_id))
 
 
+# A complete full session's answers as a nurse gives them (the key, time and product aside).
+FULL_ANSWERS = {
+    "precautions_confirmed": "y",
+    "relaxation_before": "3",
+    "relaxation_before_rater": "self",
+    "mood_before": "2",
+    "mood_before_rater": "self",
+    "sleep_before": "6",
+    "sleep_before_rater": "observer",
+    "duration_minutes": "10",
+    "relaxation_after": "7",
+    "relaxation_after_rater": "self",
+    "mood_after": "4",
+    "mood_after_rater": "self",
+    "hands": "both",
+    "pressure": "light",
+    "assent": "agreed",
+    "outcome": "completed",
+    "note": "Talked about her garden; hands warm afterwards.",
+}
+
+
 def full_session(staff, resident_id: int, **changes) -> dict:
     """A complete, valid full-session payload, with the key and CSRF token read from the page.
 
@@ -185,26 +207,7 @@ def full_session(staff, resident_id: int, **changes) -> dict:
             "occurred_at": local_minute(staff.application, datetime.now(UTC)),
             "product": "Own fragrance-free emollient",
         }
-    data = {
-        **page_values,
-        "precautions_confirmed": "y",
-        "relaxation_before": "3",
-        "relaxation_before_rater": "self",
-        "mood_before": "2",
-        "mood_before_rater": "self",
-        "sleep_before": "6",
-        "sleep_before_rater": "observer",
-        "duration_minutes": "10",
-        "relaxation_after": "7",
-        "relaxation_after_rater": "self",
-        "mood_after": "4",
-        "mood_after_rater": "self",
-        "hands": "both",
-        "pressure": "light",
-        "assent": "agreed",
-        "outcome": "completed",
-        "note": "Talked about her garden; hands warm afterwards.",
-    }
+    data = {**page_values, **FULL_ANSWERS}
     data.update(changes)
     return {name: value for name, value in data.items() if value is not None}
 
