@@ -69,6 +69,8 @@ def test_no_get_route_answers_500_to_values_out_of_range(app, signed_in):
         "/reports/sessions.csv?month=9999-12",
         f"/reports/sessions.csv?month=2026-10&resident_id={HUGE}",
         f"/reports/sessions.csv?month=2026-10&ward_id={HUGE}",
+        "/ward/?ward=\u00b2",  # a digit to str.isdigit(), not to int()
+        "/audit/?before=\u00b2\u00b3",
     ],
 )
 def test_out_of_range_values_are_refused_in_words(app, signed_in, url):
