@@ -98,18 +98,3 @@ def unseal(sealed: object) -> bytes:
         return AESGCM(key).decrypt(iv, _b64(sealed.get("data"), "data"), None)
     except InvalidTag:
         raise Unreadable("the sealed entry was changed or damaged") from None
-
-
-def seal(plain: bytes, iv: bytes, tablet_private: ec.EllipticCurvePrivateKey) -> dict:
-    """What the tablet does, in Python: for tests and the bench, which play a tablet."""
-    server = _seal_private_key(_secret()).public_key()
-    shared = tablet_private.exchange(ec.ECDH(), server)
-    key = HKDF(hashes.SHA256(), 32, salt=None, info=SEAL_INFO).derive(shared)
-    epk = tablet_private.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    return {
-        "epk": base64.b64encode(epk).decode(),
-        "iv": base64.b64encode(iv).decode(),
-        "data": base64.b64encode(AESGCM(key).encrypt(iv, plain, None)).decode(),
-    }
