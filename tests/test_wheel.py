@@ -11,6 +11,7 @@ wheel (the checkout is neither on the path nor the working directory).
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -40,8 +41,14 @@ def installed(tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
     """A virtual environment holding only the carelog wheel (and a path to its dependencies)."""
     work = tmp_path_factory.mktemp("wheel")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CARELOG_", "PYTHON"))}
+    # Built from a copy: setuptools builds in the source's build/ folder, and two test workers
+    # building in one folder at once trip over each other's files.
+    source = work / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "instance", "__pycache__", ".hypothesis", ".pytest_cache",
+        ".ruff_cache", ".mypy_cache", "*.egg-info"))  # fmt: skip
     run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-        "-w", str(work / "dist"), str(ROOT), cwd=work, env=env, timeout=300)  # fmt: skip
+        "-w", str(work / "dist"), str(source), cwd=work, env=env, timeout=300)  # fmt: skip
     wheel = next((work / "dist").glob("carelog-*.whl"))
     venv = work / "venv"
     run(sys.executable, "-m", "venv", str(venv), cwd=work, env=env)
