@@ -330,17 +330,19 @@ def test_the_timer_signals_at_ten_minutes_and_keeps_the_screen_awake(live_server
     timer.get_by_role("button", name="Start timer").tap()
     page.clock.fast_forward("00:04")
     timer.get_by_role("button", name="Stop and set duration").tap()
-    expect(timer.locator(".timer-display")).to_have_text("00:04")
+    # The fake clock also runs on in real time between steps: a slow machine adds a second or two.
+    expect(timer.locator(".timer-display")).to_have_text(re.compile(r"^00:0[4-9]$"))
     expect(page.locator("#duration_minutes")).to_have_value("1")
-    expect(timer.locator(".timer-status")).to_contain_text("Stopped after 00:04: duration 1 minute")
+    expect(timer.locator(".timer-status")).to_contain_text(
+        re.compile(r"Stopped after 00:0[4-9]: duration 1 minute"))
     signals = page.evaluate("window.__signals")
     assert signals["wake"] == 1 and signals["released"] == 1, signals
     assert signals["play"] == 0 and signals["vibrate"] == []
 
     timer.get_by_role("button", name="Restart timer").tap()
-    page.clock.fast_forward("09:58")
+    page.clock.fast_forward("09:50")  # ten seconds to spare for a slow machine's real time
     assert page.evaluate("window.__signals.play") == 0
-    page.clock.fast_forward("00:03")
+    page.clock.fast_forward("00:11")
     expect(timer).to_have_attribute("data-signalled", "yes")
     expect(timer.locator(".timer-status")).to_contain_text("10 minutes are up")
     signals = page.evaluate("window.__signals")
@@ -350,7 +352,7 @@ def test_the_timer_signals_at_ten_minutes_and_keeps_the_screen_awake(live_server
     assert page.evaluate("window.__signals.play") == 1  # once, not every tick
     timer.get_by_role("button", name="Stop and set duration").tap()
     expect(page.locator("#duration_minutes")).to_have_value("11")
-    expect(timer.locator(".timer-display")).to_have_text("11:01")
+    expect(timer.locator(".timer-display")).to_have_text(re.compile(r"^11:0\d$"))
     chime = page.request.get(live_server.url + "/static/chime.wav")
     assert chime.ok and chime.headers["content-type"].startswith("audio/")
 

@@ -176,8 +176,10 @@ def test_full_session_with_the_timer(live_server, page):
     expect(timer.locator(".timer-status")).to_contain_text("10 minutes are up")
     timer.get_by_role("button", name="Stop").tap()
     expect(page.locator("#duration_minutes")).to_have_value("10")
-    expect(timer.locator(".timer-status")).to_have_text("Stopped after 10:00: duration 10 minutes.")
-    expect(timer.locator(".timer-display")).to_have_text("10:00")  # the time taken, as recorded
+    # The fake clock also runs on in real time between steps: a slow machine adds a second or two.
+    expect(timer.locator(".timer-status")).to_have_text(
+        re.compile(r"^Stopped after 10:0\d: duration 10 minutes\.$"))
+    expect(timer.locator(".timer-display")).to_have_text(re.compile(r"^10:0\d$"))  # as recorded
 
     fill_after(page)
     expect(page.locator("#product")).to_have_value("Own fragrance-free emollient")
