@@ -414,3 +414,101 @@ def test_the_reading_guide_never_stands_alone_on_a_page(full_report: ResidentRep
         pages = pdf_text(render_resident_report(report))
         [guide_page] = [page for page in pages if "How to read this report" in page]
         assert "Corrections and voided entries" in guide_page, count
+
+
+def _chart_pixels(drawing, tmp_path: Path, name: str) -> Image.Image:
+    """The drawing alone on a PDF page, rendered at 150 dpi in grey."""
+    from reportlab.graphics import renderPDF
+
+    pdf = tmp_path / f"{name}.pdf"
+    renderPDF.drawToFile(drawing, str(pdf))
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-gray", "-png", "-singlefile", str(pdf), str(tmp_path / name)],
+        check=True,
+    )
+    return Image.open(tmp_path / f"{name}.png").convert("L")
+
+
+def _changed_share(before: Image.Image, after: Image.Image) -> float:
+    """Pixels that turned from ink to paper or back, as a share of the inked pixels before."""
+    from PIL import ImageChops
+
+    assert before.size == after.size
+    changed = sum(ImageChops.difference(before, after).histogram()[97:])
+    inked = sum(before.histogram()[:128])
+    return changed / max(inked, 1)
+
+
+def _chart(kind: str, report: ResidentReport):
+    from carelog.reports.pdf import charts
+
+    if kind == "sleep":
+        return charts.sleep_chart(report.sleep_nights, report.month, 480)
+    make = charts.relaxation_chart if kind == "relaxation" else charts.mood_chart
+    return make(report.sessions, report.month, 480)
+
+
+@pytest.mark.parametrize("kind", ["relaxation", "mood", "sleep"])
+def test_a_compacted_chart_draws_the_same_picture_with_a_fraction_of_the_shapes(
+    kind: str, full_report: ResidentReport, tmp_path: Path
+) -> None:
+    """The PDF's charts merge alike-painted shapes into paths (a third of a report's drawing
+    time): every grid line, tick, marker and bar is still there, where it was."""
+    from carelog.reports.pdf.compact import compacted
+
+    plain, merged = _chart(kind, full_report), compacted(_chart(kind, full_report))
+    assert len(merged.contents) < len(plain.contents) * 0.7
+    share = _changed_share(
+        _chart_pixels(plain, tmp_path, "plain"), _chart_pixels(merged, tmp_path, "merged")
+    )
+    # Only where two markers overlap may an outline show that a white fill hid before.
+    assert share < 0.005
+
+
+def test_the_picture_comparison_tells_a_chart_missing_its_markers(
+    full_report: ResidentReport, tmp_path: Path
+) -> None:
+    """The comparison above can fail: a compacted chart that lost its merged shapes differs."""
+    from carelog.reports.pdf.compact import compacted
+
+    broken = compacted(_chart("relaxation", full_report))
+    broken.contents = [s for s in broken.contents if type(s).__name__ != "Path"]
+    share = _changed_share(
+        _chart_pixels(_chart("relaxation", full_report), tmp_path, "plain"),
+        _chart_pixels(broken, tmp_path, "broken"),
+    )
+    assert share > 0.05
+
+
+@pytest.mark.parametrize("kind", ["relaxation", "mood", "sleep"])
+def test_no_words_on_a_chart_run_into_anything(kind: str, full_report: ResidentReport) -> None:
+    """Title, legend, axis labels and caption each have room of their own: no word touches
+    another word, a legend sample, a marker or a line (a long title once ran into the legend)."""
+    from reportlab.graphics.shapes import String
+
+    # Every series present (an observer's too), so that the legend is at its longest.
+    def both_raters(i: int, s: SessionRow) -> SessionRow:
+        if not s.given:
+            return s
+        rater = "observer" if i % 3 else "self"
+        return replace(
+            s,
+            **{
+                f"{scale}_{side}": Rating(getattr(s, f"{scale}_{side}").value, rater=rater)
+                for scale in ("relaxation", "mood")
+                for side in ("before", "after")
+            },
+        )
+
+    sessions = [both_raters(i, s) for i, s in enumerate(full_report.sessions)]
+    shapes = _chart(kind, replace(full_report, sessions=sessions)).contents
+    words = [s for s in shapes if isinstance(s, String)]
+    assert len(words) > 10
+    for word in words:
+        x0, y0, x1, y1 = word.getBounds()
+        for other in shapes:
+            if other is word:
+                continue
+            u0, v0, u1, v1 = other.getBounds()
+            overlap = min(x1, u1) - max(x0, u0) > 0.5 and min(y1, v1) - max(y0, v0) > 0.5
+            assert not overlap, (word.text, other)

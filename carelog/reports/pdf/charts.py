@@ -14,12 +14,13 @@ from datetime import date
 from typing import Protocol
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, Rect, String
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from carelog.care.vocabulary import MOOD, MOOD_WORDS, RELAXATION, SLEEP, Scale
 from carelog.reports.document import SessionRow, SleepNight
 from carelog.reports.pdf.styles import FONT, FONT_BOLD, INK, MASSAGE_FILL, colors
 
-HEIGHT = 132
+HEIGHT = 142
 
 
 LEFT = 84
@@ -31,7 +32,7 @@ RIGHT = 6
 BOTTOM = 30
 
 
-TOP = 24
+TOP = 34  # the title, and under it the legend
 
 
 TICK_FONT = 7
@@ -110,30 +111,34 @@ def _text(
 def _axes(title: str, x_title: str, period: Period, area: _Area, ticks: dict[int, str]) -> Drawing:
     """Return a drawing with title, value grid and labels, and the day axis."""
     d = Drawing(area.width, HEIGHT)
-    d.add(_text(0, HEIGHT - 11, title, 9, bold=True))
     x0, x1 = area.x(0.5), area.x(area.days + 0.5)
-    for value in range(area.low, area.high + 1):
-        y = area.y(value)
-        d.add(Line(x0, y, x1, y, strokeColor=GRID if value > area.low else INK, strokeWidth=0.4))
-        if value in ticks:
-            d.add(Line(x0 - 3, y, x0, y, strokeColor=INK, strokeWidth=0.5))
-            d.add(_text(x0 - 5, y - 2.4, ticks[value], anchor="end"))
-    d.add(Line(x0, area.y(area.low), x0, area.y(area.high), strokeColor=INK, strokeWidth=0.6))
     base = area.y(area.low)
-    for day, label in period.ticks():
-        x = area.x(day)
-        d.add(Line(x, base, x, base - 2.5, strokeColor=INK, strokeWidth=0.5))
-        d.add(_text(x, base - 10, label, anchor="middle"))
+    # Lines first, then words: lines painted alike sit together, which the PDF draws as one.
+    for value in range(area.low + 1, area.high + 1):
+        d.add(Line(x0, area.y(value), x1, area.y(value), strokeColor=GRID, strokeWidth=0.4))
+    d.add(Line(x0, base, x1, base, strokeColor=INK, strokeWidth=0.4))
+    for value in ticks:
+        d.add(Line(x0 - 3, area.y(value), x0, area.y(value), strokeColor=INK, strokeWidth=0.5))
+    days = period.ticks()
+    for day, _ in days:
+        d.add(Line(area.x(day), base, area.x(day), base - 2.5, strokeColor=INK, strokeWidth=0.5))
+    d.add(Line(x0, base, x0, area.y(area.high), strokeColor=INK, strokeWidth=0.6))
+    d.add(_text(0, HEIGHT - 11, title, 9, bold=True))
+    for value, label in ticks.items():
+        d.add(_text(x0 - 5, area.y(value) - 2.4, label, anchor="end"))
+    for day, label in days:
+        d.add(_text(area.x(day), base - 10, label, anchor="middle"))
     d.add(_text((x0 + x1) / 2, 2, period.caption(x_title), anchor="middle"))
     return d
 
 
 def _legend(d: Drawing, items: Sequence[tuple[Sample, str]]) -> None:
-    """Draw legend entries right-aligned on the title line, each with its own sample."""
+    """Draw legend entries right-aligned on a line of their own under the title (on the title
+    line a long title ran into them), each with its own sample."""
     x = d.width - RIGHT
-    y = HEIGHT - 8
+    y = HEIGHT - 22
     for draw_sample, text in reversed(items):
-        x -= len(text) * 3.9
+        x -= stringWidth(text, FONT, 7.5)
         d.add(_text(x, y - 2.5, text, 7.5))
         x -= 26
         draw_sample(d, x, y)

@@ -89,9 +89,14 @@ def draw_qr(canvas: Canvas, value: str, size: float) -> None:
     cell = size / modules
     path = canvas.beginPath()
     for row in range(modules):
-        for column in range(modules):
-            if code.isDark(row, column):
-                path.rect(column * cell, size - (row + 1) * cell, cell, cell)
+        dark = [code.isDark(row, column) for column in range(modules)] + [False]
+        start = None
+        for column, on in enumerate(dark):  # a run of dark modules is one rectangle
+            if on and start is None:
+                start = column
+            elif not on and start is not None:
+                path.rect(start * cell, size - (row + 1) * cell, (column - start) * cell, cell)
+                start = None
     canvas.setFillColor(st.INK)
     canvas.drawPath(path, stroke=0, fill=1)
 

@@ -14,6 +14,7 @@ from carelog.reports.document import ResidentReport, SessionRow
 from carelog.reports.pdf import formatting as fmt
 from carelog.reports.pdf import styles as st
 from carelog.reports.pdf.charts import mood_chart, relaxation_chart, sleep_chart
+from carelog.reports.pdf.compact import compacted
 from carelog.reports.pdf.tables import NAME_LIMIT, grid, p
 from carelog.reports.stats import PairedSummary
 from carelog.reports.summary import ResidentSummary
@@ -121,11 +122,11 @@ def charts(report: ResidentReport, width: float) -> list[Flowable]:
     if any(
         s.relaxation_before.value is not None or s.relaxation_after.value is not None for s in given
     ):
-        out += [Spacer(0, 8), relaxation_chart(report.sessions, report.month, width)]
+        out += [Spacer(0, 8), compacted(relaxation_chart(report.sessions, report.month, width))]
     if any(s.mood_before.value is not None or s.mood_after.value is not None for s in given):
-        out += [Spacer(0, 8), mood_chart(report.sessions, report.month, width)]
+        out += [Spacer(0, 8), compacted(mood_chart(report.sessions, report.month, width))]
     if any(n.value is not None for n in report.sleep_nights):
-        out += [Spacer(0, 8), sleep_chart(report.sleep_nights, report.month, width)]
+        out += [Spacer(0, 8), compacted(sleep_chart(report.sleep_nights, report.month, width))]
     return out
 
 

@@ -8,7 +8,6 @@ from functools import cache
 from xml.sax.saxutils import escape
 
 import font_source_sans_pro
-from reportlab import rl_config
 from reportlab.graphics import shapes
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -84,10 +83,6 @@ def _register_fonts() -> frozenset[int]:
     # A drawing (chart, QR code) starts in reportlab's default font, Helvetica, which a PDF
     # viewer supplies itself; start it in ours so that every font in a report is embedded.
     shapes.STATE_DEFAULTS["fontName"] = FONT
-    # Checking every attribute of every chart shape as it is set is a development aid (the
-    # reportlab docs say so); carelog's charts are built by code, not from input. Off, it saves
-    # about a fifth of a report's time.
-    rl_config.shapeChecking = 0
     return frozenset(pdfmetrics.getFont(FONT).face.charToGlyph)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, Table, TableStyle
 
@@ -24,17 +25,23 @@ def p(text: str, style=st.CELL, limit: int = CELL_LIMIT) -> Paragraph:
 
 
 def cell(text: str, width: float, bold: bool = False) -> str | Paragraph:
-    """Return table-cell text: plain when it fits one line, else a wrapping Paragraph.
+    """Return table-cell text: plain lines when its words fit the column, else a Paragraph
+    (which also breaks a word too long for the column).
 
     Line breaks become spaces and long text is cut in proportion to the column width, so that
-    no row can outgrow a page.
+    no row can outgrow a page. Plain lines cost a fifth of a Paragraph to lay out and draw,
+    and most cells are plain.
     """
     s = st.printable(text).replace("\n", " ").replace("\t", " ")
     font, style = (st.FONT_BOLD, st.CELL_BOLD) if bold else (st.FONT, st.CELL)
     room = width - 2 * CELL_PADDING
     if stringWidth(s, font, style.fontSize) <= room:
         return s
-    return Paragraph(st.markup(s, int(room * 5.5)), style)
+    s = st.clip(s, int(room * 5.5))
+    lines = simpleSplit(s, font, style.fontSize, room)
+    if all(stringWidth(line, font, style.fontSize) <= room for line in lines):
+        return "\n".join(lines)
+    return Paragraph(st.markup(s), style)
 
 
 def grid(
