@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, Table, TableStyle
+from reportlab.platypus.tables import CellStyle
 
 from carelog.reports.pdf import styles as st
 
@@ -44,6 +45,16 @@ def cell(text: str, width: float, bold: bool = False) -> str | Paragraph:
     return Paragraph(st.markup(s), style)
 
 
+def _cell_style(font: str) -> CellStyle:
+    """The style of a grid cell: 8-point type on 9.6, top-aligned, close padding."""
+    style = CellStyle(font)
+    style.fontname, style.fontsize, style.leading = font, 8, 9.6
+    style.valign = "TOP"
+    style.topPadding, style.bottomPadding = 1.5, 2
+    style.leftPadding = style.rightPadding = CELL_PADDING
+    return style
+
+
 def grid(
     rows: list[list], widths: Sequence[float], header_rows: int = 1, zebra: bool = False
 ) -> Table:
@@ -58,17 +69,19 @@ def grid(
         ]
         for i, r in enumerate(rows)
     ]
-    table = Table(rows, colWidths=list(widths), repeatRows=header_rows, hAlign="LEFT")
+    # Every cell of a kind shares one style: set once, rather than command by command per cell.
+    heading, body = _cell_style(st.FONT_BOLD), _cell_style(st.FONT)
+    styles = [[heading if i < header_rows else body] * len(widths) for i in range(len(rows))]
+    table = Table(
+        rows,
+        colWidths=list(widths),
+        repeatRows=header_rows,
+        hAlign="LEFT",
+        cellStyles=styles,
+    )
     cmds = [
-        ("FONT", (0, 0), (-1, -1), st.FONT, 8, 9.6),
-        ("FONT", (0, 0), (-1, header_rows - 1), st.FONT_BOLD, 8, 9.6),
         ("BACKGROUND", (0, 0), (-1, header_rows - 1), st.HEADER_FILL),
         ("GRID", (0, 0), (-1, -1), 0.4, st.RULE),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
     ]
     if zebra:
         cmds.append(("ROWBACKGROUNDS", (0, header_rows), (-1, -1), [None, st.ZEBRA_FILL]))
