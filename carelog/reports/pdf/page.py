@@ -4,6 +4,7 @@ code to the integrity page, and "page X of Y" (pages are held back until the cou
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.units import mm
@@ -70,6 +71,14 @@ class FurnishedCanvas(Canvas):
             self.translate(right - QR_SIZE, 1.5 * mm)
             self.doForm(QR_FORM)
         self.restoreState()
+
+
+# The Reed-Solomon generator polynomial depends only on how many error-correction bytes a block
+# has, yet reportlab builds it afresh for every block of every code: half the encoding time. It
+# is a pure function of that count and its result is never changed, so it is kept.
+qrencoder.QRUtil.getErrorCorrectPolynomial = staticmethod(
+    cache(qrencoder.QRUtil.getErrorCorrectPolynomial)
+)
 
 
 QR_SIZE = 11 * mm
