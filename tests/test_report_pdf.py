@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 from pypdf import PdfReader
 
 from carelog.reports.document import (
@@ -431,8 +431,6 @@ def _chart_pixels(drawing, tmp_path: Path, name: str) -> Image.Image:
 
 def _changed_share(before: Image.Image, after: Image.Image) -> float:
     """Pixels that turned from ink to paper or back, as a share of the inked pixels before."""
-    from PIL import ImageChops
-
     assert before.size == after.size
     changed = sum(ImageChops.difference(before, after).histogram()[97:])
     inked = sum(before.histogram()[:128])
@@ -512,3 +510,53 @@ def test_no_words_on_a_chart_run_into_anything(kind: str, full_report: ResidentR
             u0, v0, u1, v1 = other.getBounds()
             overlap = min(x1, u1) - max(x0, u0) > 0.5 and min(y1, v1) - max(y0, v0) > 0.5
             assert not overlap, (word.text, other)
+
+
+def _page_images(pdf: bytes, tmp_path: Path, name: str) -> list[Image.Image]:
+    (tmp_path / f"{name}.pdf").write_bytes(pdf)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "72",
+            "-gray",
+            "-png",
+            str(tmp_path / f"{name}.pdf"),
+            str(tmp_path / name),
+        ],
+        check=True,
+    )
+    return [Image.open(png).convert("L") for png in sorted(tmp_path.glob(f"{name}-*.png"))]
+
+
+def test_paragraphs_laid_out_once_per_width_print_the_same_pages(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Keeping a paragraph's lines for a width it was already measured at changes nothing on
+    the page (a long note split over pages included), and does save the work."""
+    from reportlab.platypus import paragraph as reportlab_paragraph
+
+    from carelog.reports.pdf.paragraph import Paragraph
+
+    report = make_report(note="She talked about the garden she kept at Ballymena. " * 60)
+    broken = Counter()
+    breaking = reportlab_paragraph.Paragraph.breakLines
+
+    def counted(self, widths):
+        broken[type(self).__name__] += 1
+        return breaking(self, widths)
+
+    monkeypatch.setattr(reportlab_paragraph.Paragraph, "breakLines", counted)
+    kept = render_resident_report(report)
+    kept_breaks = sum(broken.values())
+    monkeypatch.setattr(Paragraph, "wrap", reportlab_paragraph.Paragraph.wrap)
+    broken.clear()
+    fresh = render_resident_report(report)
+    assert kept_breaks < sum(broken.values()) * 0.7
+    kept_pages, fresh_pages = (
+        _page_images(kept, tmp_path, "kept"),
+        _page_images(fresh, tmp_path, "fresh"),
+    )
+    assert len(kept_pages) == len(fresh_pages) >= 3
+    for one, other in zip(kept_pages, fresh_pages, strict=True):
+        assert ImageChops.difference(one, other).getbbox() is None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from reportlab.platypus import Flowable, Paragraph
+from reportlab.platypus import Flowable
 
 from carelog.care.vocabulary import MOOD_WORDS, RELAXATION, SLEEP
 from carelog.reports.document import ResidentReport
 from carelog.reports.pdf import formatting as fmt
 from carelog.reports.pdf import styles as st
+from carelog.reports.pdf.paragraph import Paragraph
 from carelog.reports.pdf.sections import CAUSATION
 from carelog.reports.pdf.tables import CELL_LIMIT, NAME_LIMIT, grid, p
 from carelog.reports.sleep_rule import SLEEP_RULE

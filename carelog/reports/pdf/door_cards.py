@@ -10,10 +10,11 @@ from xml.sax.saxutils import escape
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import Flowable, SimpleDocTemplate, Table, TableStyle
 
 from carelog.reports.pdf import styles as st
 from carelog.reports.pdf.page import draw_qr
+from carelog.reports.pdf.paragraph import Paragraph
 
 CARD_WIDTH, CARD_HEIGHT = 90 * mm, 60 * mm
 GAP = 3 * mm

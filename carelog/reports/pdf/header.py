@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from reportlab.platypus import Flowable, Image, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, Image, Table, TableStyle
 
 from carelog.care.vocabulary import words_for
 from carelog.reports.document import Consent, ResidentReport
 from carelog.reports.pdf import formatting as fmt
 from carelog.reports.pdf import styles as st
+from carelog.reports.pdf.paragraph import Paragraph
 from carelog.reports.pdf.tables import NAME_LIMIT, p
 from carelog.residents.vocabulary import DECIDER_BASIS
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from carelog.care.vocabulary import (
     ASSENT_WORDS,
@@ -15,6 +15,7 @@ from carelog.reports.pdf import formatting as fmt
 from carelog.reports.pdf import styles as st
 from carelog.reports.pdf.charts import mood_chart, relaxation_chart, sleep_chart
 from carelog.reports.pdf.compact import compacted
+from carelog.reports.pdf.paragraph import Paragraph
 from carelog.reports.pdf.tables import NAME_LIMIT, grid, p
 from carelog.reports.stats import PairedSummary
 from carelog.reports.summary import ResidentSummary

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Paragraph, Table, TableStyle
+from reportlab.platypus import Table, TableStyle
 from reportlab.platypus.tables import CellStyle
 
 from carelog.reports.pdf import styles as st
+from carelog.reports.pdf.paragraph import Paragraph
 
 CELL_LIMIT = 1200
 

@@ -11,11 +11,12 @@ import math
 from collections.abc import Sequence
 
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
-from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
 from carelog.reports.pdf import formatting as fmt
 from carelog.reports.pdf import styles as st
 from carelog.reports.pdf.charts import GRID, WHITE
+from carelog.reports.pdf.paragraph import Paragraph
 from carelog.reports.pdf.tables import grid
 from carelog.reports.stats import PairedSummary
 from carelog.reports.trends import TIMES_OF_DAY, MonthTrend
