@@ -52,6 +52,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.serial)
         if item.nodeid.startswith(BROWSER):
             item.add_marker(pytest.mark.browser)
+    # The longest tests go first: one worker takes each while the other runs the rest, rather
+    # than one of them starting last and leaving the other idle.
+    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
 
 
 def pytest_generate_tests(metafunc):

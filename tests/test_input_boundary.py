@@ -28,6 +28,7 @@ def url_with(rule, value: str) -> str:
     return path
 
 
+@pytest.mark.longest
 def test_no_get_route_answers_500_to_values_out_of_range(app, signed_in):
     """The thirteen 500s of the outside test, and more: every GET route, every role, every name
     a query string uses, each bad value."""

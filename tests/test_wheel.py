@@ -82,6 +82,7 @@ def test_the_wheel_carries_templates_static_files_and_migrations(installed):
     assert (templates / "tablets" / "switch.html").is_file()
 
 
+@pytest.mark.longest
 def test_the_installed_app_migrates_loads_the_demo_and_serves_the_sign_in_page(installed):
     """`flask --app carelog db upgrade`, `demo`, then gunicorn, all from the installed wheel.
 

@@ -334,7 +334,8 @@ def test_the_timer_signals_at_ten_minutes_and_keeps_the_screen_awake(live_server
     expect(timer.locator(".timer-display")).to_have_text(re.compile(r"^00:0[4-9]$"))
     expect(page.locator("#duration_minutes")).to_have_value("1")
     expect(timer.locator(".timer-status")).to_contain_text(
-        re.compile(r"Stopped after 00:0[4-9]: duration 1 minute"))
+        re.compile(r"Stopped after 00:0[4-9]: duration 1 minute")
+    )
     signals = page.evaluate("window.__signals")
     assert signals["wake"] == 1 and signals["released"] == 1, signals
     assert signals["play"] == 0 and signals["vibrate"] == []

@@ -178,7 +178,8 @@ def test_full_session_with_the_timer(live_server, page):
     expect(page.locator("#duration_minutes")).to_have_value("10")
     # The fake clock also runs on in real time between steps: a slow machine adds a second or two.
     expect(timer.locator(".timer-status")).to_have_text(
-        re.compile(r"^Stopped after 10:0\d: duration 10 minutes\.$"))
+        re.compile(r"^Stopped after 10:0\d: duration 10 minutes\.$")
+    )
     expect(timer.locator(".timer-display")).to_have_text(re.compile(r"^10:0\d$"))  # as recorded
 
     fill_after(page)

@@ -91,6 +91,7 @@ def _make(page, made: list, username: str, names: list[str], how_many: int) -> N
             made.append((marker, username, name, "declined"))
 
 
+@pytest.mark.longest
 def test_three_nurses_make_200_entries_offline_and_each_arrives_once_as_theirs(
     live_server, playwright_driver, tmp_path
 ):
