@@ -13,8 +13,10 @@ from tests.helpers.records import (
     actor,
     audit_entries,
     consent_valid,
+    local_time,
     nurse_ward,
     plain_residents,
+    record_given,
     refuses_from,
     today,
 )
@@ -92,3 +94,31 @@ def test_an_earlier_photo_is_served_for_its_own_resident_to_readers_of_history(a
     assert reader.get(f"/residents/{first.id}/photo?v=%C2%B2").status_code == 404  # "²"
     # A photo no longer shown (it may have been taken down) is not for the ward's nurses.
     assert signed_in("nurse").get(f"/residents/{first.id}/photo?v={old}").status_code == 404
+
+
+def test_a_session_shows_the_resident_as_they_were_when_it_was_given(app, signed_in):
+    """A session given yesterday morning, then the room, precautions, communication needs and
+    consent changed: its page shows yesterday's, and leads to the whole record of that day."""
+    person = a_consenting_resident(app)
+    yesterday = today(app) - timedelta(days=1)
+    session_id = record_given(app, person.id, local_time(app, yesterday))
+    with app.app_context():
+        records.update(
+            actor(app, "manager"),
+            person.id,
+            {"room": "Z99", "light_pressure_only": True, "communication_sight": "Large print"},
+            "Moved; skin now fragile; glasses lost",
+        )
+    refuses_from(app, person.id, today(app))
+    reader = signed_in("nurse")
+
+    shown = reader.get(f"/sessions/{session_id}")
+    assert shown.status_code == 200
+    then = text(shown).split("The resident then:", 1)[1].split("The record as it stood", 1)[0]
+    assert f"room {person.room}" in then
+    assert "Z99" not in then and "Light pressure" not in then
+    assert "sight" not in then and "consent" not in then.lower()
+    assert f"as_of={yesterday.isoformat()}" in shown.get_data(as_text=True)
+
+    now = text(reader.get(f"/residents/{person.id}"))
+    assert "Z99" in now and "Light pressure" in now and "sight" in now

@@ -17,7 +17,8 @@ from carelog.care.models import CareSession, CareSessionVersion, SessionContent
 from carelog.care.versions import comparison
 from carelog.database import utcnow
 from carelog.extensions import db
-from carelog.local_time import local, local_today
+from carelog.local_time import local, local_date, local_today
+from carelog.residents.as_of import record_at
 from carelog.residents.visibility import resident_or_404
 from carelog.web.boundary import query_page
 from carelog.web.fields import show_field_error
@@ -155,15 +156,17 @@ def show(session_id: int):
         .where(CareSession.id == session_id)
     ) or abort(404)
     resident = resident_or_404(care_session.resident_id)
+    current = care_session.versions[-1]
     page = render_template(
         "care/show.html",
         care_session=care_session,
-        current=care_session.versions[-1],
+        current=current,
         resident=resident,
+        resident_then=record_at(resident, current.occurred_at),
+        day=local_date(current.occurred_at),
         saved_key=request.args.get("saved", ""),
         comparison=comparison(care_session.versions),
-        may_change=not care_session.versions[-1].voided
-        and amendments.may_change(current_user, care_session),
+        may_change=not current.voided and amendments.may_change(current_user, care_session),
     )
     record_view(resident.id, f"session {session_id}")
     return page

@@ -4,13 +4,13 @@ ward and the consent decisions known by then, read from the record's history."""
 from __future__ import annotations
 
 import inspect
-from datetime import date
+from datetime import date, datetime
 from types import MethodType
 from typing import Any
 
 from carelog.accounts.models import Ward
 from carelog.extensions import db
-from carelog.local_time import local_day_bounds
+from carelog.local_time import local_date, local_day_bounds, local_today
 from carelog.residents import history
 from carelog.residents.models import Consent, Resident
 
@@ -20,12 +20,13 @@ _COLUMNS = frozenset(Resident.__table__.columns.keys()) - {"id", "created_at"}
 class RecordAsOf:
     """Reads like a Resident (pages and badges take either), with every value as it stood.
 
-    Columns come from the version in force at the end of the day; properties and methods of
+    Columns come from the version in force at the end of the day (or at `moment` within it,
+    for a page about something that happened then); properties and methods of
     Resident (display_name, consent_on, deferred_on...) run on those values; consent decisions
     are those recorded by then and dated on or before the day."""
 
-    def __init__(self, resident: Resident, day: date):
-        _, end = local_day_bounds(day)
+    def __init__(self, resident: Resident, day: date, moment: datetime | None = None):
+        end = moment or local_day_bounds(day)[1]
         self._resident = resident
         versions = history.versions_by_resident([resident.id])[resident.id]
         self._values = history.in_force(versions, end) or {}
@@ -68,3 +69,12 @@ def record_as_of(resident: Resident, day: date, today: date) -> RecordAsOf:
             "choose that day or a later one."
         )
     return RecordAsOf(resident, day)
+
+
+def record_at(resident: Resident, moment: datetime) -> Resident | RecordAsOf:
+    """The record as it stood at a moment of care (a session's time), for the page about it;
+    the record itself for a moment it cannot show (before the admission, or still to come)."""
+    day = local_date(moment)
+    if not resident.admitted_on <= day <= local_today():
+        return resident
+    return RecordAsOf(resident, day, moment)
