@@ -52,9 +52,20 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.serial)
         if item.nodeid.startswith(BROWSER):
             item.add_marker(pytest.mark.browser)
-    # The longest tests go first: one worker takes each while the other runs the rest, rather
-    # than one of them starting last and leaving the other idle.
-    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
+    # The longest tests go first, so that one worker takes each while the other runs the rest
+    # rather than one starting last with the other idle: first within their database's run, as
+    # pytest groups the tests by database (each switch would build that template again).
+    runs: dict[str | None, int] = {}
+    for item in items:
+        runs.setdefault(_backend_of(item), len(runs))
+    items.sort(
+        key=lambda item: (runs[_backend_of(item)], item.get_closest_marker("longest") is None)
+    )
+
+
+def _backend_of(item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("backend") if callspec else None
 
 
 def pytest_generate_tests(metafunc):
@@ -100,6 +111,8 @@ def template_database(backend, tmp_path_factory, request):
         return str(path)
     server = request.getfixturevalue("postgres_server")
     with psycopg.connect(server.url().replace("+psycopg", ""), autocommit=True) as conn:
+        # Built again (not reused) should pytest ever come back to this database's tests.
+        conn.execute("DROP DATABASE IF EXISTS carelog_template WITH (FORCE)")
         conn.execute("CREATE DATABASE carelog_template")
     build_template(server.url("carelog_template"))
     return server.url("carelog_template")
