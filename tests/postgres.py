@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import pwd
 import shutil
@@ -10,7 +11,10 @@ import socket
 import subprocess
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+
+import psycopg
 
 
 def _bin_dir() -> str:
@@ -121,3 +125,42 @@ def start() -> PostgresServer:
             time.sleep(0.1)
     server.stop()
     raise RuntimeError("PostgreSQL did not start")
+
+
+class TemplateCopies:
+    """Fresh copies of a template database for one test each. A copy takes 0.2 to 0.5 s, a
+    third of a PostgreSQL test, so the next one is made in the background while a test runs,
+    and a used one is dropped there too."""
+
+    def __init__(self, admin_url: str, template: str):
+        self.admin_url = admin_url
+        self.template = template
+        self._numbers = itertools.count()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="template-copies")
+        self._next: Future[str] | None = None
+
+    def take(self) -> str:
+        """The name of a fresh copy, nobody's but the caller's."""
+        name = (self._next or self._worker.submit(self._create)).result()
+        self._next = self._worker.submit(self._create)
+        return name
+
+    def drop(self, name: str) -> None:
+        """Drop a copy once its test is done with it (in the background)."""
+        self._worker.submit(self._execute, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def close(self) -> None:
+        """Drop the copy made in advance and stop the background worker."""
+        if self._next is not None:
+            self.drop(self._next.result())
+            self._next = None
+        self._worker.shutdown(wait=True)
+
+    def _create(self) -> str:
+        name = f"{self.template}_copy_{next(self._numbers)}"
+        self._execute(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+        return name
+
+    def _execute(self, statement: str) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(statement)
