@@ -18,10 +18,13 @@ from tests.helpers.records import (
     actor,
     admit_consenting,
     local_time,
+    no_session_content,
     nurse_ward,
+    record,
     record_given,
     refuses_from,
     today,
+    user_id,
     ward_id,
 )
 from tests.test_reports_data import flat, pdf_pages, qpdf_check
@@ -84,7 +87,9 @@ def test_this_month_lists_the_changes_with_their_date_and_reason(app, signed_in)
     assert flat("Light pressure only: no → yes") in first
     assert flat("Weekly target: 3 → 2") in first
     assert flat("Why: Moved after a fall; GP advised light pressure") in first
-    assert flat("DOES NOT CONSENT") in first  # in the header on the 1st, else among the changes
+    # In the header on the 1st, else among the changes; a refusal is not printed as a scope.
+    assert flat("DOES NOT CONSENT to hand massage") in first
+    assert flat("Scope: DOES NOT") not in first
 
 
 def test_a_month_in_progress_is_labelled_and_a_future_month_refused(app, signed_in):
@@ -427,3 +432,17 @@ def test_the_demo_trail_carries_the_times_of_the_events_it_records(app):
         sessions = [e for e in trail if e.action == "session.record"]
         assert len(sessions) == len(recorded) > 100
         assert all(e.recorded_at_utc == recorded[int(e.entity_id)] for e in sessions)
+
+
+def test_a_session_not_given_prints_no_rating_rather_than_missing(app, signed_in):
+    """A decline asks for no ratings: its row reads "– → –" (the key's "no rating"), not
+    "missing → missing", which an inspector would read as a gap in the record."""
+    _, last_month = _this_and_last_month(app)
+    person = admit_consenting(app, "Nora", "Declines", "R04", today(app) - timedelta(days=60))
+    when = local_time(app, last_month.first_day + timedelta(days=3))
+    record(app, person, no_session_content(user_id(app, "nurse"), when, "declined"))
+    record_given(app, person, when + timedelta(days=1))
+    pages = pdf_pages(_pdf(signed_in("manager"), person, last_month).data)
+    table = " ".join(pages).split("Sessions", 1)[1].split("Ratings read before", 1)[0]
+    assert "missing" not in table
+    assert flat("– → – – → – – → –") in flat(table)

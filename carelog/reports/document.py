@@ -194,6 +194,12 @@ class Consent:
     decided_on: date
     review_on: date | None
     scope: str
+    given: bool = True
+
+    @property
+    def decision(self) -> str:
+        """What was decided, as printed: the scope consented to, or the refusal."""
+        return self.scope if self.given else "DOES NOT CONSENT to hand massage"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,8 @@ def rating_of(version: CareSessionVersion, name: str) -> rm.Rating:
     value, status, rater = version.rating(name)
     if status == "answered":
         return rm.Rating(value=value, rater=cast(rm.Rater, rater or "self"))
+    if not status:  # never asked (a decline, a not-done): printed "–", counted missing if given
+        return rm.Rating()
     return rm.Rating(absence=cast(rm.Absence, status if status in ABSENCE_WORDS else "missing"))
 
 
@@ -119,7 +121,7 @@ def consent_changes(resident: Resident, month: Month) -> list[rm.FactChange]:
         if start <= consent.decided_on <= month.last_day and consent is not opening:
             shown = consent_of(consent)
             assert shown is not None
-            changes.append(rm.FactChange(consent.decided_on, f"Consent: {shown.scope}"))
+            changes.append(rm.FactChange(consent.decided_on, f"Consent: {shown.decision}"))
     return changes
 
 
@@ -133,14 +135,13 @@ def consent_of(consent: Consent | None) -> rm.Consent | None:
     )
     if consent.scope_products:
         scope += f"; {consent.scope_products}"
-    if not consent.consent_given:
-        scope = "DOES NOT CONSENT. " + scope
     return rm.Consent(
         basis=cast(rm.ConsentBasis, consent.decided_by),
         decided_by=consent.decision_maker or "",
         decided_on=consent.decided_on,
         review_on=consent.review_on,
         scope=scope,
+        given=consent.consent_given,
     )
 
 

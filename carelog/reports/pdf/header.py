@@ -26,10 +26,10 @@ def consent_text(consent: Consent | None, today: date) -> str:
         review += " (REVIEW OVERDUE)"
     basis = words_for(DECIDER_BASIS, consent.basis)
     who = f": {consent.decided_by}" if consent.decided_by else ""
-    return (
-        f"{basis}{who}, {fmt.day(consent.decided_on)}. "
-        f"Review by {review}. Scope: {consent.scope or fmt.DASH}"
-    )
+    decided = f"{basis}{who}, {fmt.day(consent.decided_on)}."
+    if not consent.given:
+        return f"{decided} {consent.decision}. Review by {review}."
+    return f"{decided} Review by {review}. Scope: {consent.scope or fmt.DASH}"
 
 
 def header(report: ResidentReport, width: float) -> list[Flowable]:
