@@ -23,6 +23,12 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+var PATIENCE_MS = 5000;
+
+function hasShell(path) {
+  return BOARD.test(path) || SESSION_FORM.test(path) || FOLLOW_UPS.test(path);
+}
+
 function shellFor(path) {
   if (BOARD.test(path)) { return "/offline/board"; }
   if (SESSION_FORM.test(path)) { return "/offline/session"; }
@@ -36,15 +42,20 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET" || url.origin !== self.location.origin) { return; }
   if (request.mode === "navigate") {
     // Always the server's page when it answers; the page kept on the tablet when it cannot be
-    // reached, or when a proxy in front of it says it is down (502, 503, 504).
+    // reached, or when a proxy in front of it says it is down (502, 503, 504). Wi-Fi that is
+    // connected but carries nothing leaves a request hanging for minutes: the board, the form
+    // and the follow-ups (fast pages on the server) wait PATIENCE_MS for it, then are drawn here.
     var kept = function () {
       return caches.open(CACHE).then(function (cache) { return cache.match(shellFor(url.pathname)); });
     };
-    event.respondWith(fetch(request).then(function (response) {
+    var answered = fetch(request).then(function (response) {
       return [502, 503, 504].indexOf(response.status) === -1 ? response : kept().then(function (shell) {
         return shell || response;
       });
-    }, kept));
+    }, kept);
+    if (!hasShell(url.pathname)) { event.respondWith(answered); return; }
+    var waited = new Promise(function (resolve) { setTimeout(resolve, PATIENCE_MS); }).then(kept);
+    event.respondWith(Promise.race([answered, waited]));
     return;
   }
   if (URLS.indexOf(url.pathname) !== -1) {

@@ -7,6 +7,7 @@ import re
 import time
 
 from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 WAITING = "[data-outbox-count]"
 STORED = """async () => {
@@ -89,7 +90,15 @@ def stored(page: Page) -> dict:
 
 def open_on_board(page: Page, name: str) -> None:
     page.locator(".board-row").filter(has_text=name).first.locator(".board-link").tap()
-    page.wait_for_url(re.compile(r"/residents/\d+/session$"))
+    try:
+        page.wait_for_url(re.compile(r"/residents/\d+/session$"))
+    except PlaywrightTimeoutError as stuck:  # say where the tablet was, for the CI log
+        state = page.evaluate(
+            "() => ({title: document.title, online: navigator.onLine,"
+            " sw: !!navigator.serviceWorker.controller,"
+            " text: document.body.innerText.slice(0, 300)})"
+        )
+        raise AssertionError(f"tapping {name} opened nothing: {page.url} {state}") from stuck
     expect(page.locator("h1")).to_contain_text(name)
 
 

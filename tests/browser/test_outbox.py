@@ -5,6 +5,7 @@ out; a server that is down is no different from Wi-Fi that is."""
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 
 from playwright.sync_api import expect
@@ -284,3 +285,24 @@ def test_a_kept_page_reopened_after_she_walked_away_signs_her_out(live_server, p
              r.onsuccess = () => { const q = r.result.transaction("keys").objectStore("keys")
                .count(); q.onsuccess = () => { ok(q.result === 0); r.result.close(); }; }; })"""
     ), what="her key forgotten", page=page)  # fmt: skip
+
+
+def test_wifi_that_carries_nothing_opens_the_kept_board_after_a_few_seconds(
+    live_server, page, tablet
+):
+    """Connected but answering nothing (the request hangs, as on weak ward Wi-Fi): the board
+    the tablet keeps opens after the service worker's few seconds of patience, not minutes."""
+    signed_in_ready(page, live_server)
+    hanging: list = []
+    tablet.route("**/ward/", lambda route: hanging.append(route))
+    began = time.monotonic()
+    page.goto(f"{live_server.url}/ward/", wait_until="commit", timeout=20_000)
+    expect(page).to_have_title(re.compile("offline"), timeout=15_000)
+    waited = time.monotonic() - began
+    assert hanging, "the board's request reached the network and hung there"
+    assert 3 <= waited <= 15, waited
+    expect(page.locator(".board-row").first).to_be_visible()
+    tablet.unroute("**/ward/")
+    for route in hanging:
+        with contextlib.suppress(Exception):
+            route.abort()
