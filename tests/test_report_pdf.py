@@ -417,11 +417,15 @@ def test_the_reading_guide_never_stands_alone_on_a_page(full_report: ResidentRep
 
 
 def _chart_pixels(drawing, tmp_path: Path, name: str) -> Image.Image:
-    """The drawing alone on a PDF page, rendered at 150 dpi in grey."""
-    from reportlab.graphics import renderPDF
+    """The drawing alone on a PDF page (drawn as a report draws it), rendered at 150 dpi in
+    grey."""
+    from reportlab.pdfgen.canvas import Canvas
 
     pdf = tmp_path / f"{name}.pdf"
-    renderPDF.drawToFile(drawing, str(pdf))
+    canvas = Canvas(str(pdf), pagesize=(drawing.width, drawing.height))
+    drawing.wrapOn(canvas, drawing.width, drawing.height)
+    drawing.drawOn(canvas, 0, 0)
+    canvas.save()
     subprocess.run(
         ["pdftoppm", "-r", "150", "-gray", "-png", "-singlefile", str(pdf), str(tmp_path / name)],
         check=True,

@@ -3,9 +3,10 @@
 A month's chart is a few hundred shapes (grid lines, ticks, a marker per rating, a bar per
 night), and reportlab draws each one with its own graphics state: two thirds of a chart's cost.
 Consecutive shapes that paint alike (same fill, outline, line width and dash) are drawn just as
-well as one path of many outlines, so ``compacted`` merges them. Strings and anything else are
-kept as they are and in their order, so the picture is the same; where two merged markers
-overlap, both outlines now show in full.
+well as one path of many outlines, so ``compacted`` merges them; where two merged markers
+overlap, both outlines now show in full. The words, each of which reportlab would set in a text
+object of its own, are set together in one, after the shapes: no word touches a shape (a test
+checks it), so the picture is the same.
 
 The on-screen SVG charts are left alone: their markers stay separate elements that a reader (or
 a test) can pick out.
@@ -24,7 +25,10 @@ from reportlab.graphics.shapes import (
     Polygon,
     Rect,
     Shape,
+    String,
 )
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.rl_config import _unset_
 
 MERGED = (Line, Rect, Circle, Polygon)
 
@@ -32,11 +36,49 @@ MERGED = (Line, Rect, Circle, Polygon)
 BEZIER_CIRCLE = 0.5522847498  # the control-point distance of a quarter circle, radius 1
 
 
-def compacted(drawing: Drawing) -> Drawing:
-    """Return `drawing` with each run of alike-painted lines, rectangles, circles and polygons
-    merged into one path. The drawing is changed in place and returned."""
-    drawing.contents = list(_merge_runs(drawing.contents))
-    return drawing
+class CompactChart(Drawing):
+    """A chart for the PDF: its shapes merged into paths, its words (title, legend, axis
+    labels, about 40 a chart) set afterwards in one text object rather than one each."""
+
+    def __init__(self, width: float, height: float) -> None:
+        super().__init__(width, height)
+        self.words: list[String] = []
+
+    def draw(self, showBoundary=_unset_) -> None:  # noqa: N803 - reportlab's own name
+        super().draw(showBoundary)
+        if self.words:
+            _set_words(self.canv, self.words)
+
+
+def compacted(drawing: Drawing) -> CompactChart:
+    """Return the drawing as a CompactChart: each run of alike-painted lines, rectangles,
+    circles and polygons merged into one path, and the words drawn last, together. The words
+    stand clear of every shape (a test checks it), so drawing them last changes nothing."""
+    chart = CompactChart(drawing.width, drawing.height)
+    chart.contents = list(_merge_runs(s for s in drawing.contents if not isinstance(s, String)))
+    chart.words = [s for s in drawing.contents if isinstance(s, String)]
+    return chart
+
+
+def _set_words(canvas, words: list[String]) -> None:
+    """Every word at its place in one PDF text object, placed by its anchor as reportlab's
+    renderer would."""
+    text = canvas.beginText()
+    font = colour = None
+    for word in words:
+        if (word.fontName, word.fontSize) != font:
+            font = (word.fontName, word.fontSize)
+            text.setFont(*font)
+        if word.fillColor != colour:
+            colour = word.fillColor
+            text.setFillColor(colour)
+        x = word.x
+        if word.textAnchor in ("middle", "end"):
+            width = stringWidth(word.text, word.fontName, word.fontSize)
+            x -= width / 2 if word.textAnchor == "middle" else width
+        text.setTextOrigin(x, word.y)
+        text.textOut(word.text)
+    canvas.drawText(text)
 
 
 def _merge_runs(shapes: Iterable[Shape]) -> Iterator[Shape]:
