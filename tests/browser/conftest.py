@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
@@ -215,7 +216,14 @@ def sign_in(page: Page, server: LiveServer, username: str) -> None:
     page.tap("#password")
     page.fill("#password", PASSWORDS[username])
     page.get_by_role("button", name="Sign in").tap()
-    page.wait_for_url(lambda url: "/auth/sign-in" not in url)
+    try:
+        page.wait_for_url(lambda url: "/auth/sign-in" not in url)
+    except PlaywrightTimeoutError as stuck:  # say what the page and the cookies were, for CI
+        cookies = sorted(c["name"] for c in page.context.cookies())
+        said = page.locator("main").inner_text(timeout=2000)[:300]
+        raise AssertionError(
+            f"{username} not signed in: {page.url}, cookies {cookies}: {said}"
+        ) from stuck
 
 
 def sign_out(page: Page) -> None:
