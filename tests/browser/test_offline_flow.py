@@ -319,7 +319,9 @@ def test_without_the_outbox_the_same_offline_run_loses_entries(live_server, brow
         tablet.set_offline(False)
         page.goto(live_server.url + "/ward/")
         expected = len(names) if outbox else 0
-        until(lambda: _sessions(live_server) >= expected, 20, "entries", page=page)
+        # Sent as the page loads; should that first try meet the network still coming back,
+        # the outbox tries again within its 30 s, as it does on the ward.
+        until(lambda: _sessions(live_server) >= expected, 45, "entries", page=page)
         page.wait_for_timeout(1000)
         assert _sessions(live_server) == expected
     finally:
