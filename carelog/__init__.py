@@ -50,7 +50,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Please sign in to continue."
-    login_manager.session_protection = "basic"
+    # Flask-Login's own "session protection" stays off: carelog's sign-ins live on the server
+    # (revocable, idle-limited, IP and browser recorded). Its "basic" mode only marked sessions
+    # not fresh, which nothing reads, and it rewrote the anonymous cookie to do so: a request
+    # still in flight at sign-in (the service worker's script) then answered with the old cookie
+    # after the sign-in's and signed the nurse straight out again.
+    login_manager.session_protection = None
     app.session_interface = login_sessions.CarelogSessionInterface()
     with app.app_context():
         configure_engine(db.engine)

@@ -12,6 +12,7 @@ from carelog import create_app
 from carelog.accounts.models import LoginSession, User
 from carelog.database import utcnow
 from carelog.extensions import db
+from carelog.web.policy import PUBLIC, allowed_roles
 from tests.conftest import CSRF_PATTERN, StaffClient, app_config
 
 COOKIE = "carelog_session"
@@ -271,3 +272,36 @@ def test_a_new_session_is_issued_at_sign_in(app, client):
     assert new_token != old_token
     assert client.post("/auth/keepalive", data={"csrf_token": old_token}).status_code == 400
     assert client.post("/auth/keepalive", data={"csrf_token": new_token}).status_code == 204
+
+
+def test_a_request_in_flight_at_sign_in_does_not_sign_the_nurse_out(app, client):
+    """A page's background requests, sent with the cookie from before sign-in and answered after
+    it, leave the new sign-in's cookie alone: a browser applies whichever cookie comes last."""
+    client.get("/auth/sign-in")
+    before_sign_in = _cookie(client)
+    assert client.sign_in("nurse").status_code == 303
+
+    in_flight = _browser_with(app, before_sign_in)
+    with app.app_context():
+        public_pages = [
+            rule.rule
+            for rule in app.url_map.iter_rules()
+            if "GET" in rule.methods
+            and not rule.arguments
+            and allowed_roles(rule.endpoint) is PUBLIC
+            # The sign-in forms themselves hand out a CSRF token: they are pages, not background.
+            and rule.endpoint not in {"auth.sign_in", "tablets.switch"}
+        ]
+    assert "/sw.js" in public_pages
+    rewrote = []
+    for path in public_pages + ["/static/carelog.css", "/static/offline.js"]:
+        with in_flight.get(path) as answer:
+            assert answer.status_code < 500
+            sets_cookie = any(
+                header.startswith(COOKIE + "=") for header in answer.headers.getlist("Set-Cookie")
+            )
+        # As the tablet's browser would: the late answer's cookie replaces the new one.
+        if sets_cookie:
+            rewrote.append(path)
+            client.set_cookie(COOKIE, _cookie(in_flight))
+    assert _is_signed_in(client), f"signed out by a late answer from {rewrote}"
