@@ -38,6 +38,7 @@ from carelog.reports.document import (
     SleepNight,
 )
 from carelog.reports.pdf.render import render_batch, render_resident_report
+from carelog.reports.proof import printed_code_address  # noqa: E402
 
 NAMES = [
     "Łucja Nowak",
@@ -56,12 +57,8 @@ FINGERPRINT = AuditFingerprint("3b7e" * 16, 182_304)
 
 
 REPORT_ID = "8c1f1e0a-5b7d-4e2a-9c3f-2d6b1a4e7f90"
-VERIFY_URL = (
-    "https://carelog.example.org/audit/integrity?report="
-    + REPORT_ID
-    + "&checkpoint="
-    + "9f2c" * 16
-    + ":4821"
+VERIFY_URL = printed_code_address(
+    "https://carelog.example.org/audit/qr/", REPORT_ID, "9f2c" * 16 + ":4821"
 )  # as printed as a QR code on every page
 
 

@@ -202,8 +202,9 @@ def _qr_codes(pdf: bytes, tmp_path) -> list[str]:
 
 
 def test_the_qr_code_opens_the_integrity_page_with_the_report(app, signed_in, tmp_path):
-    """The printed QR code reads as the integrity page's address with the report id and the
-    checkpoint; that page says who made the report and checks the checkpoint."""
+    """The printed QR code reads as an address holding the report id and the checkpoint (in
+    capitals: a smaller code); it opens the integrity page with both filled in, and that page
+    says who made the report and checks the checkpoint."""
     from urllib.parse import parse_qs, urlsplit
 
     resident_id = _admit_with_history(app)
@@ -212,11 +213,16 @@ def test_the_qr_code_opens_the_integrity_page_with_the_report(app, signed_in, tm
     report_id = _report_id(pdf)
     [entry] = _report_entries(app, report_id)
     [link] = _qr_codes(pdf, tmp_path)
-    address = urlsplit(link)
-    query = {k: v[0] for k, v in parse_qs(address.query).items()}
-    assert address.path == "/audit/integrity"
-    assert query == {"report": report_id, "checkpoint": entry.new["checkpoint"]}
-    page = text(signed_in("auditor").get(address.path, query_string=query))
+    checkpoint = entry.new["checkpoint"]
+    assert link == f"http://localhost/audit/qr/{report_id.upper()}/{checkpoint.upper()}"
+    auditor = signed_in("auditor")
+    opened = auditor.get(urlsplit(link).path)
+    assert opened.status_code == 302
+    integrity = urlsplit(opened.headers["Location"])
+    query = {k: v[0] for k, v in parse_qs(integrity.query).items()}
+    assert integrity.path == "/audit/integrity"
+    assert query == {"report": report_id, "checkpoint": checkpoint}
+    page = text(auditor.get(integrity.path, query_string=query))
     assert f"Report {report_id}" in page and "Verified now: the chain is intact." in page
 
 

@@ -564,3 +564,65 @@ def test_paragraphs_laid_out_once_per_width_print_the_same_pages(
     assert len(kept_pages) == len(fresh_pages) >= 3
     for one, other in zip(kept_pages, fresh_pages, strict=True):
         assert ImageChops.difference(one, other).getbbox() is None
+
+
+def _in_a_new_thread(make):
+    """What `make()` returns when run on a thread of its own (one with nothing kept yet)."""
+    import threading
+
+    answer = {}
+    worker = threading.Thread(target=lambda: answer.setdefault("value", make()))
+    worker.start()
+    worker.join()
+    return answer["value"]
+
+
+def test_standing_paragraphs_print_the_same_pages_whatever_came_before(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The reading guide, laid out once and placed again in each report, prints exactly as a
+    freshly made one: after a Letter report (another width) and a batch whose guides fall at
+    every height of a page (some moved whole to the next page), and it does save the work."""
+    from reportlab.platypus import paragraph as reportlab_paragraph
+
+    report = make_report(note="She talked about the garden she kept at Ballymena. " * 12)
+    fresh = _in_a_new_thread(lambda: render_resident_report(report))
+
+    render_resident_report(make_report(page_size="letter"))
+    varied = [make_report(name=f"Resident {n}", sessions=n) for n in range(1, 41, 3)]
+    render_batch(make_batch(varied))
+    read = Counter()
+    reading = reportlab_paragraph.Paragraph._setup
+
+    def counted(self, *args):
+        read["paragraphs"] += 1
+        return reading(self, *args)
+
+    monkeypatch.setattr(reportlab_paragraph.Paragraph, "_setup", counted)
+    kept = render_resident_report(report)
+    kept_reads = read["paragraphs"]
+    read.clear()
+    _in_a_new_thread(lambda: render_resident_report(report))
+    assert kept_reads <= read["paragraphs"] - 5  # the guide's paragraphs were not read again
+
+    kept_pages, fresh_pages = (
+        _page_images(kept, tmp_path, "kept"),
+        _page_images(fresh, tmp_path, "fresh"),
+    )
+    assert len(kept_pages) == len(fresh_pages) >= 2
+    for one, other in zip(kept_pages, fresh_pages, strict=True):
+        assert ImageChops.difference(one, other).getbbox() is None
+
+
+def test_standing_paragraphs_are_kept_per_thread_and_hand_out_no_page_marks() -> None:
+    """Two threads never share one (platypus hangs a canvas on a flowable while drawing it),
+    and a paragraph platypus marked as moved to the next page comes back unmarked (it would
+    refuse to move it again, in the next report)."""
+    from carelog.reports.pdf import styles as st
+    from carelog.reports.pdf.paragraph import standing
+
+    here = standing("Higher is better.", st.GUIDE)
+    assert standing("Higher is better.", st.GUIDE) is here
+    assert _in_a_new_thread(lambda: standing("Higher is better.", st.GUIDE)) is not here
+    here._postponed = 1
+    assert not hasattr(standing("Higher is better.", st.GUIDE), "_postponed")

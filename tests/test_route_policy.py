@@ -60,6 +60,7 @@ POLICY: dict[str, set[str] | str] = {
     "auditor.trail": {AUDITOR},
     "auditor.export": {AUDITOR},
     "auditor.integrity": {AUDITOR},
+    "auditor.printed_code": {AUDITOR},
     "auditor.resident": {AUDITOR},
     "reports.index": {MANAGER, AUDITOR},
     "reports.resident_pdf": {MANAGER, AUDITOR},
@@ -104,6 +105,8 @@ SAMPLE_ARGS = {
     "filename": "carelog.css",
     "tablet_id": 1,
     "code": "R1-000000",
+    "report": "00000000-0000-4000-8000-000000000000",
+    "checkpoint": "0" * 64 + ":1",
 }
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
@@ -151,6 +160,16 @@ def integrity():
         problem=problem,
         mistyped=bool(expect and not result.ok and chain.likely_mistyped(db.session, expect)),
         named_report=proof.made(request.args.get("report", "")[:40]),
+    )
+
+
+@bp.get("/qr/<report>/<checkpoint>")
+@roles(AUDITORS)
+def printed_code(report: str, checkpoint: str):
+    """Where the QR code printed on a report leads: the integrity page with the report's id
+    and checkpoint filled in (the code holds them in capitals, which make a smaller code)."""
+    return redirect(
+        url_for(".integrity", report=report.lower()[:40], checkpoint=checkpoint.lower()[:200])
     )
 
 

@@ -6,7 +6,6 @@ import threading
 import uuid
 from dataclasses import replace
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from flask import Flask, current_app
 from sqlalchemy import update
@@ -23,10 +22,10 @@ from carelog.reports.pdf.render import render_batch
 STALE_AFTER = timedelta(minutes=15)
 
 
-def start(actor: Actor, month: Month, ward_id: int | None, integrity_url: str = "") -> str:
+def start(actor: Actor, month: Month, ward_id: int | None, code_root: str = "") -> str:
     """Queue a batch, record the request in the audit trail, and start making it.
 
-    `integrity_url` is the integrity page's full address, for the QR code on every page."""
+    `code_root` is where the QR code on every page leads (…/audit/qr/), on the address in use."""
     job_id = str(uuid.uuid4())
     with write_transaction(db.session) as session:
         session.add(
@@ -41,7 +40,7 @@ def start(actor: Actor, month: Month, ward_id: int | None, integrity_url: str = 
             new={"month": str(month), "ward_id": ward_id},
         )
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=_run, args=(app, job_id, actor, integrity_url), daemon=True)
+    thread = threading.Thread(target=_run, args=(app, job_id, actor, code_root), daemon=True)
     thread.start()
     return job_id
 
@@ -51,7 +50,7 @@ def _set(job_id: str, **values) -> None:
         session.execute(update(ReportJob).where(ReportJob.id == job_id).values(**values))
 
 
-def _run(app: Flask, job_id: str, actor: Actor, integrity_url: str = "") -> None:
+def _run(app: Flask, job_id: str, actor: Actor, code_root: str = "") -> None:
     """Build the data, render with progress, store the PDF and the checkpoint it prints."""
     with app.app_context():
         job = existing(db.session, ReportJob, job_id)
@@ -59,12 +58,8 @@ def _run(app: Flask, job_id: str, actor: Actor, integrity_url: str = "") -> None
         try:
             batch = gather.batch(month, actor.name or "", ward_id)
             checkpoint = proof.checkpoint_of(batch.fingerprint)
-            query = urlencode({"report": job_id, "checkpoint": checkpoint})
-            batch = replace(
-                batch,
-                report_id=job_id,
-                verify_url=f"{integrity_url}?{query}" if integrity_url else "",
-            )
+            address = proof.printed_code_address(code_root, job_id, checkpoint) if code_root else ""
+            batch = replace(batch, report_id=job_id, verify_url=address)
             _set(job_id, status="running", total=len(batch.residents), checkpoint=checkpoint)
             pdf = render_batch(batch, progress=lambda done, total: _set(job_id, done=done))
             _set(job_id, status="done", done=len(batch.residents), pdf=pdf, finished_at=utcnow())

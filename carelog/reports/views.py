@@ -58,14 +58,16 @@ def _choices(form) -> None:
         form.resident_id.choices = options([(0, "Everyone")] + [(r.id, r.known_as) for r in people])
 
 
+def _printed_code_root() -> str:
+    """Where the QR codes printed on reports lead (…/audit/qr/), on the address in use."""
+    sample = url_for("auditor.printed_code", report="ID", checkpoint="CHECKPOINT", _external=True)
+    return sample.removesuffix("ID/CHECKPOINT")
+
+
 def _verify_url(report_id: str, report) -> str:
     """The integrity page with this report's id and checkpoint filled in (the QR code)."""
-    return url_for(
-        "auditor.integrity",
-        report=report_id,
-        checkpoint=proof.checkpoint_of(report.fingerprint),
-        _external=True,
-    )
+    checkpoint = proof.checkpoint_of(report.fingerprint)
+    return proof.printed_code_address(_printed_code_root(), report_id, checkpoint)
 
 
 def _ids_prefixed(form: FlaskForm, prefix: str) -> None:
@@ -188,7 +190,7 @@ def start_batch():
         current_actor(),
         form.month.data,
         form.ward_id.data or None,
-        url_for("auditor.integrity", _external=True),
+        _printed_code_root(),
     )
     return redirect(url_for("reports.job", job_id=job_id), 303)
 

@@ -3,6 +3,7 @@ code to the integrity page, and "page X of Y" (pages are held back until the cou
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import cache
 
@@ -86,11 +87,27 @@ QR_FORM = "carelog-verify-qr"
 QR_MASK = 0
 
 
+# What a QR code's alphanumeric mode holds, at 5.5 bits a character instead of 8.
+ALPHANUMERIC_TAIL = re.compile(r"[0-9A-Z $%*+./:-]*\Z")
+
+
+def qr_segments(value: str) -> list[qrencoder.QR]:
+    """`value` as QR segments: its tail of capitals and digits (a report's id and checkpoint)
+    in alphanumeric mode, what comes before (the server's address, as typed) byte for byte."""
+    tail = ALPHANUMERIC_TAIL.search(value)
+    assert tail is not None  # it matches at least the empty string at the end
+    head, tail_text = value[: tail.start()], tail.group()
+    if len(tail_text) < 12:  # a short tail saves less than a second segment's header costs
+        return [qrencoder.QR8bitByte(value)]
+    return ([qrencoder.QR8bitByte(head)] if head else []) + [qrencoder.QRAlphaNum(tail_text)]
+
+
 def draw_qr(canvas: Canvas, value: str, size: float) -> None:
     """A QR code of `value`, `size` square with its lower left at the origin: reportlab's own
     encoder, drawn as one path (its widget would draw each module as a shape, 30 times slower)."""
     code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
-    code.addData(value)
+    for segment in qr_segments(value):
+        code.addData(segment)
     code.version = code.calculate_version()
     # Any of the eight masks is valid; choosing the "best" renders all eight (most of the cost).
     code.makeImpl(False, QR_MASK)
