@@ -305,3 +305,30 @@ def test_a_request_in_flight_at_sign_in_does_not_sign_the_nurse_out(app, client)
             rewrote.append(path)
             client.set_cookie(COOKIE, _cookie(in_flight))
     assert _is_signed_in(client), f"signed out by a late answer from {rewrote}"
+
+
+def test_background_requests_after_sign_in_leave_the_forms_token_alone(app, client):
+    """Just after sign-in the first page hands out a CSRF token while the tablet's background
+    requests (the service worker's pages, the roster, the ping) are on their way with the cookie
+    from before it: none of them answers with a cookie, which would replace the token and make
+    the nurse's first save fail as an expired form."""
+    assert client.sign_in("nurse").status_code == 303
+    signed_in_cookie = _cookie(client)
+    token = client.csrf_token("/ward/")  # the board: the nurse's first page
+    background = [
+        "/sw.js",
+        "/offline/board",
+        "/offline/session",
+        "/offline/follow-ups",
+        "/offline/unavailable",
+        "/offline/roster",
+        "/offline/ping",
+        "/static/offline.js",
+    ]
+    for path in background:
+        late = _browser_with(app, signed_in_cookie)
+        with late.get(path, headers={"X-Carelog-Background": "1"}) as answer:
+            assert answer.status_code in (200, 204), path
+            if answer.headers.getlist("Set-Cookie"):
+                client.set_cookie(COOKIE, _cookie(late))
+    assert client.post("/auth/keepalive", data={"csrf_token": token}).status_code == 204
