@@ -36,9 +36,9 @@ from carelog.reports.document import (
     ResidentReport,
     SessionRow,
     SleepNight,
+    printed_code_address,
 )
 from carelog.reports.pdf.render import render_batch, render_resident_report
-from carelog.reports.proof import printed_code_address  # noqa: E402
 
 NAMES = [
     "Łucja Nowak",

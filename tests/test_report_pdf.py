@@ -577,20 +577,49 @@ def _in_a_new_thread(make):
     return answer["value"]
 
 
+def _with_corrections(count: int, long: int) -> ResidentReport:
+    """A report with `count` corrections, the first `long` of them over three lines: enough to
+    push the reading guide across a page break, its heading at the foot of a page."""
+    report = make_report()
+    corrections = [
+        Correction(
+            datetime(2025, 6, 1 + i % 28, 10, 0),
+            "Ørjan Berg",
+            f"session {i}",
+            "correction",
+            "wrong hand recorded " * (3 if i < long else 1),
+            "",
+        )
+        for i in range(count)
+    ]
+    return replace(report, corrections=corrections)
+
+
 def test_standing_paragraphs_print_the_same_pages_whatever_came_before(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The reading guide, laid out once and placed again in each report, prints exactly as a
-    freshly made one: after a Letter report (another width) and a batch whose guides fall at
-    every height of a page (some moved whole to the next page), and it does save the work."""
+    """The reading guide, laid out once and handed to each report, prints exactly as a freshly
+    made one: in a batch whose first guide is split over a page break (its heading kept with
+    its text, then moved to a new page), in the reports made after it on the same thread, and
+    after a Letter report (another width); and it does save the work."""
     from reportlab.platypus import paragraph as reportlab_paragraph
 
-    report = make_report(note="She talked about the garden she kept at Ballymena. " * 12)
-    fresh = _in_a_new_thread(lambda: render_resident_report(report))
+    from carelog.reports.pdf import appendix
+    from carelog.reports.pdf.paragraph import Paragraph
 
-    render_resident_report(make_report(page_size="letter"))
-    varied = [make_report(name=f"Resident {n}", sessions=n) for n in range(1, 41, 3)]
-    render_batch(make_batch(varied))
+    split = _with_corrections(46, 7)
+    twice = [split, replace(split, resident=replace(split.resident, full_name="Zoë Second"))]
+    report = make_report(note="She talked about the garden she kept at Ballymena. " * 12)
+
+    def made_on_one_thread() -> list[bytes]:
+        return [
+            render_batch(make_batch(twice)),
+            render_resident_report(make_report(page_size="letter")),
+            render_resident_report(split),
+            render_resident_report(report),
+        ]
+
+    kept = _in_a_new_thread(made_on_one_thread)
     read = Counter()
     reading = reportlab_paragraph.Paragraph._setup
 
@@ -599,30 +628,50 @@ def test_standing_paragraphs_print_the_same_pages_whatever_came_before(
         return reading(self, *args)
 
     monkeypatch.setattr(reportlab_paragraph.Paragraph, "_setup", counted)
-    kept = render_resident_report(report)
-    kept_reads = read["paragraphs"]
-    read.clear()
     _in_a_new_thread(lambda: render_resident_report(report))
-    assert kept_reads <= read["paragraphs"] - 5  # the guide's paragraphs were not read again
-
-    kept_pages, fresh_pages = (
-        _page_images(kept, tmp_path, "kept"),
-        _page_images(fresh, tmp_path, "fresh"),
+    first_reads = read["paragraphs"]
+    read.clear()
+    _in_a_new_thread(
+        lambda: [render_resident_report(report), read.clear(), render_resident_report(report)]
     )
-    assert len(kept_pages) == len(fresh_pages) >= 2
-    for one, other in zip(kept_pages, fresh_pages, strict=True):
-        assert ImageChops.difference(one, other).getbbox() is None
+    assert read["paragraphs"] <= first_reads - 5  # the guide's paragraphs were not read again
+
+    monkeypatch.setattr(appendix, "standing", lambda text, style: Paragraph(text, style))
+    fresh = _in_a_new_thread(made_on_one_thread)
+    for n, (one, other) in enumerate(zip(kept, fresh, strict=True)):
+        kept_pages = _page_images(one, tmp_path, f"kept{n}")
+        fresh_pages = _page_images(other, tmp_path, f"fresh{n}")
+        assert len(kept_pages) == len(fresh_pages) >= 2
+        for page, (a, b) in enumerate(zip(kept_pages, fresh_pages, strict=True), start=1):
+            assert ImageChops.difference(a, b).getbbox() is None, f"document {n}, page {page}"
 
 
-def test_standing_paragraphs_are_kept_per_thread_and_hand_out_no_page_marks() -> None:
-    """Two threads never share one (platypus hangs a canvas on a flowable while drawing it),
-    and a paragraph platypus marked as moved to the next page comes back unmarked (it would
-    refuse to move it again, in the next report)."""
+def test_standing_paragraphs_are_kept_per_thread_and_what_platypus_marks_stays_in_one_report() -> (
+    None
+):
+    """Two threads never lay out one paragraph together, each report gets its own copy (marks
+    platypus leaves on a flowable, such as "moved to the next page" or "no longer kept with the
+    next", do not reach the next report), and the copies share the lines broken once."""
+    from reportlab.platypus import paragraph as reportlab_paragraph
+
     from carelog.reports.pdf import styles as st
     from carelog.reports.pdf.paragraph import standing
 
-    here = standing("Higher is better.", st.GUIDE)
-    assert standing("Higher is better.", st.GUIDE) is here
-    assert _in_a_new_thread(lambda: standing("Higher is better.", st.GUIDE)) is not here
-    here._postponed = 1
-    assert not hasattr(standing("Higher is better.", st.GUIDE), "_postponed")
+    text = "<b>Higher</b> is better on all three scales."
+    first = standing(text, st.H2)
+    first.wrap(400, 800)
+    first._postponed = 1
+    first.__dict__["keepWithNext"] = 0
+    second = standing(text, st.H2)
+    assert second is not first
+    assert first.getKeepWithNext() == 0
+    assert not hasattr(second, "_postponed") and second.getKeepWithNext() == st.H2.keepWithNext == 1
+    breaking = reportlab_paragraph.Paragraph.breakLines
+    reportlab_paragraph.Paragraph.breakLines = None  # a copy laid out already breaks nothing
+    try:
+        assert second.wrap(400, 800) == first.wrap(400, 800)
+    finally:
+        reportlab_paragraph.Paragraph.breakLines = breaking
+    assert _in_a_new_thread(lambda: standing(text, st.H2)._layout_kept_by) is not (
+        second._layout_kept_by
+    )

@@ -15,6 +15,7 @@ from carelog.audit.actor import Actor
 from carelog.database import existing, utcnow, write_transaction
 from carelog.extensions import db
 from carelog.reports import gather, proof
+from carelog.reports.document import printed_code_address
 from carelog.reports.models import ReportJob
 from carelog.reports.month import Month
 from carelog.reports.pdf.render import render_batch
@@ -58,7 +59,7 @@ def _run(app: Flask, job_id: str, actor: Actor, code_root: str = "") -> None:
         try:
             batch = gather.batch(month, actor.name or "", ward_id)
             checkpoint = proof.checkpoint_of(batch.fingerprint)
-            address = proof.printed_code_address(code_root, job_id, checkpoint) if code_root else ""
+            address = printed_code_address(code_root, job_id, checkpoint) if code_root else ""
             batch = replace(batch, report_id=job_id, verify_url=address)
             _set(job_id, status="running", total=len(batch.residents), checkpoint=checkpoint)
             pdf = render_batch(batch, progress=lambda done, total: _set(job_id, done=done))

@@ -29,14 +29,6 @@ def sha256_of(pdf: bytes) -> str:
     return hashlib.sha256(pdf).hexdigest()
 
 
-def printed_code_address(root: str, report_id: str, checkpoint: str) -> str:
-    """What a report's QR code holds: `root` (the integrity check's …/audit/qr/ address), then
-    the report id and the checkpoint in capitals. A QR code holds capitals, digits and a few
-    signs in 5.5 bits each instead of 8, so the code on the page is smaller (41 modules a side
-    instead of 53, in the same 11 mm) and easier for a phone to read."""
-    return f"{root}{report_id.upper()}/{checkpoint.upper()}"
-
-
 def checkpoint_of(fingerprint: AuditFingerprint) -> str:
     """The checkpoint as printed and as the checkers accept it: HASH:COUNT."""
     return f"{fingerprint.head_hash}:{fingerprint.entry_count}"

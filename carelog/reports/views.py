@@ -28,6 +28,7 @@ from carelog.audit.reads import record_read
 from carelog.extensions import db
 from carelog.local_time import local_today
 from carelog.reports import batch_jobs, gather, proof
+from carelog.reports.document import printed_code_address
 from carelog.reports.forms import BatchForm, ExportForm, ReportForm
 from carelog.reports.models import ReportJob
 from carelog.reports.month import Month
@@ -67,7 +68,7 @@ def _printed_code_root() -> str:
 def _verify_url(report_id: str, report) -> str:
     """The integrity page with this report's id and checkpoint filled in (the QR code)."""
     checkpoint = proof.checkpoint_of(report.fingerprint)
-    return proof.printed_code_address(_printed_code_root(), report_id, checkpoint)
+    return printed_code_address(_printed_code_root(), report_id, checkpoint)
 
 
 def _ids_prefixed(form: FlaskForm, prefix: str) -> None:

@@ -13,6 +13,7 @@ the next.
 
 from __future__ import annotations
 
+import copy
 import threading
 
 from reportlab.lib.styles import ParagraphStyle
@@ -22,10 +23,15 @@ STANDING_LIMIT = 32  # paragraphs kept per thread; the guide has a handful
 _standing = threading.local()
 
 
+# What reportlab's Paragraph.wrap sets, and our record of the width it was set for: the layout.
+LAYOUT = ("width", "height", "blPara", "_wrapWidths", "_wrapped")
+
+
 class Paragraph(paragraph.Paragraph):
     """A Paragraph whose line breaking is done once for each width it is asked about."""
 
     _wrapped: tuple[float, tuple[float, float]] | None = None
+    _layout_kept_by: Paragraph | None = None  # the standing paragraph this one was copied from
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         # A split that found no room drops the lines (blPara): then they are broken again.
@@ -33,23 +39,28 @@ class Paragraph(paragraph.Paragraph):
             return self._wrapped[1]
         size = super().wrap(availWidth, availHeight)
         self._wrapped = (availWidth, size)
+        if self._layout_kept_by is not None:  # the next report's copy starts laid out
+            self._layout_kept_by.__dict__.update({name: self.__dict__[name] for name in LAYOUT})
         return size
 
 
 def standing(text: str, style: ParagraphStyle) -> Paragraph:
-    """A paragraph whose words are the same in every report (the reading guide's definitions),
-    read and laid out once, then placed again in each report this thread makes.
+    """A paragraph whose words are the same in every report (the reading guide's definitions):
+    read once, laid out once per width, and handed out as a copy to each report this thread
+    makes.
 
-    Each thread keeps its own: platypus hangs the canvas on a flowable while drawing it, so two
-    reports drawn at once (a batch and a single report) must not share one. Platypus also marks
-    a flowable it had to move to the next page, and would refuse to move it a second time: the
-    mark belongs to one document, so it is cleared each time the paragraph is handed out.
+    A copy, because platypus writes on the flowables it places: the canvas while drawing one,
+    "moved to the next page once already" (it would refuse to move it again), "no longer kept
+    with the next" once a heading has been kept with its text. Those belong to one report; the
+    copy shares only the words and their lines. Each thread keeps its own, so that two reports
+    made at once never lay out the same paragraph together.
     """
     kept: dict[tuple[str, str], Paragraph] | None = getattr(_standing, "paragraphs", None)
     if kept is None or len(kept) >= STANDING_LIMIT:  # a bound, should varying text come here
         kept = _standing.paragraphs = {}
-    found = kept.get((text, style.name))
-    if found is None:
-        found = kept[(text, style.name)] = Paragraph(text, style)
-    found.__dict__.pop("_postponed", None)
-    return found
+    original = kept.get((text, style.name))
+    if original is None:
+        original = kept[(text, style.name)] = Paragraph(text, style)
+    handed = copy.copy(original)
+    handed._layout_kept_by = original
+    return handed
