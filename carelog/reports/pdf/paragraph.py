@@ -22,7 +22,6 @@ from reportlab.platypus import paragraph
 STANDING_LIMIT = 32  # paragraphs kept per thread; the guide has a handful
 _standing = threading.local()
 
-
 # What reportlab's Paragraph.wrap sets, and our record of the width it was set for: the layout.
 LAYOUT = ("width", "height", "blPara", "_wrapWidths", "_wrapped")
 
@@ -40,7 +39,8 @@ class Paragraph(paragraph.Paragraph):
         size = super().wrap(availWidth, availHeight)
         self._wrapped = (availWidth, size)
         if self._layout_kept_by is not None:  # the next report's copy starts laid out
-            self._layout_kept_by.__dict__.update({name: self.__dict__[name] for name in LAYOUT})
+            laid_out = {name: self.__dict__[name] for name in LAYOUT if name in self.__dict__}
+            self._layout_kept_by.__dict__.update(laid_out)
         return size
 
 
